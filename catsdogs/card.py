@@ -1,0 +1,56 @@
+"""The model card: the single description of the model that serving and training both read."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED_MODEL = Path(__file__).parent / "model" / "catsdogs.onnx"
+
+
+class CardError(RuntimeError):
+    """The model or its card is missing or inconsistent."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What serving needs to know about a model, read from `<model>.json` beside it."""
+
+    model_path: Path
+    version: str
+    input_name: str
+    input_size: tuple[int, int]
+    resize_method: str
+    classes: tuple[str, ...]
+    threshold: float
+    data: dict
+
+    @classmethod
+    def for_model(cls, model_path: str | Path) -> "ModelCard":
+        """Read and check the card that sits beside the model file."""
+        model_path = Path(model_path)
+        card_path = model_path.with_suffix(".json")
+        if not model_path.is_file():
+            raise CardError(f"model file not found: {model_path}")
+        try:
+            data = json.loads(card_path.read_text())
+            shape = data["input"]["shape"]
+            resize = data["preprocessing"]["resize"]
+            card = cls(
+                model_path=model_path,
+                version=str(data["version"]),
+                input_name=str(data["input"]["name"]),
+                input_size=(int(resize["size"][0]), int(resize["size"][1])),
+                resize_method=str(resize["method"]),
+                classes=tuple(data["classes"]),
+                threshold=float(data["threshold"]),
+                data=data,
+            )
+        except FileNotFoundError:
+            raise CardError(f"model card not found: {card_path}") from None
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            raise CardError(f"model card {card_path} is invalid: {error!r}") from None
+        if list(shape[1:3]) != [card.input_size[1], card.input_size[0]] or shape[3] != 3:
+            raise CardError(f"model card {card_path}: input shape {shape} != resize size")
+        if card.classes != ("cat", "dog"):
+            raise CardError(f"model card {card_path}: classes must be cat, dog")
+        return card

@@ -1,0 +1,142 @@
+"""Read the PetImages dataset (zip or folder), skip unreadable files, split it reproducibly."""
+
+import hashlib
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from catsdogs.imaging import ImageError, load_rgb
+
+log = logging.getLogger(__name__)
+
+CLASSES = ("cat", "dog")
+FOLDERS = {"Cat": 0, "Dog": 1}
+PUBLIC_ARCHIVE_URL = (
+    "https://download.microsoft.com/download/3/E/1/"
+    "3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
+)
+
+
+@dataclass
+class Split:
+    """File names and labels of one part of the dataset."""
+
+    files: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+class Dataset:
+    """A PetImages collection: `PetImages/Cat/*` and `PetImages/Dog/*`, zipped or not."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if self.path.is_dir():
+            root = self.path / "PetImages" if (self.path / "PetImages").is_dir() else self.path
+            self._files = {
+                str(p.relative_to(root.parent)): p
+                for p in sorted(root.glob("*/*"))
+                if p.is_file()
+            }
+            self._zip = None
+        else:
+            self._zip = zipfile.ZipFile(self.path)
+            self._files = {n: n for n in sorted(self._zip.namelist()) if not n.endswith("/")}
+
+    def labelled_files(self) -> tuple[list[str], list[int]]:
+        """Return every file under a Cat or Dog folder with its label, sorted by name."""
+        files, labels = [], []
+        for name in self._files:
+            parts = Path(name).parts
+            if len(parts) >= 2 and parts[-2] in FOLDERS and not parts[-1].startswith("."):
+                files.append(name)
+                labels.append(FOLDERS[parts[-2]])
+        return files, labels
+
+    def read(self, name: str) -> bytes:
+        """Return the raw bytes of one file."""
+        if self._zip is not None:
+            return self._zip.read(self._files[name])
+        return self._files[name].read_bytes()
+
+    def sha256(self) -> str:
+        """Hash the dataset: the archive's bytes, or each file's name and bytes for a folder."""
+        digest = hashlib.sha256()
+        if self._zip is not None:
+            with open(self.path, "rb") as archive:
+                for chunk in iter(lambda: archive.read(1 << 20), b""):
+                    digest.update(chunk)
+        else:
+            for name in self._files:
+                digest.update(name.encode() + b"\0" + self.read(name))
+        return digest.hexdigest()
+
+    def load(self, split: Split, size: int) -> tuple[np.ndarray, Split]:
+        """Decode a split into (n, size, size, 3) uint8 pixels, dropping unreadable files."""
+        pixels = np.empty((len(split), size, size, 3), dtype=np.uint8)
+        kept = Split()
+        for name, label in zip(split.files, split.labels):
+            try:
+                pixels[len(kept)] = load_rgb(self.read(name), (size, size))
+            except ImageError as error:
+                log.warning("skipping %s: %s", name, error.message)
+                continue
+            kept.files.append(name)
+            kept.labels.append(label)
+        return pixels[: len(kept)], kept
+
+
+def stratified_split(
+    files: list[str], labels: list[int], seed: int, fractions=(0.8, 0.1, 0.1)
+) -> dict[str, Split]:
+    """Shuffle each class with a fixed seed and cut it into train, validation and test."""
+    parts = {"train": Split(), "validation": Split(), "test": Split()}
+    rng = np.random.default_rng(seed)
+    for label in sorted(set(labels)):
+        members = [f for f, y in zip(files, labels) if y == label]
+        order = rng.permutation(len(members))
+        n_train = round(len(members) * fractions[0])
+        n_val = round(len(members) * fractions[1])
+        bounds = {"train": (0, n_train), "validation": (n_train, n_train + n_val),
+                  "test": (n_train + n_val, len(members))}
+        for part, (start, stop) in bounds.items():
+            for index in order[start:stop]:
+                parts[part].files.append(members[index])
+                parts[part].labels.append(label)
+    return parts
+
+
+def download(destination: Path, url: str = PUBLIC_ARCHIVE_URL) -> Path:
+    """Fetch the public Microsoft archive with a progress bar; keep an existing copy."""
+    import requests
+
+    target = destination / Path(url).name
+    if target.exists():
+        return target
+    destination.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    with requests.get(url, stream=True, timeout=30) as response:
+        response.raise_for_status()
+        total = int(response.headers.get("Content-Length", 0))
+        done = 0
+        with open(partial, "wb") as out:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                out.write(chunk)
+                done += len(chunk)
+                _progress(done, total)
+    print()
+    partial.rename(target)
+    return target
+
+
+def _progress(done: int, total: int) -> None:
+    if total:
+        filled = int(40 * done / total)
+        print(f"\r[{'#' * filled}{'.' * (40 - filled)}] {done / total:6.1%}", end="", flush=True)
+    else:
+        print(f"\r{done / 1e6:8.1f} MB", end="", flush=True)

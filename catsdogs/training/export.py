@@ -1,0 +1,72 @@
+"""Export the Keras model to ONNX, prove parity with ONNX Runtime, write the model cards."""
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from catsdogs.training.report import render_markdown
+
+log = logging.getLogger(__name__)
+PARITY_TOLERANCE = 1e-4
+
+
+class ParityError(RuntimeError):
+    """ONNX Runtime and Keras disagree on the exported model."""
+
+
+def export_onnx(model, path: Path) -> None:
+    """Write the model as ONNX with a dynamic batch dimension."""
+    model.predict(np.zeros((1, *model.input_shape[1:]), np.float32), verbose=0)
+    model.export(str(path), format="onnx", verbose=False)
+
+
+def session(path: Path, threads: int = 0) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def predict(path: Path, pixels: np.ndarray, batch: int = 64) -> np.ndarray:
+    """Run ONNX Runtime over uint8 pixels; return the (n, classes) probabilities."""
+    runner = session(path)
+    name = runner.get_inputs()[0].name
+    return np.concatenate([
+        runner.run(None, {name: pixels[i : i + batch].astype(np.float32)})[0]
+        for i in range(0, len(pixels), batch)
+    ])
+
+
+def check_parity(model, path: Path, pixels: np.ndarray) -> dict:
+    """Compare Keras and ONNX Runtime outputs; raise ParityError above the tolerance."""
+    expected = model.predict(pixels.astype(np.float32), batch_size=64, verbose=0)
+    difference = float(np.max(np.abs(predict(path, pixels) - expected)))
+    log.info("parity on %d images: max abs difference %.2e", len(pixels), difference)
+    if not difference <= PARITY_TOLERANCE:
+        raise ParityError(f"ONNX export differs from Keras by {difference:.2e} "
+                          f"(> {PARITY_TOLERANCE:.0e}) on {len(pixels)} images")
+    return {"images": int(len(pixels)), "max_abs_difference": difference,
+            "tolerance": PARITY_TOLERANCE}
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def io_description(path: Path) -> tuple[dict, dict]:
+    """The input and output names, shapes and types, as ONNX Runtime reports them."""
+    runner = session(path)
+    (tensor_in,), (tensor_out,) = runner.get_inputs(), runner.get_outputs()
+    def describe(t):
+        return {"name": t.name, "shape": [d if isinstance(d, int) else None for d in t.shape],
+                "dtype": t.type.removeprefix("tensor(").removesuffix(")").replace("float", "float32")}
+    return describe(tensor_in), describe(tensor_out)
+
+
+def write_cards(card: dict, model_path: Path) -> None:
+    """Write `<model>.json` (read by serving) and `MODEL_CARD.md` (read by people)."""
+    model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    (model_path.parent / "MODEL_CARD.md").write_text(render_markdown(card))

@@ -1,0 +1,140 @@
+"""Train, export and evaluate a model end to end, and re-evaluate a shipped one."""
+
+import datetime
+import logging
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from catsdogs.card import ModelCard
+from catsdogs.training import export, metrics
+from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
+
+log = logging.getLogger(__name__)
+SEMANTIC_VERSION = "1.0.0"
+PARITY_IMAGES = 256
+
+
+def load_splits(dataset: Dataset, seed: int, size: int, per_class: int | None = None):
+    """Split the dataset and decode every part; return pixels, splits and the skip count."""
+    files, labels = dataset.labelled_files()
+    if per_class:
+        files, labels = _first_per_class(files, labels, per_class)
+    pixels, splits, skipped = {}, {}, 0
+    for part, split in stratified_split(files, labels, seed).items():
+        pixels[part], splits[part] = dataset.load(split, size)
+        skipped += len(split) - len(splits[part])
+        log.info("%s: %d images decoded", part, len(splits[part]))
+    return pixels, splits, skipped
+
+
+def _first_per_class(files, labels, limit):
+    kept = [(f, y) for y in (0, 1) for f in [f for f, z in zip(files, labels) if z == y][:limit]]
+    return [f for f, _ in kept], [y for _, y in kept]
+
+
+def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict:
+    """Train the model, export it to `model_path` with its cards; return the JSON card."""
+    from catsdogs.training import train as keras_train
+
+    started = time.monotonic()
+    keras_train.set_seeds(settings.seed)
+    dataset = Dataset(dataset_path)
+    size = settings.image_size
+    pixels, splits, skipped = load_splits(dataset, settings.seed, size,
+                                          settings.max_images_per_class)
+    backbone = keras_train.build_backbone(size, str(weights))
+    bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
+    batch = settings.batch_size
+    train_x = np.concatenate([keras_train.cached_features(bottom, pixels["train"], batch),
+                              keras_train.cached_features(bottom, pixels["train"], batch, True)])
+    train_y = np.array(splits["train"].labels * 2, dtype=np.float32)
+    val_x = keras_train.cached_features(bottom, pixels["validation"], batch)
+    val_y = np.array(splits["validation"].labels, dtype=np.float32)
+    head = keras_train.build_head(settings.dropout)
+    history = keras_train.train_top(top, head, train_x, train_y, val_x, val_y, settings)
+    del train_x
+
+    model = keras_train.assemble(backbone, head, size)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    export.export_onnx(model, model_path)
+    parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
+    tensor_in, tensor_out = export.io_description(model_path)
+    card = {
+        "name": "catsdogs-mobilenetv2",
+        "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
+        "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
+                        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid",
+        "file": model_path.name,
+        "sha256": export.file_sha256(model_path),
+        "input": tensor_in,
+        "output": tensor_out,
+        "preprocessing": {
+            "resize": {"method": "bilinear", "size": [size, size], "keep_aspect_ratio": False},
+            "layout": "NHWC", "channel_order": "RGB", "value_range": [0, 255],
+            "exif_orientation": True, "transparency": "composited on white",
+        },
+        "classes": list(CLASSES),
+        "threshold": 0.5,
+        "dataset": _dataset_section(dataset, splits, skipped, settings.seed),
+        "training": {
+            "date": datetime.date.today().isoformat(),
+            "duration_s": None,
+            "machine": f"{platform.machine()} CPU, {_cpu_count()} cores",
+            "settings": settings.as_dict(),
+            "history": history,
+            "versions": _versions(),
+        },
+        "parity": parity,
+        "evaluation": evaluate_pixels(model_path, pixels, splits),
+    }
+    card["training"]["duration_s"] = round(time.monotonic() - started, 1)
+    export.write_cards(card, model_path)
+    return card
+
+
+def evaluate_pixels(model_path: Path, pixels: dict, splits: dict[str, Split]) -> dict:
+    """Evaluate the exported ONNX file on the validation and test parts."""
+    figures = {}
+    for part in ("validation", "test"):
+        p_dog = export.predict(model_path, pixels[part])[:, CLASSES.index("dog")]
+        figures[part] = metrics.evaluate(splits[part].labels, p_dog, splits[part].files)
+        log.info("%s accuracy %.4f", part, figures[part]["accuracy"])
+    figures["validation"].pop("worst_mistakes")
+    return figures
+
+
+def reevaluate(dataset_path: Path, model_path: Path) -> tuple[dict, dict]:
+    """Recompute the shipped card's figures from the ONNX file; return (card's, measured)."""
+    card = ModelCard.for_model(model_path).data
+    settings = card["training"]["settings"]
+    pixels, splits, _ = load_splits(Dataset(dataset_path), card["dataset"]["split"]["seed"],
+                                    card["preprocessing"]["resize"]["size"][0],
+                                    settings.get("max_images_per_class"))
+    return card["evaluation"], evaluate_pixels(model_path, pixels, splits)
+
+
+def _dataset_section(dataset: Dataset, splits, skipped: int, seed: int) -> dict:
+    return {
+        "name": dataset.path.name,
+        "sha256": dataset.sha256(),
+        "readable": sum(len(s) for s in splits.values()),
+        "skipped": skipped,
+        "split": {"seed": seed, "fractions": [0.8, 0.1, 0.1], "stratified": True,
+                  **{part: len(s) for part, s in splits.items()}},
+    }
+
+
+def _cpu_count() -> int:
+    import os
+    return len(os.sched_getaffinity(0))
+
+
+def _versions() -> dict:
+    import keras
+    import onnxruntime
+    import tensorflow
+    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "onnxruntime": onnxruntime.__version__}

@@ -1,0 +1,64 @@
+"""Render the JSON model card as Markdown for people."""
+
+
+def render_markdown(card: dict) -> str:
+    """Return the readable model card."""
+    ev = card["evaluation"]["test"]
+    split = card["dataset"]["split"]
+    pre = card["preprocessing"]
+    lines = [
+        f"# Model card: {card['name']} {card['version']}",
+        "",
+        f"{card['architecture']}. Trained on {card['training']['date']} in "
+        f"{card['training']['duration_s'] / 60:.1f} minutes on {card['training']['machine']}.",
+        "",
+        "## Contract",
+        "",
+        f"- input `{card['input']['name']}`: {card['input']['dtype']} "
+        f"{card['input']['shape']} ({pre['layout']}, {pre['channel_order']}, "
+        f"values {pre['value_range'][0]}-{pre['value_range'][1]})",
+        f"- preprocessing: EXIF orientation applied, converted to RGB, resized to "
+        f"{pre['resize']['size'][0]}x{pre['resize']['size'][1]} with {pre['resize']['method']} "
+        f"interpolation, aspect ratio not kept (as the training photos)",
+        f"- output `{card['output']['name']}`: probabilities of {', '.join(card['classes'])}",
+        f"- decision: dog when P(dog) >= {card['threshold']}",
+        "",
+        "## Data",
+        "",
+        f"- {card['dataset']['name']}, sha256 `{card['dataset']['sha256'][:16]}...`",
+        f"- {card['dataset']['readable']} readable images, {card['dataset']['skipped']} skipped",
+        f"- stratified split, seed {split['seed']}: train {split['train']}, "
+        f"validation {split['validation']}, test {split['test']}",
+        "",
+        f"## Test results ({ev['images']} held-out images)",
+        "",
+        f"- accuracy **{ev['accuracy']:.2%}**, ROC AUC {ev['roc_auc']:.4f}, "
+        f"expected calibration error {ev['expected_calibration_error']:.4f}",
+        f"- validation accuracy {card['evaluation']['validation']['accuracy']:.2%}",
+        "",
+        "| class | precision | recall | support |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {c['precision']:.4f} | {c['recall']:.4f} | {c['support']} |"
+              for name, c in ev["per_class"].items()]
+    (cc, cd), (dc, dd) = ev["confusion_matrix"]["counts"]
+    lines += ["", "Confusion matrix (rows: true class):", "",
+              "| | predicted cat | predicted dog |", "|---|---|---|",
+              f"| cat | {cc} | {cd} |", f"| dog | {dc} | {dd} |", "",
+              "Reliability (confidence of the predicted class):", "",
+              "| confidence | images | mean confidence | accuracy |", "|---|---|---|---|"]
+    lines += [f"| {b['bin'][0]:.2f}-{b['bin'][1]:.2f} | {b['count']} | "
+              f"{b['mean_confidence']:.4f} | {b['accuracy']:.4f} |" for b in ev["reliability"]]
+    lines += ["", "Most confident mistakes:", "", "| file | true | predicted | confidence |",
+              "|---|---|---|---|"]
+    lines += [f"| {m['file']} | {m['true']} | {m['predicted']} | {m['confidence']:.4f} |"
+              for m in ev["worst_mistakes"]]
+    lines += ["", "## Training settings", "", "```text"]
+    lines += [f"  {k}: {v}" for k, v in card["training"]["settings"].items()]
+    lines += ["```", "", f"Parity with Keras: max abs difference "
+              f"{card['parity']['max_abs_difference']:.1e} on {card['parity']['images']} images.",
+              "", "## Limits", "",
+              "Trained on 180 px photos of single cats and dogs. Anything else (other animals, "
+              "people, drawings, several animals) still gets a cat or dog answer: read the "
+              "confidence. A few labels in the original collection are known to be wrong.", ""]
+    return "\n".join(lines)
