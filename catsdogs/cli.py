@@ -1,0 +1,51 @@
+"""Flask CLI commands: database setup, the API token, and the retention purge."""
+
+import datetime
+import re
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask_migrate import upgrade
+
+from catsdogs import records
+from catsdogs.config import instance_secret
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    upgrade(directory=MIGRATIONS)
+    click.echo("Database schema is up to date.")
+
+
+@click.command("api-token")
+def api_token() -> None:
+    """Create an API token in the instance folder if none is configured; print it once."""
+    if current_app.config["API_TOKENS"]:
+        click.echo("API token: configured.")
+        return
+    path = Path(current_app.instance_path) / "api_token"
+    token = instance_secret(path)
+    click.echo(f"Generated an API token, kept in {path} (shown only this once):\n  {token}")
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", default="30d", show_default=True,
+              help="Retention period: a number of days (30d), hours (12h) or minutes (90m).")
+def purge(older_than: str) -> None:
+    """Clear file names and comments of predictions older than the retention period."""
+    match = re.fullmatch(r"(\d+)([dhm])", older_than.strip())
+    if not match:
+        raise click.BadParameter("use a number followed by d, h or m, e.g. 30d",
+                                 param_hint="--older-than")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
+    cleared = records.purge_personal_data(datetime.timedelta(**{unit: int(match[1])}))
+    click.echo(f"Cleared personal data from {cleared} predictions older than {older_than}.")
+
+
+def register(app) -> None:
+    for command in (init_db, api_token, purge):
+        app.cli.add_command(command)

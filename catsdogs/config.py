@@ -1,0 +1,86 @@
+"""Configuration: defaults here, the environment (and `.env`) read only inside create_app."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from catsdogs.card import SHIPPED_MODEL
+
+DEFAULTS = {
+    "MODEL_PATH": str(SHIPPED_MODEL),
+    "MAX_UPLOAD_MB": 10,
+    "ENABLE_PROMETHEUS": True,
+    "DISCORD_WEBHOOK_URL": None,
+    "LOG_LEVEL": "INFO",
+    "INFERENCE_THREADS": 1,
+    "RETENTION_DAYS": 30,
+    "DATABASE_CHECK_SECONDS": 10,
+    "GRAFANA_URL": "http://localhost:3000",
+    "PROMETHEUS_URL": "http://localhost:9090",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "API_SPEC_OPTIONS": {},
+}
+
+# Environment variable -> parser. DATABASE_URL, API_TOKEN(S) and SECRET_KEY are handled below.
+ENVIRONMENT = {
+    "MODEL_PATH": str,
+    "MAX_UPLOAD_MB": float,
+    "ENABLE_PROMETHEUS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "DISCORD_WEBHOOK_URL": str,
+    "LOG_LEVEL": str.upper,
+    "INFERENCE_THREADS": int,
+    "RETENTION_DAYS": int,
+    "DATABASE_CHECK_SECONDS": float,
+    "GRAFANA_URL": str,
+    "PROMETHEUS_URL": str,
+}
+
+
+def load(app, test_config: dict | None) -> None:
+    """Fill app.config from defaults, then the environment, then `test_config`."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        load_dotenv(override=False)
+        for name, parse in ENVIRONMENT.items():
+            if os.environ.get(name):
+                app.config[name] = parse(os.environ[name])
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL")
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
+        app.config["API_TOKENS"] = parse_tokens(os.environ.get("API_TOKENS", ""),
+                                                os.environ.get("API_TOKEN"))
+    else:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'catsdogs.sqlite'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
+    if not app.config.get("API_TOKENS"):
+        token_file = instance / "api_token"
+        app.config["API_TOKENS"] = {"default": token_file.read_text().strip()} \
+            if token_file.exists() else {}
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+
+
+def parse_tokens(named: str, single: str | None) -> dict[str, str]:
+    """Read `API_TOKENS=name:token,name:token` and/or `API_TOKEN=token` into {name: token}."""
+    tokens = {}
+    for item in filter(None, (part.strip() for part in named.split(","))):
+        name, _, token = item.partition(":")
+        if not token:
+            raise ValueError("API_TOKENS entries must look like name:token")
+        tokens[name.strip()] = token.strip()
+    if single:
+        tokens["default"] = single.strip()
+    return tokens
+
+
+def instance_secret(path: Path) -> str:
+    """Return the secret kept in `path`, creating it (mode 600) on first use."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()

@@ -1,0 +1,39 @@
+"""JSON API: feedback on a prediction, and erasure of a prediction."""
+
+
+from catsdogs import records
+from catsdogs.extensions import auth
+from catsdogs.openapi import ApiBlueprint
+from catsdogs.schemas import ApiError, FeedbackRequest, FeedbackResult
+
+bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
+
+SECURED = [{"bearerAuth": []}]
+
+
+@bp.route("/api/update-feedback", methods=["POST"])
+@bp.response(200, FeedbackResult)
+@bp.alt_response(400, schema=ApiError, description="Invalid values")
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The prediction was made without consent")
+@bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
+@bp.doc(security=SECURED)
+@auth.login_required
+@bp.arguments(FeedbackRequest, location="json_or_form")
+def update_feedback(args):
+    """Record 👍 (1) or 👎 (0) and an optional comment on a consented prediction."""
+    record = records.give_feedback(args["feedback_id"], bool(args["user_feedback"]),
+                                   args["user_comment"])
+    return {"success": True, "feedback_id": record.id, "user_feedback": record.user_feedback,
+            "user_comment": record.user_comment}
+
+
+@bp.route("/api/predictions/<int(signed=True):prediction_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
+@bp.doc(security=SECURED)
+@auth.login_required
+def erase_prediction(prediction_id: int):
+    """Erase a prediction and everything stored with it."""
+    records.erase(prediction_id)

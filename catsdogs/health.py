@@ -1,0 +1,99 @@
+"""Real checks of the database and the model, and a watcher that keeps the gauge current."""
+
+import logging
+import threading
+
+import numpy as np
+from sqlalchemy import text
+
+from catsdogs import records
+from catsdogs.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def database_connected() -> bool:
+    """Run a query against the database; False if it does not answer."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        db.session.rollback()
+        return False
+    finally:
+        db.session.remove()
+
+
+def model_loaded(classifier) -> bool:
+    """Run the model on a blank image; False if it fails."""
+    if classifier is None:
+        return False
+    try:
+        blank = classifier.card.input_size
+        scores = classifier.predict_pixels(np.zeros((blank[1], blank[0], 3), np.uint8))
+        return bool(abs(float(scores.sum()) - 1.0) < 1e-3)
+    except Exception:
+        log.exception("model health check failed")
+        return False
+
+
+def report(app) -> tuple[dict, int]:
+    """The /health body and status: healthy, degraded (database down) or 503 (no model)."""
+    classifier = app.extensions.get("catsdogs.classifier")
+    connected = database_connected()
+    model_ok = model_loaded(classifier)
+    app.extensions["catsdogs.watch"].observe(connected)
+    status = "healthy" if connected and model_ok else "degraded" if model_ok else "unhealthy"
+    return {
+        "status": status,
+        "model": {"loaded": model_ok, "version": classifier.version if classifier else None},
+        "database": "connected" if connected else "disconnected",
+        "spooled_predictions": len(app.extensions["catsdogs.spool"]),
+    }, 200 if model_ok else 503
+
+
+class DatabaseWatch:
+    """Checks the database every few seconds: sets the gauge, replays the spool, notifies."""
+
+    def __init__(self, app, interval: float, on_change=None):
+        self.app, self.interval, self.on_change = app, interval, on_change
+        self.connected: bool | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        thread = threading.Thread(target=self._run, name="database-watch", daemon=True)
+        thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self.app.app_context():
+                self.observe(database_connected())
+            self._stop.wait(self.interval)
+
+    def observe(self, connected: bool) -> None:
+        """Record a check result; on a change, notify; when connected, replay the spool."""
+        with self._lock:
+            changed, self.connected = self.connected is not None and connected != self.connected, \
+                connected
+        self.app.extensions["catsdogs.telemetry"].database.set(int(connected))
+        if changed:
+            log.warning("database %s", "connected again" if connected else "unreachable")
+            if self.on_change:
+                self.on_change(connected)
+        if connected:
+            self.replay()
+
+    def replay(self) -> None:
+        spool = self.app.extensions["catsdogs.spool"]
+        if not len(spool):
+            return
+        try:
+            count = spool.replay(records.replay)
+            log.info("replayed %d spooled predictions", count)
+        except Exception:
+            db.session.rollback()
+            log.exception("replaying the spool failed; it is kept for the next attempt")

@@ -1,0 +1,89 @@
+"""The classifier: bytes -> pixels -> ONNX Runtime -> probabilities. Knows nothing of Flask."""
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+
+from catsdogs import imaging
+from catsdogs.card import CardError, ModelCard
+
+# One session per model file and process, shared by all threads (ORT sessions are thread-safe).
+_classifiers: dict[tuple[str, int], "Classifier"] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model says about one image, and how long each stage took."""
+
+    label: str
+    probabilities: dict[str, float]
+    decode_ms: float
+    preprocess_ms: float
+    inference_ms: float
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.label]
+
+    @property
+    def total_ms(self) -> float:
+        return self.decode_ms + self.preprocess_ms + self.inference_ms
+
+
+class Classifier:
+    """An ONNX Runtime session configured from its model card."""
+
+    def __init__(self, card: ModelCard, threads: int = 1):
+        self.card = card
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Threads waiting on a busy core must not spin: waitress runs several requests at once.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(
+                str(card.model_path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:
+            raise CardError(f"cannot load model {card.model_path}: {error}") from None
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if [i.name for i in inputs] != [card.input_name]:
+            raise CardError(f"model input {[i.name for i in inputs]} != card {card.input_name}")
+        if outputs[0].shape[-1] != len(card.classes):
+            raise CardError(f"model output {outputs[0].shape} != {len(card.classes)} classes")
+        self.predict_pixels(np.zeros((card.input_size[1], card.input_size[0], 3), np.uint8))
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def predict_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """Return the class probabilities for one (height, width, 3) uint8 image."""
+        batch = pixels[np.newaxis].astype(np.float32)
+        return self.session.run(None, {self.card.input_name: batch})[0][0]
+
+    def predict(self, data: bytes) -> Prediction:
+        """Classify image bytes; raise imaging.ImageError when they are not a usable image."""
+        started = time.perf_counter()
+        image = imaging.decode(data, self.card.input_size)
+        decoded = time.perf_counter()
+        pixels = imaging.resize(image, self.card.input_size, self.card.resize_method)
+        resized = time.perf_counter()
+        scores = self.predict_pixels(pixels)
+        finished = time.perf_counter()
+        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores)}
+        label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
+        return Prediction(label, probabilities, (decoded - started) * 1000,
+                          (resized - decoded) * 1000, (finished - resized) * 1000)
+
+
+def get_classifier(model_path: str, threads: int = 1) -> Classifier:
+    """Return the process-wide classifier for this model file, loading it on first use."""
+    key = (str(model_path), threads)
+    with _lock:
+        if key not in _classifiers:
+            _classifiers[key] = Classifier(ModelCard.for_model(model_path), threads)
+        return _classifiers[key]

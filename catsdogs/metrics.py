@@ -1,0 +1,79 @@
+"""Prometheus metrics, all on the app's own registry, with bounded label values only."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_flask_exporter import PrometheusMetrics
+
+RESULTS = ("cat", "dog", "error")
+STAGES = ("decode", "preprocess", "inference", "database")
+ERROR_CODES = ("bad_request", "empty_file", "file_too_large", "image_too_large", "invalid_request",
+               "missing_file", "not_an_image", "too_many_files", "model_unavailable",
+               "unauthorized", "forbidden", "not_found", "rate_limited", "other")
+# Resolve a 2-50 ms model and the 2 s latency objective.
+LATENCY_BUCKETS = (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25,
+                   0.5, 1.0, 2.0, 5.0)
+CONFIDENCE_BUCKETS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0)
+UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
+
+
+class Telemetry:
+    """The service's own metrics; call the record_* methods, never the metrics directly."""
+
+    def __init__(self, registry: CollectorRegistry, model_version: str | None):
+        def counter(name, doc, labels=()):
+            return Counter(name, doc, labels, registry=registry)
+
+        self.predictions = counter("cv_predictions_total", "Predictions by result", ["result"])
+        self.feedback = counter("cv_user_feedback_total", "User feedback", ["satisfaction"])
+        self.errors = counter("cv_errors_total", "Failed requests by error code", ["code"])
+        self.inference_time = Histogram(
+            "cv_inference_time_seconds", "Time from image bytes to probabilities",
+            buckets=LATENCY_BUCKETS, registry=registry)
+        self.stage_time = Histogram("cv_stage_duration_seconds", "Time per prediction stage",
+                                    ["stage"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.confidence = Histogram("cv_model_confidence", "Confidence of the predicted class",
+                                    buckets=CONFIDENCE_BUCKETS, registry=registry)
+        self.upload_size = Histogram("cv_upload_size_bytes", "Size of uploaded images",
+                                     buckets=UPLOAD_BUCKETS, registry=registry)
+        self.database = Gauge("cv_database_connected", "1 when the database answers",
+                              registry=registry)
+        self.model_info = Gauge("cv_model_info", "The served model", ["version"],
+                                registry=registry)
+        # Expose every series from the start, so rates and absent() behave from the first scrape.
+        for result in RESULTS:
+            self.predictions.labels(result)
+        for satisfaction in ("satisfied", "unsatisfied"):
+            self.feedback.labels(satisfaction)
+        for stage in STAGES:
+            self.stage_time.labels(stage)
+        if model_version:
+            self.model_info.labels(model_version).set(1)
+
+    def record_prediction(self, prediction, upload_bytes: int) -> None:
+        self.predictions.labels(prediction.label).inc()
+        self.inference_time.observe(prediction.total_ms / 1000)
+        self.confidence.observe(prediction.confidence)
+        self.upload_size.observe(upload_bytes)
+        for stage in ("decode", "preprocess", "inference"):
+            self.stage_time.labels(stage).observe(getattr(prediction, f"{stage}_ms") / 1000)
+
+    def record_database_write(self, seconds: float) -> None:
+        self.stage_time.labels("database").observe(seconds)
+
+    def record_error(self, code: str, prediction_failed: bool = False) -> None:
+        self.errors.labels(code if code in ERROR_CODES else "other").inc()
+        if prediction_failed:
+            self.predictions.labels("error").inc()
+
+    def record_feedback(self, satisfied: bool) -> None:
+        self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()
+
+
+def init_app(app, model_version: str | None) -> Telemetry:
+    """Create the app's registry, HTTP metrics (if enabled) and custom metrics."""
+    registry = CollectorRegistry(auto_describe=True)
+    if app.config["ENABLE_PROMETHEUS"]:
+        exporter = PrometheusMetrics(app, registry=registry, group_by="endpoint")
+        exporter.info("catsdogs_app_info", "Application info", version="1.0.0")
+    telemetry = Telemetry(registry, model_version)
+    app.extensions["catsdogs.telemetry"] = telemetry
+    return telemetry

@@ -1,0 +1,57 @@
+"""Database models."""
+
+import datetime
+import uuid
+
+from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catsdogs.extensions import db
+
+RESULTS = ("cat", "dog", "error")
+COMMENT_MAX_LENGTH = 1000
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class Prediction(db.Model):
+    """One classified upload, and the user's feedback on it when they consented."""
+
+    __tablename__ = "predictions_feedback"
+    __table_args__ = (
+        CheckConstraint("prediction_result IN ('cat', 'dog', 'error')", name="ck_result"),
+        CheckConstraint("user_feedback IN (0, 1)", name="ck_feedback"),
+        CheckConstraint("proba_cat BETWEEN 0 AND 1 AND proba_dog BETWEEN 0 AND 1",
+                        name="ck_probabilities"),
+        CheckConstraint("inference_time_ms >= 0", name="ck_inference_time"),
+        # Without consent nothing personal may be kept: the anonymous technical row only.
+        CheckConstraint("rgpd_consent OR (filename IS NULL AND user_comment IS NULL "
+                        "AND user_feedback IS NULL)", name="ck_consent"),
+        Index("ix_predictions_feedback_created_at", "created_at"),
+        Index("ix_predictions_feedback_prediction_result", "prediction_result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), unique=True,
+                                            default=lambda: str(uuid.uuid4()))
+    created_at: Mapped[datetime.datetime] = mapped_column(db.DateTime(timezone=True),
+                                                          default=utc_now)
+    inference_time_ms: Mapped[float]
+    success: Mapped[bool]
+    prediction_result: Mapped[str] = mapped_column(String(5))
+    proba_cat: Mapped[float | None]
+    proba_dog: Mapped[float | None]
+    model_version: Mapped[str] = mapped_column(String(64))
+    rgpd_consent: Mapped[bool] = mapped_column(default=False)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    user_feedback: Mapped[int | None] = mapped_column(db.SmallInteger)
+    user_comment: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
+
+    @property
+    def confidence(self) -> float | None:
+        if self.proba_cat is None or self.proba_dog is None:
+            return None
+        return max(self.proba_cat, self.proba_dog)

@@ -1,0 +1,41 @@
+"""JSON API: health, statistics and the list of recent predictions."""
+
+from flask import current_app
+
+from catsdogs import health as checks
+from catsdogs import records, statistics
+from catsdogs.extensions import auth
+from catsdogs.openapi import ApiBlueprint
+from catsdogs.schemas import ApiError, Health, PageArgs, PredictionList, Statistics
+
+bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
+
+
+@bp.route("/health")
+@bp.response(200, Health, description="Healthy, or degraded when the database is down")
+@bp.alt_response(503, schema=Health, description="The model is not loaded")
+def health():
+    """Check the database and the model for real, now."""
+    return checks.report(current_app._get_current_object())
+
+
+@bp.route("/api/statistics")
+@bp.response(200, Statistics)
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.doc(security=[{"bearerAuth": []}])
+@auth.login_required
+def get_statistics():
+    """Totals, classes, consent, feedback and inference time figures."""
+    return statistics.summary()
+
+
+@bp.route("/api/predictions")
+@bp.response(200, PredictionList)
+@bp.alt_response(400, schema=ApiError, description="Invalid limit or offset")
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.doc(security=[{"bearerAuth": []}])
+@auth.login_required
+@bp.arguments(PageArgs, location="query")
+def list_predictions(args):
+    """Recent predictions, newest first (limit at most 100)."""
+    return {"items": records.recent(args["limit"], args["offset"]), **args}

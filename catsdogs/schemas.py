@@ -1,0 +1,110 @@
+"""Request and response schemas: they validate the API and generate /openapi.json."""
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from catsdogs.models import COMMENT_MAX_LENGTH
+
+TRUTHY = {"true", "1", "on", "yes", 1, True}
+FALSY = {"false", "0", "off", "no", "", 0, False}
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class UploadSchema(Strict):
+    file = Upload(required=True, metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or "
+                                            "TIFF photo of a cat or a dog"})
+    rgpd_consent = ma.fields.Boolean(
+        load_default=False, truthy=TRUTHY, falsy=FALSY,
+        metadata={"description": "Keep the file name and allow feedback (true/false/1/0/on/off)"})
+
+
+class Probabilities(ma.Schema):
+    cat = ma.fields.Float(required=True)
+    dog = ma.fields.Float(required=True)
+
+
+class PredictionResult(ma.Schema):
+    id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Row id; null when the database was down and the row was spooled"})
+    feedback_id = ma.fields.Integer(allow_none=True, metadata={"description": "Same as id"})
+    prediction = ma.fields.String(required=True, validate=ma.validate.OneOf(["cat", "dog"]))
+    confidence = ma.fields.Float(required=True)
+    probabilities = ma.fields.Nested(Probabilities, required=True)
+    inference_time_ms = ma.fields.Float(required=True)
+    model_version = ma.fields.String(required=True)
+    filename = ma.fields.String(allow_none=True)
+
+
+class FeedbackRequest(Strict):
+    feedback_id = ma.fields.Integer(required=True, strict=False,
+                                    validate=ma.validate.Range(min=1, max=2**31 - 1))
+    user_feedback = ma.fields.Integer(required=True, validate=ma.validate.OneOf([0, 1]),
+                                      metadata={"description": "1 satisfied, 0 unsatisfied"})
+    user_comment = ma.fields.String(load_default=None, allow_none=True,
+                                    validate=ma.validate.Length(max=COMMENT_MAX_LENGTH))
+
+
+class FeedbackResult(ma.Schema):
+    success = ma.fields.Boolean(required=True)
+    feedback_id = ma.fields.Integer(required=True)
+    user_feedback = ma.fields.Integer(required=True)
+    user_comment = ma.fields.String(allow_none=True)
+
+
+class PageArgs(Strict):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31))
+
+
+class StoredPrediction(ma.Schema):
+    id = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    prediction_result = ma.fields.String()
+    proba_cat = ma.fields.Float(allow_none=True)
+    proba_dog = ma.fields.Float(allow_none=True)
+    confidence = ma.fields.Float(allow_none=True)
+    inference_time_ms = ma.fields.Float()
+    success = ma.fields.Boolean()
+    model_version = ma.fields.String()
+    rgpd_consent = ma.fields.Boolean()
+    filename = ma.fields.String(allow_none=True)
+    user_feedback = ma.fields.Integer(allow_none=True)
+    user_comment = ma.fields.String(allow_none=True)
+
+
+class PredictionList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(StoredPrediction))
+    limit = ma.fields.Integer()
+    offset = ma.fields.Integer()
+
+
+class Statistics(ma.Schema):
+    total_predictions = ma.fields.Integer()
+    predictions_by_class = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    consents = ma.fields.Integer()
+    consent_rate = ma.fields.Float(allow_none=True)
+    feedback = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    satisfaction_rate = ma.fields.Float(allow_none=True)
+    inference_time_ms = ma.fields.Dict(keys=ma.fields.String(),
+                                       values=ma.fields.Float(allow_none=True))
+
+
+class ModelHealth(ma.Schema):
+    loaded = ma.fields.Boolean()
+    version = ma.fields.String(allow_none=True)
+
+
+class Health(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(["healthy", "degraded", "unhealthy"]))
+    model = ma.fields.Nested(ModelHealth)
+    database = ma.fields.String(validate=ma.validate.OneOf(["connected", "disconnected"]))
+    spooled_predictions = ma.fields.Integer()
+
+
+class ApiError(ma.Schema):
+    error = ma.fields.String(required=True, metadata={"description": "Short machine code"})
+    message = ma.fields.String(required=True, metadata={"description": "Plain sentence"})
