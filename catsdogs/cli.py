@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from catsdogs import records
@@ -15,6 +16,7 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (idempotent)."""
     upgrade(directory=MIGRATIONS)
@@ -22,6 +24,7 @@ def init_db() -> None:
 
 
 @click.command("api-token")
+@with_appcontext
 def api_token() -> None:
     """Create an API token in the instance folder if none is configured; print it once."""
     if current_app.config["API_TOKENS"]:
@@ -35,6 +38,7 @@ def api_token() -> None:
 @click.command("purge")
 @click.option("--older-than", "older_than", default="30d", show_default=True,
               help="Retention period: a number of days (30d), hours (12h) or minutes (90m).")
+@with_appcontext
 def purge(older_than: str) -> None:
     """Clear file names and comments of predictions older than the retention period."""
     match = re.fullmatch(r"(\d+)([dhm])", older_than.strip())

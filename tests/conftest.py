@@ -55,24 +55,44 @@ def database_url(request, tmp_path):
     yield url
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    from flask_migrate import upgrade
-
-    app = create_app({
+def settings_for(tmp_path, database_url, **overrides) -> dict:
+    """The configuration every test app starts from."""
+    return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "API_TOKENS": {"test": TOKEN, "other": "second-token-abcdef"},
         "DATABASE_CHECK_SECONDS": 0,
-    })
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        **overrides,
+    }
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app with configuration overrides and a migrated database."""
+    from flask_migrate import upgrade
+
+    apps = []
+
+    def build(**overrides):
+        app = create_app(settings_for(tmp_path, database_url, **overrides))
+        if overrides.get("SQLALCHEMY_DATABASE_URI", database_url) == database_url:
+            with app.app_context():
+                upgrade(directory=MIGRATIONS)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""The classifier: one session per model file, configured and checked from its model card."""
+
+import json
+import logging
+import shutil
+
+import pytest
+
+from catsdogs import create_app
+from catsdogs.card import SHIPPED_MODEL, CardError, ModelCard
+from catsdogs.inference import get_classifier
+from tests.conftest import image_bytes
+
+
+def test_one_session_per_model_file():
+    assert get_classifier(str(SHIPPED_MODEL)) is get_classifier(str(SHIPPED_MODEL))
+
+
+def test_apps_share_the_process_session(make_app):
+    first, second = make_app(), make_app()
+    assert first.extensions["catsdogs.classifier"] is second.extensions["catsdogs.classifier"]
+
+
+def test_the_card_describes_the_shipped_model():
+    card = ModelCard.for_model(SHIPPED_MODEL)
+    assert card.classes == ("cat", "dog") and 0 < card.threshold < 1
+    assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
+
+
+@pytest.mark.parametrize("mode, fmt", [("RGB", "JPEG"), ("L", "PNG"), ("1", "BMP"),
+                                       ("P", "GIF"), ("RGBA", "WEBP"), ("CMYK", "JPEG"),
+                                       ("I;16", "PNG"), ("LA", "PNG"), ("RGB", "TIFF")])
+def test_every_mode_gets_a_prediction(mode, fmt):
+    prediction = get_classifier(str(SHIPPED_MODEL)).predict(image_bytes(mode, (50, 30), fmt))
+    assert prediction.label in ("cat", "dog")
+    assert sum(prediction.probabilities.values()) == pytest.approx(1, abs=1e-5)
+    assert prediction.decode_ms >= 0 and prediction.inference_ms > 0
+
+
+def broken_copy(tmp_path, change) -> str:
+    model = tmp_path / "model.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    change(card)
+    model.with_suffix(".json").write_text(json.dumps(card))
+    return str(model)
+
+
+def rename_input(card):
+    card["input"]["name"] = "pixels"
+
+
+def wrong_size(card):
+    card["preprocessing"]["resize"]["size"] = [160, 160]
+
+
+def no_classes(card):
+    del card["classes"]
+
+
+@pytest.mark.parametrize("change", [rename_input, wrong_size, no_classes])
+def test_an_inconsistent_card_stops_start_up(make_app, tmp_path, caplog, change):
+    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError):
+        make_app(MODEL_PATH=broken_copy(tmp_path, change))
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.CRITICAL] == ["CRITICAL"]
+
+
+def test_a_missing_model_stops_start_up(tmp_path, caplog):
+    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError, match="not found"):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
+                    "MODEL_PATH": str(tmp_path / "nothing.onnx")})
+    assert "cannot start: model file not found" in caplog.text
+
+
+def test_a_missing_card_stops_start_up(tmp_path):
+    model = tmp_path / "model.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    with pytest.raises(CardError, match="card not found"):
+        ModelCard.for_model(model)
