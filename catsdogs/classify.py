@@ -20,11 +20,10 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     try:
         prediction = classifier.predict(data)
     except ImageError as error:
-        telemetry.record_error(error.code)
         raise ServiceError(IMAGE_ERROR_STATUS[error.code], error.code, error.message) from None
     except Exception:
         log.exception("the model failed on an upload")
-        telemetry.record_error("model_unavailable", prediction_failed=True)
+        telemetry.record_failed_prediction()
         raise ServiceError(503, "model_unavailable",
                            "The model is unavailable right now; try again later.") from None
     telemetry.record_prediction(prediction, len(data))

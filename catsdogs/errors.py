@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,15 @@ class ServiceError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def count(code: str) -> None:
+    """Count a failed request by its error code (cv_errors_total)."""
+    telemetry = current_app.extensions.get("catsdogs.telemetry")
+    if telemetry is not None:
+        telemetry.record_error(code)
+
+
 def error_response(status: int, code: str, message: str, headers=None):
+    count(code)
     response = jsonify(error=code, message=message)
     response.status_code = status
     response.headers.extend(headers or {})

@@ -6,8 +6,10 @@ from prometheus_flask_exporter import PrometheusMetrics
 RESULTS = ("cat", "dog", "error")
 STAGES = ("decode", "preprocess", "inference", "database")
 ERROR_CODES = ("bad_request", "empty_file", "file_too_large", "image_too_large", "invalid_request",
-               "missing_file", "not_an_image", "too_many_files", "model_unavailable",
-               "unauthorized", "forbidden", "not_found", "rate_limited", "other")
+               "not_an_image", "too_many_files", "model_unavailable", "unauthorized",
+               "token_in_query", "forbidden", "no_consent", "comment_too_long", "not_found",
+               "method_not_allowed", "unsupported_media_type", "rate_limited", "internal_error",
+               "other")
 # Resolve a 2-50 ms model and the 2 s latency objective.
 LATENCY_BUCKETS = (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25,
                    0.5, 1.0, 2.0, 5.0)
@@ -59,10 +61,11 @@ class Telemetry:
     def record_database_write(self, seconds: float) -> None:
         self.stage_time.labels("database").observe(seconds)
 
-    def record_error(self, code: str, prediction_failed: bool = False) -> None:
+    def record_error(self, code: str) -> None:
         self.errors.labels(code if code in ERROR_CODES else "other").inc()
-        if prediction_failed:
-            self.predictions.labels("error").inc()
+
+    def record_failed_prediction(self) -> None:
+        self.predictions.labels("error").inc()
 
     def record_feedback(self, satisfied: bool) -> None:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()

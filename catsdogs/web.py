@@ -1,10 +1,95 @@
-"""HTML pages (htmx): classify a photo, give feedback, monitoring, model information."""
+"""HTML pages (htmx): classify a photo, give feedback on it, read about the model."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from catsdogs import records, web_monitoring
+from catsdogs.classify import classify
+from catsdogs.errors import ServiceError, count
+from catsdogs.pages import render
 
 bp = Blueprint("web", __name__)
+bp.register_blueprint(web_monitoring.bp)
+SESSION_IDS = "prediction_ids"
+KEEP_IDS = 20  # the signed session cookie stays small
+
+
+@bp.context_processor
+def page_settings():
+    """Give every page the retention period, the upload limit and the model version."""
+    config = current_app.config
+    return {"retention_days": config["RETENTION_DAYS"], "max_upload_mb": config["MAX_UPLOAD_MB"],
+            "model_version": current_app.extensions["catsdogs.classifier"].version}
 
 
 @bp.route("/")
 def index():
-    return render_template("web/index.html")
+    """Show the upload form, or (htmx) an empty result card."""
+    return render("web/index.html", "web/_result.html")
+
+
+@bp.route("/classify", methods=["POST"])
+def classify_photo():
+    """Classify the uploaded photo; remember consented predictions in the session."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _result_error(400, "Choose a photo first.")
+    consent = request.form.get("consent") == "yes"
+    try:
+        result = classify(upload.read(), upload.filename, consent)
+    except ServiceError as error:
+        count(error.code)
+        return _result_error(error.status, error.message)
+    if consent and result["id"] is not None:
+        session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
+    return render("web/index.html", "web/_result.html", result=result, consent=consent)
+
+
+@bp.route("/feedback/<int:prediction_id>", methods=["POST"])
+def feedback(prediction_id: int):
+    """Record 👍/👎 and a comment on a prediction this browser made."""
+    vote = request.form.get("satisfied")
+    try:
+        if vote not in ("0", "1"):
+            raise ServiceError(400, "invalid_request", "Choose “Yes, right” or “No, wrong”.")
+        satisfied = vote == "1"
+        records.give_feedback(prediction_id, satisfied, request.form.get("comment", ""),
+                              allowed_ids=set(session.get(SESSION_IDS, [])))
+    except ServiceError as error:
+        count(error.code)
+        return _feedback_error(prediction_id, error.status, error.message)
+    return render("web/feedback.html", "web/_feedback.html", prediction_id=prediction_id,
+                  sent=True, satisfied=satisfied)
+
+
+@bp.route("/info")
+def info():
+    """Show the model card and how personal data is handled."""
+    card = current_app.extensions["catsdogs.classifier"].card.data
+    return render("web/info.html", "web/_info.html", card=card)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error):
+    """Say in the card that the file is over the limit (raised before the view runs)."""
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return _result_error(413, f"The file is larger than {limit:g} MB; choose a smaller photo.")
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    """Say that a form without a valid CSRF token has expired."""
+    message = "This form has expired. Reload the page and try again."
+    if request.endpoint == "web.feedback":
+        return _feedback_error(request.view_args["prediction_id"], 400, message)
+    return _result_error(400, message)
+
+
+def _result_error(status: int, message: str):
+    return render("web/index.html", "web/_result.html", status, error=message)
+
+
+def _feedback_error(prediction_id: int, status: int, message: str):
+    return render("web/feedback.html", "web/_feedback.html", status, prediction_id=prediction_id,
+                  error=message, comment=request.form.get("comment", ""))

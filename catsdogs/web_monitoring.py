@@ -1,0 +1,38 @@
+"""The monitoring page: figures, charts and the latest predictions, refreshed by htmx polling."""
+
+import logging
+
+from flask import Blueprint, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from catsdogs import records, statistics
+from catsdogs.extensions import db
+from catsdogs.models import utc_now
+from catsdogs.pages import render
+
+bp = Blueprint("monitoring", __name__)
+log = logging.getLogger(__name__)
+LATEST = 15
+
+
+@bp.route("/monitoring")
+def page():
+    """Show the figures; htmx polls this for the live block alone."""
+    config = current_app.config
+    return render("web/monitoring.html", "web/_live.html", **figures(),
+                  grafana_url=config["GRAFANA_URL"], prometheus_url=config["PROMETHEUS_URL"])
+
+
+def figures() -> dict:
+    """Everything the page shows; empty figures when the database does not answer."""
+    version = current_app.extensions["catsdogs.classifier"].version
+    try:
+        return {"summary": statistics.summary(), "latest": records.recent(LATEST, 0),
+                "charts": {"timeline": statistics.timeline(utc_now()),
+                           "confidence": statistics.confidence_histogram()},
+                "database_up": True, "model_version": version}
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("monitoring page: the database does not answer")
+        return {"summary": None, "latest": [], "charts": None, "database_up": False,
+                "model_version": version}

@@ -1,0 +1,103 @@
+// The classify page: photo preview, drag and drop, size check, upload progress, network errors.
+(function () {
+  "use strict";
+  var form = document.getElementById("classify-form");
+  if (!form) { return; }
+  var input = document.getElementById("file");
+  var zone = document.getElementById("dropzone");
+  var preview = document.getElementById("preview");
+  var progress = document.getElementById("upload-progress");
+  var result = document.getElementById("result");
+  var maxBytes = Number(form.dataset.maxBytes);
+
+  function showMessage(title, text) {
+    // Built with textContent: nothing here is ever parsed as HTML.
+    var card = document.createElement("div");
+    card.className = "card error";
+    card.setAttribute("role", "alert");
+    var heading = document.createElement("h2");
+    heading.textContent = title;
+    var paragraph = document.createElement("p");
+    paragraph.textContent = text;
+    card.append(heading, paragraph);
+    result.replaceChildren(card);
+  }
+
+  function drawPreview(file) {
+    // createImageBitmap needs no blob: or data: URL, so a strict CSP still allows the preview.
+    preview.hidden = true;
+    if (!file || !window.createImageBitmap) { return; }
+    createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(preview.width / bitmap.width, preview.height / bitmap.height);
+      var width = bitmap.width * scale, height = bitmap.height * scale;
+      var context = preview.getContext("2d");
+      context.clearRect(0, 0, preview.width, preview.height);
+      context.drawImage(bitmap, (preview.width - width) / 2, (preview.height - height) / 2,
+                        width, height);
+      preview.setAttribute("aria-label", "Preview of " + file.name);
+      preview.hidden = false;
+    }).catch(function () { preview.hidden = true; });
+  }
+
+  input.addEventListener("change", function () { drawPreview(input.files[0]); });
+
+  ["dragenter", "dragover"].forEach(function (name) {
+    zone.addEventListener(name, function (event) {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+  });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
+  form.addEventListener("htmx:confirm", function (event) {
+    var file = input.files[0];
+    if (file && maxBytes && file.size > maxBytes) {
+      event.preventDefault();
+      showMessage("We could not classify this photo",
+                  "The file is larger than " + form.dataset.maxMb + " MB; choose a smaller photo.");
+    }
+  });
+  form.addEventListener("htmx:beforeRequest", function () { progress.value = 0; });
+  form.addEventListener("htmx:xhr:progress", function (event) {
+    if (event.detail.lengthComputable) {
+      progress.value = Math.round(event.detail.loaded / event.detail.total * 100);
+    }
+  });
+  // On a phone the card sits below the form: bring the answer into view.
+  result.addEventListener("htmx:afterSettle", function () {
+    var box = result.getBoundingClientRect();
+    if (box.top > window.innerHeight || box.bottom < 0) {
+      result.scrollIntoView({ block: "start" });
+    }
+  });
+  form.addEventListener("htmx:responseError", function (event) {
+    showMessage("We could not classify this photo", event.detail.xhr.status === 429
+      ? "Too many photos at once. Please wait a minute and try again."
+      : "The service had a problem. Please try again in a moment.");
+  });
+  // The feedback form lives inside the result card: tell its failures next to its buttons.
+  ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
+    result.addEventListener(name, function (event) {
+      var section = event.target.closest("#feedback");
+      if (!section) { return; }
+      var note = section.querySelector(".error-text") || document.createElement("p");
+      note.className = "error-text";
+      note.setAttribute("role", "alert");
+      note.textContent = "Your answer could not be sent. Please try again in a moment.";
+      section.querySelector("form").prepend(note);
+    });
+  });
+  form.addEventListener("htmx:sendError", function () {
+    showMessage("We could not reach the service",
+                "Check your connection and try again.");
+  });
+})();

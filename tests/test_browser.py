@@ -1,0 +1,195 @@
+"""End to end in headless Chromium: classify a real photo, give feedback, watch it counted.
+
+Screenshots of every step go to test-artifacts/screenshots/, the axe report to test-artifacts/.
+"""
+
+import json
+import threading
+
+import pytest
+
+from tests.browser_helpers import (
+    AXE,
+    AXE_RUN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    add_csp,
+    serve,
+)
+from tests.conftest import TOKEN, image_bytes, shared_photos
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason=f"{CHROMIUM} is absent: install Debian's chromium package")
+BLOCKING = ("serious", "critical")
+# Functions, not expressions: Playwright evals expressions, and the page's CSP forbids eval.
+CHARTED = """count => {
+  const chart = Chart.getChart("chart-predictions");
+  return chart.data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0) === count;
+}"""
+DROP = """bytes => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(bytes)], "dropped.png", {type: "image/png"}));
+  const zone = document.getElementById("dropzone");
+  zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true}));
+  zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def violations():
+    """Every axe finding of the module, written out once all pages have been checked."""
+    found = {}
+    yield found
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS.parent / "axe.json").write_text(json.dumps(found, indent=2))
+
+
+@pytest.fixture
+def site(app):
+    add_csp(app)
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page with axe loaded (as an init script: a strict CSP cannot block it) and a log."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    yield page
+    context.close()
+    assert page.problems == [], "the browser reported errors (CSP violations included)"
+
+
+@pytest.fixture
+def surest_cat(app) -> tuple[str, bytes]:
+    """The shared cat photo the model is surest about (the test is about the page)."""
+    classifier = app.extensions["catsdogs.classifier"]
+    photos = shared_photos("Cat", 12)
+    return max(photos, key=lambda photo: classifier.predict(photo[1]).probabilities["cat"])
+
+
+def step(page, name: str, violations: dict) -> None:
+    """Screenshot the page and check it with axe: no serious or critical finding."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    found = page.evaluate(AXE_RUN)
+    violations[name] = found
+    assert [v for v in found if v["impact"] in BLOCKING] == []
+
+
+def hold_the_model(app, monkeypatch) -> threading.Event:
+    """Make the next prediction wait until the returned event is set (to see the spinner)."""
+    classifier, release = app.extensions["catsdogs.classifier"], threading.Event()
+    predict = classifier.predict
+
+    def held(data):
+        release.wait(timeout=20)
+        return predict(data)
+    monkeypatch.setattr(classifier, "predict", held)
+    return release
+
+
+def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, violations,
+                                                   monkeypatch):
+    photo = surest_cat[1]
+    page.goto(site + "/")
+    assert page.is_checked("#consent") is False
+    step(page, "01-home", violations)
+
+    page.set_input_files("#file", files=[{"name": "my-cat.jpg", "mimeType": "image/jpeg",
+                                          "buffer": photo}])
+    page.wait_for_selector("#preview:not([hidden])")
+    page.check("#consent")
+    step(page, "02-photo-chosen", violations)
+
+    held = hold_the_model(app, monkeypatch)
+    page.get_by_role("button", name="Classify").click()
+    page.wait_for_selector("#busy", state="visible")
+    page.wait_for_function("() => document.getElementById('upload-progress').value === 100")
+    assert page.get_by_role("button", name="Classify").is_disabled()
+    step(page, "03-classifying", violations)
+    held.set()
+    page.wait_for_selector("#result .outcome")
+    assert page.inner_text("#result h2") == "It’s a cat"
+    assert "my-cat.jpg" in page.inner_text("#result")
+    step(page, "04-result", violations)
+
+    page.fill("#comment", "Spot on, that is Minou.")
+    page.get_by_role("button", name="Yes, right").click()
+    page.wait_for_selector("#feedback .thanks")
+    assert page.locator("#feedback button:disabled").count() == 2
+    step(page, "05-feedback-sent", violations)
+
+    page.goto(site + "/monitoring")
+    assert page.inner_text("#kpi-total") == "1"
+    assert "👍" in page.inner_text("#live table") and "my-cat.jpg" not in page.content()
+    page.wait_for_function(CHARTED, arg=1)
+    step(page, "06-monitoring", violations)
+
+    # Another prediction arrives through the API; the polling shows it without a reload.
+    response = page.request.post(site + "/api/predict", headers={"Authorization": f"Bearer {TOKEN}"},
+                                 multipart={"file": {"name": "x.jpg", "mimeType": "image/jpeg",
+                                                     "buffer": photo}})
+    assert response.ok
+    page.wait_for_function("() => document.getElementById('kpi-total').textContent === '2'",
+                           timeout=15_000)
+    page.wait_for_function(CHARTED, arg=2)
+    step(page, "07-monitoring-refreshed", violations)
+
+
+def test_errors_info_and_a_phone_screen(site, page, violations):
+    page.goto(site + "/")
+    page.evaluate(DROP, list(image_bytes(fmt="PNG", size=(120, 90), color=(200, 120, 40))))
+    page.wait_for_selector("#preview:not([hidden])")
+    assert page.evaluate("document.getElementById('file').files[0].name") == "dropped.png"
+    page.set_input_files("#file", files=[{"name": "notes.jpg", "mimeType": "image/jpeg",
+                                          "buffer": b"this is not a photo"}])
+    page.get_by_role("button", name="Classify").click()
+    page.wait_for_selector("#result .error")
+    assert "The file is not an image we can read." in page.inner_text("#result")
+    step(page, "08-error", violations)
+
+    page.goto(site + "/info")
+    assert "Your photo is never stored." in page.inner_text("#privacy")
+    step(page, "09-info", violations)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(site + "/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    step(page, "10-phone", violations)
+
+
+def test_the_page_works_from_the_keyboard(site, page, surest_cat):
+    page.goto(site + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.set_input_files("#file", files=[{"name": "cat.jpg", "mimeType": "image/jpeg",
+                                          "buffer": surest_cat[1]}])
+    page.focus("#consent")
+    page.keyboard.press("Space")
+    for _ in range(5):  # past the consent hint's link, to the button
+        if page.evaluate("document.activeElement.textContent") == "Classify":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#feedback form")
+    page.focus("#comment")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # 👍
+    page.wait_for_selector("#feedback .thanks")
