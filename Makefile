@@ -7,7 +7,7 @@ PORT ?= 8000
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 
-.PHONY: run test train evaluate lint bench init-db clean
+.PHONY: run test train evaluate lint bench soak init-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
 run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve on HOST:PORT
 	$(FLASK) init-db
 	$(FLASK) api-token
-	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call catsdogs:create_app
+	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --ident=catsdogs --call catsdogs:create_app
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	$(BIN)/ruff check catsdogs tests wsgi.py
@@ -41,6 +41,9 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (ab
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
 
+bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
+	$(BIN)/python -m catsdogs.benchmark $(BENCH_ARGS)
+
 lint: $(VENV)/.test
 	$(BIN)/ruff check catsdogs tests wsgi.py
 	$(BIN)/ruff format --check catsdogs tests wsgi.py
@@ -50,3 +53,49 @@ init-db: $(VENV)/.serve
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build *.egg-info .pytest_cache
+
+# Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
+HTMX_VERSION := 2.0.11
+CHARTJS_VERSION := 4.5.1
+AXE_VERSION := 4.11.0
+VENDOR_TMP := build/vendor
+
+.PHONY: vendor
+vendor:  ## fetch htmx, Chart.js and axe-core from npm, check their sha256, copy them into place
+	rm -rf $(VENDOR_TMP) && mkdir -p $(VENDOR_TMP)
+	cd $(VENDOR_TMP) && npm pack --silent htmx.org@$(HTMX_VERSION) chart.js@$(CHARTJS_VERSION) \
+		axe-core@$(AXE_VERSION) >/dev/null
+	cd $(VENDOR_TMP) && sha256sum --check --strict $(CURDIR)/static/vendor/SHA256SUMS
+	tar -xzOf $(VENDOR_TMP)/htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \
+		> static/vendor/htmx-$(HTMX_VERSION).min.js
+	tar -xzOf $(VENDOR_TMP)/htmx.org-$(HTMX_VERSION).tgz package/LICENSE \
+		> static/vendor/htmx-$(HTMX_VERSION).LICENSE
+	tar -xzOf $(VENDOR_TMP)/chart.js-$(CHARTJS_VERSION).tgz package/dist/chart.umd.min.js \
+		> static/vendor/chart-$(CHARTJS_VERSION).umd.min.js
+	tar -xzOf $(VENDOR_TMP)/chart.js-$(CHARTJS_VERSION).tgz package/LICENSE.md \
+		> static/vendor/chart-$(CHARTJS_VERSION).LICENSE.md
+	mkdir -p tests/vendor
+	tar -xzOf $(VENDOR_TMP)/axe-core-$(AXE_VERSION).tgz package/axe.min.js \
+		> tests/vendor/axe-core-$(AXE_VERSION).min.js
+	tar -xzOf $(VENDOR_TMP)/axe-core-$(AXE_VERSION).tgz package/LICENSE \
+		> tests/vendor/axe-core-$(AXE_VERSION).LICENSE
+
+# The Compose stack in ops/ (docs/deploy.md). `up` writes .env once, with random hex secrets.
+COMPOSE := docker compose -f ops/docker-compose.yml --env-file .env
+
+.PHONY: up down logs
+up: .env  ## build and start the whole stack (app, PostgreSQL, Prometheus, Alertmanager, Grafana)
+	$(COMPOSE) up -d --build --remove-orphans
+
+down:  ## stop the stack; volumes (database, dashboards) are kept
+	$(COMPOSE) down
+
+logs:  ## follow the stack's logs
+	$(COMPOSE) logs -f --tail=100
+
+.env:
+	umask 077 && cp .env.example $@.tmp
+	for key in POSTGRES_PASSWORD SECRET_KEY API_TOKEN GRAFANA_ADMIN_PASSWORD GRAFANA_DB_PASSWORD; do \
+		sed -i "s/^$$key=$$/$$key=$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" $@.tmp; done
+	mv $@.tmp $@
+	@echo "Created .env with generated secrets; API_TOKEN is the API's bearer token."

@@ -1,0 +1,50 @@
+"""`make bench`: the model's floor, the in-process pipeline, and the service end to end.
+
+Writes reports/bench.json and reports/bench.md. Loopback only; bounded in requests and time.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+from catsdogs.benchmark import endpoint, floor, report
+from catsdogs.card import SHIPPED_MODEL
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m catsdogs.benchmark", description=__doc__)
+    parser.add_argument("--model", default=str(SHIPPED_MODEL))
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
+    parser.add_argument("--concurrency", default="1,4,8,16")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--out", default="reports")
+    args = parser.parse_args(argv)
+
+    photo = floor.small_photo()
+    big = floor.twelve_megapixel_jpeg()
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "bare_inference": floor.bare_inference(args.model),
+        "pipeline": floor.pipeline(args.model, {"small_photo": photo, "jpeg_12mp": big}),
+        "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},
+    }
+    results["service"] = endpoint.run(
+        args.model, args.database_url, {"small_photo": photo, "jpeg_12mp": big},
+        [int(c) for c in args.concurrency.split(",")], args.requests, args.threads)
+    results["targets"] = report.targets(results)
+    out = Path(args.out)
+    out.mkdir(exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "bench.md").write_text(report.markdown(results))
+    print(report.markdown(results))
+    return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
