@@ -1,0 +1,152 @@
+"""Every metric at /metrics, moved by real requests through the test client."""
+
+import io
+import time
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from catsdogs import config
+from catsdogs.health import database_connected
+from tests.conftest import TOKEN, image_bytes
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+STAGES = ("decode", "preprocess", "inference", "database")
+
+
+def scrape(client) -> dict[tuple, float]:
+    """Parse /metrics into {(sample name, sorted label pairs): value}."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def predict(client, data: bytes, consent=True, filename="photo.png"):
+    return client.post(
+        "/api/predict",
+        headers=AUTH,
+        data={"file": (io.BytesIO(data), filename), "rgpd_consent": str(consent).lower()},
+    )
+
+
+class BrokenModel:
+    """A classifier whose runtime fails, as a corrupted session would."""
+
+    version = "broken"
+
+    def predict(self, data):
+        raise RuntimeError("session lost")
+
+
+def test_every_metric_moves_after_real_requests(app, client):
+    version = app.extensions["catsdogs.classifier"].version
+    before = scrape(client)
+    photo = image_bytes(size=(120, 90))
+    ids = [predict(client, photo).get_json()["id"] for _ in range(2)]
+    assert predict(client, b"not an image").status_code == 415
+    for prediction_id, satisfied in zip(ids, (1, 0), strict=True):
+        answer = client.post(
+            "/api/update-feedback",
+            headers=AUTH,
+            json={"feedback_id": prediction_id, "user_feedback": satisfied},
+        )
+        assert answer.status_code == 200
+    assert client.get("/health").status_code == 200
+    app.extensions["catsdogs.classifier"] = BrokenModel()
+    assert predict(client, photo).status_code == 503
+    after = scrape(client)
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert (
+        moved("cv_predictions_total", result="cat") + moved("cv_predictions_total", result="dog")
+        == 2
+    )
+    assert moved("cv_predictions_total", result="error") == 1
+    for histogram in ("cv_inference_time_seconds", "cv_model_confidence", "cv_upload_size_bytes"):
+        assert moved(f"{histogram}_count") == 2, histogram
+    assert moved("cv_upload_size_bytes_sum") == 2 * len(photo)
+    assert moved("cv_model_confidence_bucket", le="0.5") == 0  # the answer is the likelier class
+    assert moved("cv_model_confidence_bucket", le="1.0") == 2
+    assert moved("cv_inference_time_seconds_bucket", le="2.0") == 2
+    for stage in STAGES:
+        assert moved("cv_stage_duration_seconds_count", stage=stage) == 2, stage
+    assert moved("cv_user_feedback_total", satisfaction="satisfied") == 1
+    assert moved("cv_user_feedback_total", satisfaction="unsatisfied") == 1
+    assert value(after, "cv_errors_total", code="not_an_image") == 1
+    assert value(after, "cv_errors_total", code="model_unavailable") == 1
+    assert value(after, "cv_database_connected") == 1
+    assert value(after, "cv_model_info", version=version) == 1
+    assert (
+        moved(
+            "flask_http_request_duration_seconds_count",
+            endpoint="predict.predict",
+            method="POST",
+            status="200",
+        )
+        == 2
+    )
+    assert moved("flask_http_request_total", method="POST", status="503") == 1
+
+
+def test_label_values_are_bounded(client):
+    predict(client, image_bytes(), filename="secret-holiday-photo.png")
+    text = client.get("/metrics").text
+    assert "secret-holiday-photo" not in text
+    results = {
+        dict(labels).get("result")
+        for name, labels in scrape(client)
+        if name == "cv_predictions_total"
+    }
+    assert results == {"cat", "dog", "error"}
+
+
+def test_each_app_has_its_own_registry(make_app):
+    first, second = make_app(), make_app()
+    first_client, second_client = first.test_client(), second.test_client()
+    assert predict(first_client, image_bytes()).status_code == 200
+    assert second_client.get("/health").status_code == 200
+    first_samples, second_samples = scrape(first_client), scrape(second_client)
+    assert value(first_samples, "cv_inference_time_seconds_count") == 1
+    assert value(second_samples, "cv_inference_time_seconds_count") == 0
+    # The second app keeps its HTTP metrics (on a shared registry they would silently vanish).
+    assert value(second_samples, "flask_http_request_total", method="GET", status="200") == 1
+    assert value(second_samples, "flask_http_request_total", method="POST", status="200") == 0
+    assert value(first_samples, "flask_http_request_total", method="POST", status="200") == 1
+
+
+def test_predictions_are_served_with_prometheus_disabled(make_app):
+    client = make_app(ENABLE_PROMETHEUS=False).test_client()
+    assert client.get("/metrics").status_code == 404
+    assert predict(client, image_bytes()).status_code == 200
+
+
+def test_database_gauge_is_kept_current_by_the_background_check(make_app):
+    assert 0 < config.DEFAULTS["DATABASE_CHECK_SECONDS"] <= 15
+    app = make_app()
+    client, watch = app.test_client(), app.extensions["catsdogs.watch"]
+    assert value(scrape(client), "cv_database_connected") == 0  # nothing checked yet
+    watch.interval = 0.05
+    watch.start()
+    try:
+        deadline = time.monotonic() + 5
+        while value(scrape(client), "cv_database_connected") != 1:
+            assert time.monotonic() < deadline, "the watch never set the gauge"
+            time.sleep(0.05)
+    finally:
+        watch.stop()
+
+
+def test_database_gauge_drops_when_the_database_is_unreachable(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+    with app.app_context():
+        app.extensions["catsdogs.watch"].observe(database_connected())
+    assert value(scrape(app.test_client()), "cv_database_connected") == 0

@@ -1,0 +1,132 @@
+"""The Discord notifier against a local HTTP server: payload, retries, 429, timeout, dedup."""
+
+import time
+
+import pytest
+
+from catsdogs import notifier
+from catsdogs.card import CardError
+from catsdogs.notifier import COLORS, DiscordNotifier, Event
+from tests.discord_stub import DiscordStub
+
+DOWN, UP = notifier.database_event(False), notifier.database_event(True)
+
+
+@pytest.fixture
+def stub():
+    stub = DiscordStub()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def make_notifier(stub):
+    made = []
+
+    def build(**options):
+        made.append(DiscordNotifier(stub.url, **{"backoff": 0.01, **options}))
+        return made[-1]
+
+    yield build
+    for sender in made:
+        sender.close(timeout=1)
+
+
+@pytest.mark.parametrize("severity", ["critical", "warning", "info"])
+def test_embed_is_coloured_by_severity(stub, make_notifier, severity):
+    make_notifier().notify(Event("disk", "full", severity, "Disk full", "97% used"))
+    [body] = stub.wait_for(1, timeout=5)
+    [embed] = body["embeds"]
+    assert (embed["title"], embed["description"]) == ("Disk full", "97% used")
+    assert embed["color"] == COLORS[severity]
+    assert {"name": "Severity", "value": severity, "inline": True} in embed["fields"]
+
+
+def test_notify_never_blocks_and_a_timeout_is_retried(stub, make_notifier):
+    stub.script = [(204, {}, 2.0)]  # the first answer comes after the client's timeout
+    sender = make_notifier(timeout=0.3)
+    started = time.perf_counter()
+    sender.notify(DOWN)
+    assert time.perf_counter() - started < 0.5  # the server takes 2 s to answer
+    assert len(stub.wait_for(2, timeout=5)) == 2
+    assert 0.2 < stub.posts[1][0] - stub.posts[0][0] < 1.5  # gave up at 0.3 s, not 2 s
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (429, {"Retry-After": "0.6"}, 0),
+        (429, {"Retry-After": "soon", "Content-Type": "application/json"}, 0),
+    ],
+)
+def test_429_waits_as_told(stub, make_notifier, answer):
+    stub.script = [answer]
+    make_notifier(backoff=0.01).notify(DOWN)
+    assert len(stub.wait_for(2, timeout=5)) == 2
+    # Retry-After (0.6 s) is honoured; an unreadable one falls back to the 0.01 s backoff.
+    gap = stub.posts[1][0] - stub.posts[0][0]
+    assert gap >= 0.6 if answer[1]["Retry-After"] == "0.6" else gap < 0.5
+
+
+def test_server_errors_are_retried_then_dropped(stub, make_notifier):
+    stub.script = [(502, {}, 0)] * 3
+    sender = make_notifier(retries=2)
+    sender.notify(DOWN)
+    assert sender.flush(timeout=5)
+    assert len(stub.posts) == 3
+
+
+def test_a_refused_message_is_not_retried(stub, make_notifier):
+    stub.script = [(400, {}, 0)]
+    sender = make_notifier()
+    sender.notify(DOWN)
+    assert sender.flush(timeout=5)
+    assert len(stub.posts) == 1
+
+
+def test_an_outage_sends_one_message_and_its_recovery_one_more(stub, make_notifier):
+    sender = make_notifier(cooldown=1.0)
+    for event in (DOWN, DOWN, UP, DOWN, DOWN):  # a flap inside the cooldown: dropped
+        sender.notify(event)
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert sender.flush(timeout=5)
+    sender.notify(UP)
+    sender.notify(UP)
+    assert sender.flush(timeout=5)
+    time.sleep(0.2)
+    titles = [body["embeds"][0]["title"] for _, body in stub.posts]
+    assert titles == ["Database unreachable", "Database restored"]
+
+
+def test_without_url_nothing_is_sent():
+    sender = DiscordNotifier(None)
+    sender.notify(DOWN)
+    assert sender.flush(timeout=0.1)
+    assert sender._thread is None
+
+
+def test_database_watch_notifies_a_loss_and_a_recovery(make_app, stub):
+    app = make_app(DISCORD_WEBHOOK_URL=stub.url)
+    sender = app.extensions["catsdogs.notifier"]
+    sender.cooldown = 0  # the recovery would otherwise wait for the one-minute cooldown
+    watch = app.extensions["catsdogs.watch"]
+    with app.app_context():
+        for connected in (True, True, False, False, False, True, True):
+            watch.observe(connected)
+    assert sender.flush(timeout=5)
+    sender.close()
+    embeds = [body["embeds"][0] for body in stub.wait_for(2, timeout=5)]
+    assert [(e["title"], e["color"]) for e in embeds] == [
+        ("Database unreachable", COLORS["critical"]),
+        ("Database restored", COLORS["info"]),
+    ]
+
+
+def test_a_model_that_fails_to_load_is_reported_before_start_up_fails(make_app, stub, tmp_path):
+    with pytest.raises(CardError, match="model file not found"):
+        make_app(MODEL_PATH=str(tmp_path / "missing.onnx"), DISCORD_WEBHOOK_URL=stub.url)
+    [body] = stub.wait_for(1, timeout=1)  # sent before create_app raised
+    assert body["embeds"][0]["title"] == "Model failed to load"
+    assert body["embeds"][0]["color"] == COLORS["critical"]
+    assert "missing.onnx" in body["embeds"][0]["description"]
