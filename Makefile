@@ -9,6 +9,9 @@ TRAIN_VENV ?= .venv-train
 
 .PHONY: run test train evaluate lint bench soak init-db clean
 
+SOAK_CLIENTS ?= 8
+SOAK_MINUTES ?= 10
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -44,9 +47,12 @@ evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the s
 bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
 	$(BIN)/python -m catsdogs.benchmark $(BENCH_ARGS)
 
+soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (not in make test)
+	$(BIN)/python -m catsdogs.benchmark.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
+
 lint: $(VENV)/.test
 	$(BIN)/ruff check catsdogs tests wsgi.py
-	$(BIN)/ruff format --check catsdogs tests wsgi.py
+	$(BIN)/ruff format --check catsdogs tests wsgi.py migrations/env.py
 
 init-db: $(VENV)/.serve
 	$(FLASK) init-db

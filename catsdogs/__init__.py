@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask, send_from_directory
 
-from catsdogs import cli, config, errors, metrics
+from catsdogs import cli, config, errors, metrics, security
 from catsdogs.card import CardError
 from catsdogs.extensions import api, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
@@ -18,36 +18,50 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; `test_config` replaces the environment (tests)."""
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=(test_config or {}).get("INSTANCE_PATH"),
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=config.instance_path(test_config),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
     config.load(app, test_config)
     register_logging(app)
     register_extensions(app)
     register_model(app)
     register_blueprints(app)
     errors.register(app)
+    security.register(app)
     cli.register(app)
     register_database_watch(app)
     return app
 
 
 def register_logging(app: Flask) -> None:
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
 def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"connect_timeout": 3}}
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"connect_timeout": 3},
+        }
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    app.config.update(API_TITLE="catsdogs", API_VERSION="1.0.0", OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
-                      OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/")
+    app.config.update(
+        API_TITLE="catsdogs",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+    )
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.extensions["catsdogs.spool"] = Spool(Path(app.instance_path) / "spool.jsonl")
@@ -55,10 +69,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_model(app: Flask) -> None:
     """Load the model from its card once per process; fail fast with one clear line."""
+    from catsdogs import notifier
+
     try:
         classifier = get_classifier(app.config["MODEL_PATH"], app.config["INFERENCE_THREADS"])
     except CardError as error:
         log.critical("cannot start: %s", error)
+        alerts = notifier.for_app(app)
+        alerts.notify(notifier.model_failed_event(error))
+        alerts.close(timeout=15)  # the process is about to exit: send before it does
         raise
     app.extensions["catsdogs.classifier"] = classifier
     metrics.init_app(app, classifier.version)
@@ -73,8 +92,11 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # token-authenticated JSON endpoints: no cookies involved
     swagger_assets = _swagger_ui_path()
-    app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets",
-                     lambda filename: send_from_directory(swagger_assets, filename))
+    app.add_url_rule(
+        "/docs/assets/<path:filename>",
+        "swagger_assets",
+        lambda filename: send_from_directory(swagger_assets, filename),
+    )
 
 
 def _swagger_ui_path() -> str:
@@ -84,7 +106,14 @@ def _swagger_ui_path() -> str:
 
 
 def register_database_watch(app: Flask) -> None:
-    watch = DatabaseWatch(app, app.config["DATABASE_CHECK_SECONDS"])
+    from catsdogs import notifier
+
+    alerts = notifier.for_app(app)
+    watch = DatabaseWatch(
+        app,
+        app.config["DATABASE_CHECK_SECONDS"],
+        on_change=lambda connected: alerts.notify(notifier.database_event(connected)),
+    )
     app.extensions["catsdogs.watch"] = watch
     if app.config["DATABASE_CHECK_SECONDS"] > 0 and not app.config.get("TESTING"):
         watch.start()

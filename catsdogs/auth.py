@@ -25,8 +25,12 @@ def verify_token(token: str) -> str | None:
 @auth.error_handler
 def auth_error(status: int):
     if any(name in request.args for name in QUERY_TOKEN_NAMES):
-        return error_response(401, "token_in_query",
-                              "Send the token in the Authorization header, not in the URL.")
-    return error_response(status, "unauthorized",
-                          "A valid API token is required: Authorization: Bearer <token>.",
-                          {"WWW-Authenticate": 'Bearer realm="catsdogs"'})
+        return error_response(
+            401, "token_in_query", "Send the token in the Authorization header, not in the URL."
+        )
+    return error_response(
+        status,
+        "unauthorized",
+        "A valid API token is required: Authorization: Bearer <token>.",
+        {"WWW-Authenticate": 'Bearer realm="catsdogs"'},
+    )

@@ -24,11 +24,18 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     except Exception:
         log.exception("the model failed on an upload")
         telemetry.record_failed_prediction()
-        raise ServiceError(503, "model_unavailable",
-                           "The model is unavailable right now; try again later.") from None
+        raise ServiceError(
+            503, "model_unavailable", "The model is unavailable right now; try again later."
+        ) from None
     telemetry.record_prediction(prediction, len(data))
-    row_id = records.save_prediction(prediction, classifier.version, consent, filename,
-                                     app.extensions["catsdogs.spool"], telemetry)
+    row_id = records.save_prediction(
+        prediction,
+        classifier.version,
+        consent,
+        filename,
+        app.extensions["catsdogs.spool"],
+        telemetry,
+    )
     return {
         "id": row_id,
         "feedback_id": row_id,

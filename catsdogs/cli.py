@@ -36,15 +36,21 @@ def api_token() -> None:
 
 
 @click.command("purge")
-@click.option("--older-than", "older_than", default="30d", show_default=True,
-              help="Retention period: a number of days (30d), hours (12h) or minutes (90m).")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="30d",
+    show_default=True,
+    help="Retention period: a number of days (30d), hours (12h) or minutes (90m).",
+)
 @with_appcontext
 def purge(older_than: str) -> None:
     """Clear file names and comments of predictions older than the retention period."""
     match = re.fullmatch(r"(\d+)([dhm])", older_than.strip())
     if not match:
-        raise click.BadParameter("use a number followed by d, h or m, e.g. 30d",
-                                 param_hint="--older-than")
+        raise click.BadParameter(
+            "use a number followed by d, h or m, e.g. 30d", param_hint="--older-than"
+        )
     unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
     cleared = records.purge_personal_data(datetime.timedelta(**{unit: int(match[1])}))
     click.echo(f"Cleared personal data from {cleared} predictions older than {older_than}.")

@@ -21,13 +21,24 @@ DEFAULTS = {
     "PROMETHEUS_URL": "http://localhost:9090",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "API_SPEC_OPTIONS": {},
+    "RATE_LIMIT_PER_TOKEN": "120/minute",
+    "RATE_LIMIT_PER_ADDRESS": "300/minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "SESSION_COOKIE_SECURE": False,
 }
+
+
+def flag(value: str) -> bool:
+    """Read an on/off environment value."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
 
 # Environment variable -> parser. DATABASE_URL, API_TOKEN(S) and SECRET_KEY are handled below.
 ENVIRONMENT = {
     "MODEL_PATH": str,
     "MAX_UPLOAD_MB": float,
-    "ENABLE_PROMETHEUS": lambda value: value.strip().lower() in ("1", "true", "yes", "on"),
+    "ENABLE_PROMETHEUS": flag,
     "DISCORD_WEBHOOK_URL": str,
     "LOG_LEVEL": str.upper,
     "INFERENCE_THREADS": int,
@@ -35,6 +46,11 @@ ENVIRONMENT = {
     "DATABASE_CHECK_SECONDS": float,
     "GRAFANA_URL": str,
     "PROMETHEUS_URL": str,
+    "RATE_LIMIT_PER_TOKEN": str,
+    "RATE_LIMIT_PER_ADDRESS": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_ENABLED": flag,
+    "SESSION_COOKIE_SECURE": flag,
 }
 
 
@@ -48,8 +64,9 @@ def load(app, test_config: dict | None) -> None:
                 app.config[name] = parse(os.environ[name])
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL")
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
-        app.config["API_TOKENS"] = parse_tokens(os.environ.get("API_TOKENS", ""),
-                                                os.environ.get("API_TOKEN"))
+        app.config["API_TOKENS"] = parse_tokens(
+            os.environ.get("API_TOKENS", ""), os.environ.get("API_TOKEN")
+        )
     else:
         app.config.from_mapping(test_config)
     instance = Path(app.instance_path)
@@ -60,9 +77,17 @@ def load(app, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):
         token_file = instance / "api_token"
-        app.config["API_TOKENS"] = {"default": token_file.read_text().strip()} \
-            if token_file.exists() else {}
+        app.config["API_TOKENS"] = (
+            {"default": token_file.read_text().strip()} if token_file.exists() else {}
+        )
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+
+
+def instance_path(test_config: dict | None) -> str | None:
+    """The instance folder: INSTANCE_PATH from the test config or environment, else Flask's."""
+    if test_config is not None:
+        return test_config.get("INSTANCE_PATH")
+    return os.environ.get("INSTANCE_PATH") or None
 
 
 def parse_tokens(named: str, single: str | None) -> dict[str, str]:

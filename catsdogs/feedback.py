@@ -1,6 +1,5 @@
 """JSON API: feedback on a prediction, and erasure of a prediction."""
 
-
 from catsdogs import records
 from catsdogs.extensions import auth
 from catsdogs.openapi import ApiBlueprint
@@ -22,10 +21,15 @@ SECURED = [{"bearerAuth": []}]
 @bp.arguments(FeedbackRequest, location="json_or_form")
 def update_feedback(args):
     """Record 👍 (1) or 👎 (0) and an optional comment on a consented prediction."""
-    record = records.give_feedback(args["feedback_id"], bool(args["user_feedback"]),
-                                   args["user_comment"])
-    return {"success": True, "feedback_id": record.id, "user_feedback": record.user_feedback,
-            "user_comment": record.user_comment}
+    record = records.give_feedback(
+        args["feedback_id"], bool(args["user_feedback"]), args["user_comment"]
+    )
+    return {
+        "success": True,
+        "feedback_id": record.id,
+        "user_feedback": record.user_feedback,
+        "user_comment": record.user_comment,
+    }
 
 
 @bp.route("/api/predictions/<int(signed=True):prediction_id>", methods=["DELETE"])

@@ -17,11 +17,18 @@ def database_connected() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
         return True
-    except Exception:
-        db.session.rollback()
+    except Exception:  # noqa: BLE001 (whatever the failure, the answer is "not connected")
         return False
     finally:
+        discard_session()
+
+
+def discard_session() -> None:
+    """Roll back and drop the session; a connection that died with the database may refuse."""
+    try:
         db.session.remove()
+    except Exception:
+        log.debug("dropping a dead database session", exc_info=True)
 
 
 def model_loaded(classifier) -> bool:
@@ -70,15 +77,20 @@ class DatabaseWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            with self.app.app_context():
-                self.observe(database_connected())
+            try:
+                with self.app.app_context():
+                    self.observe(database_connected())
+            except Exception:  # the watch must outlive any one failed check or replay
+                log.exception("database check failed")
             self._stop.wait(self.interval)
 
     def observe(self, connected: bool) -> None:
         """Record a check result; on a change, notify; when connected, replay the spool."""
         with self._lock:
-            changed, self.connected = self.connected is not None and connected != self.connected, \
-                connected
+            changed, self.connected = (
+                self.connected is not None and connected != self.connected,
+                connected,
+            )
         self.app.extensions["catsdogs.telemetry"].database.set(int(connected))
         if changed:
             log.warning("database %s", "connected again" if connected else "unreachable")
@@ -95,5 +107,5 @@ class DatabaseWatch:
             count = spool.replay(records.replay)
             log.info("replayed %d spooled predictions", count)
         except Exception:
-            db.session.rollback()
+            discard_session()
             log.exception("replaying the spool failed; it is kept for the next attempt")

@@ -46,7 +46,8 @@ class Classifier:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
-                str(card.model_path), options, providers=["CPUExecutionProvider"])
+                str(card.model_path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as error:
             raise CardError(f"cannot load model {card.model_path}: {error}") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
@@ -74,10 +75,15 @@ class Classifier:
         resized = time.perf_counter()
         scores = self.predict_pixels(pixels)
         finished = time.perf_counter()
-        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores)}
+        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=False)}
         label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
-        return Prediction(label, probabilities, (decoded - started) * 1000,
-                          (resized - decoded) * 1000, (finished - resized) * 1000)
+        return Prediction(
+            label,
+            probabilities,
+            (decoded - started) * 1000,
+            (resized - decoded) * 1000,
+            (finished - resized) * 1000,
+        )
 
 
 def get_classifier(model_path: str, threads: int = 1) -> Classifier:

@@ -5,14 +5,46 @@ from prometheus_flask_exporter import PrometheusMetrics
 
 RESULTS = ("cat", "dog", "error")
 STAGES = ("decode", "preprocess", "inference", "database")
-ERROR_CODES = ("bad_request", "empty_file", "file_too_large", "image_too_large", "invalid_request",
-               "not_an_image", "too_many_files", "model_unavailable", "unauthorized",
-               "token_in_query", "forbidden", "no_consent", "comment_too_long", "not_found",
-               "method_not_allowed", "unsupported_media_type", "rate_limited", "internal_error",
-               "other")
+ERROR_CODES = (
+    "bad_request",
+    "empty_file",
+    "file_too_large",
+    "image_too_large",
+    "invalid_request",
+    "not_an_image",
+    "too_many_files",
+    "model_unavailable",
+    "unauthorized",
+    "token_in_query",
+    "forbidden",
+    "no_consent",
+    "comment_too_long",
+    "not_found",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "rate_limited",
+    "internal_error",
+    "other",
+)
 # Resolve a 2-50 ms model and the 2 s latency objective.
-LATENCY_BUCKETS = (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25,
-                   0.5, 1.0, 2.0, 5.0)
+LATENCY_BUCKETS = (
+    0.002,
+    0.004,
+    0.006,
+    0.008,
+    0.01,
+    0.015,
+    0.02,
+    0.03,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+)
 CONFIDENCE_BUCKETS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0)
 UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
 
@@ -28,18 +60,34 @@ class Telemetry:
         self.feedback = counter("cv_user_feedback_total", "User feedback", ["satisfaction"])
         self.errors = counter("cv_errors_total", "Failed requests by error code", ["code"])
         self.inference_time = Histogram(
-            "cv_inference_time_seconds", "Time from image bytes to probabilities",
-            buckets=LATENCY_BUCKETS, registry=registry)
-        self.stage_time = Histogram("cv_stage_duration_seconds", "Time per prediction stage",
-                                    ["stage"], buckets=LATENCY_BUCKETS, registry=registry)
-        self.confidence = Histogram("cv_model_confidence", "Confidence of the predicted class",
-                                    buckets=CONFIDENCE_BUCKETS, registry=registry)
-        self.upload_size = Histogram("cv_upload_size_bytes", "Size of uploaded images",
-                                     buckets=UPLOAD_BUCKETS, registry=registry)
-        self.database = Gauge("cv_database_connected", "1 when the database answers",
-                              registry=registry)
-        self.model_info = Gauge("cv_model_info", "The served model", ["version"],
-                                registry=registry)
+            "cv_inference_time_seconds",
+            "Time from image bytes to probabilities",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.stage_time = Histogram(
+            "cv_stage_duration_seconds",
+            "Time per prediction stage",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.confidence = Histogram(
+            "cv_model_confidence",
+            "Confidence of the predicted class",
+            buckets=CONFIDENCE_BUCKETS,
+            registry=registry,
+        )
+        self.upload_size = Histogram(
+            "cv_upload_size_bytes",
+            "Size of uploaded images",
+            buckets=UPLOAD_BUCKETS,
+            registry=registry,
+        )
+        self.database = Gauge(
+            "cv_database_connected", "1 when the database answers", registry=registry
+        )
+        self.model_info = Gauge("cv_model_info", "The served model", ["version"], registry=registry)
         # Expose every series from the start, so rates and absent() behave from the first scrape.
         for result in RESULTS:
             self.predictions.labels(result)

@@ -13,7 +13,7 @@ COMMENT_MAX_LENGTH = 1000
 
 
 def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class Prediction(db.Model):
@@ -23,21 +23,26 @@ class Prediction(db.Model):
     __table_args__ = (
         CheckConstraint("prediction_result IN ('cat', 'dog', 'error')", name="ck_result"),
         CheckConstraint("user_feedback IN (0, 1)", name="ck_feedback"),
-        CheckConstraint("proba_cat BETWEEN 0 AND 1 AND proba_dog BETWEEN 0 AND 1",
-                        name="ck_probabilities"),
+        CheckConstraint(
+            "proba_cat BETWEEN 0 AND 1 AND proba_dog BETWEEN 0 AND 1", name="ck_probabilities"
+        ),
         CheckConstraint("inference_time_ms >= 0", name="ck_inference_time"),
         # Without consent nothing personal may be kept: the anonymous technical row only.
-        CheckConstraint("rgpd_consent OR (filename IS NULL AND user_comment IS NULL "
-                        "AND user_feedback IS NULL)", name="ck_consent"),
+        CheckConstraint(
+            "rgpd_consent OR (filename IS NULL AND user_comment IS NULL AND user_feedback IS NULL)",
+            name="ck_consent",
+        ),
         Index("ix_predictions_feedback_created_at", "created_at"),
         Index("ix_predictions_feedback_prediction_result", "prediction_result"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(36), unique=True,
-                                            default=lambda: str(uuid.uuid4()))
-    created_at: Mapped[datetime.datetime] = mapped_column(db.DateTime(timezone=True),
-                                                          default=utc_now)
+    request_id: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4())
+    )
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        db.DateTime(timezone=True), default=utc_now
+    )
     inference_time_ms: Mapped[float]
     success: Mapped[bool]
     prediction_result: Mapped[str] = mapped_column(String(5))

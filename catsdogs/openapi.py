@@ -21,4 +21,5 @@ class ApiBlueprint(Blueprint):
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
         **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "form_and_files": "multipart/form-data",
+        "json_or_form": "application/json",  # a form body works too; JSON is what we document
     }

@@ -24,6 +24,8 @@ bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or d
 def predict(upload):
     """Classify one uploaded photo (multipart field `file`)."""
     uploads = request.files.getlist("file")
+    if not uploads:  # a plain form field named `file` passes the schema but holds no file
+        raise ServiceError(400, "missing_file", "Send the photo as a file in the `file` field.")
     if len(uploads) != 1:
         raise ServiceError(400, "too_many_files", "Send exactly one file in the `file` field.")
     return classify(uploads[0].read(), uploads[0].filename, upload["rgpd_consent"])

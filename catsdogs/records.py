@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 
 from flask import current_app
-from sqlalchemy import delete, exc, select, update
+from sqlalchemy import delete, exc, insert, select, update
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
@@ -26,8 +26,17 @@ def clean_filename(name: str | None) -> str | None:
     return printable[:255] or None
 
 
-def save_prediction(prediction, model_version: str, consent: bool, filename: str | None,
-                    spool, telemetry) -> int | None:
+def clean_comment(text: str | None) -> str | None:
+    """Drop control characters and lone surrogates (databases refuse them); keep line breaks."""
+    if not text:
+        return None
+    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    return kept.strip() or None
+
+
+def save_prediction(
+    prediction, model_version: str, consent: bool, filename: str | None, spool, telemetry
+) -> int | None:
     """Store the prediction; if the database is unreachable, spool it. Return its id or None."""
     row = {
         "request_id": str(uuid.uuid4()),
@@ -43,10 +52,12 @@ def save_prediction(prediction, model_version: str, consent: bool, filename: str
     }
     started = time.perf_counter()
     try:
-        record = Prediction(**row)
-        db.session.add(record)
+        # A Core INSERT ... RETURNING: one round trip, no ORM unit of work or refresh.
+        row_id = db.session.execute(
+            insert(Prediction).values(**row).returning(Prediction.id)
+        ).scalar_one()
         db.session.commit()
-        return record.id
+        return row_id
     except exc.OperationalError:
         db.session.rollback()
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
@@ -58,8 +69,13 @@ def save_prediction(prediction, model_version: str, consent: bool, filename: str
 
 def replay(rows: list[dict]) -> None:
     """Insert spooled rows in order, skipping those already stored (idempotent)."""
-    known = set(db.session.scalars(select(Prediction.request_id).where(
-        Prediction.request_id.in_([r["request_id"] for r in rows]))))
+    known = set(
+        db.session.scalars(
+            select(Prediction.request_id).where(
+                Prediction.request_id.in_([r["request_id"] for r in rows])
+            )
+        )
+    )
     for row in rows:
         if row["request_id"] not in known:
             row = {**row, "created_at": datetime.datetime.fromisoformat(row["created_at"])}
@@ -67,20 +83,23 @@ def replay(rows: list[dict]) -> None:
     db.session.commit()
 
 
-def give_feedback(prediction_id: int, satisfied: bool, comment: str | None,
-                  allowed_ids: set[int] | None = None) -> Prediction:
+def give_feedback(
+    prediction_id: int, satisfied: bool, comment: str | None, allowed_ids: set[int] | None = None
+) -> Prediction:
     """Record 👍/👎 and a comment on a consented prediction."""
     record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
     if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
         raise ServiceError(404, "not_found", f"No prediction with id {prediction_id}.")
     if not record.rgpd_consent:
-        raise ServiceError(403, "no_consent",
-                           "Feedback is only kept for predictions made with consent.")
+        raise ServiceError(
+            403, "no_consent", "Feedback is only kept for predictions made with consent."
+        )
     if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
-        raise ServiceError(400, "comment_too_long",
-                           f"Comments are limited to {COMMENT_MAX_LENGTH} characters.")
+        raise ServiceError(
+            400, "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
+        )
     record.user_feedback = int(satisfied)
-    record.user_comment = comment.strip() or None if comment else None
+    record.user_comment = clean_comment(comment)
     record.feedback_at = utc_now()
     db.session.commit()
     current_app.extensions["catsdogs.telemetry"].record_feedback(satisfied)
@@ -98,7 +117,8 @@ def erase(prediction_id: int) -> None:
     deleted = 0
     if 0 < prediction_id <= MAX_ID:
         deleted = db.session.execute(
-            delete(Prediction).where(Prediction.id == prediction_id)).rowcount
+            delete(Prediction).where(Prediction.id == prediction_id)
+        ).rowcount
         db.session.commit()
     if not deleted:
         raise ServiceError(404, "not_found", f"No prediction with id {prediction_id}.")

@@ -1,12 +1,14 @@
 """Request and response schemas: they validate the API and generate /openapi.json."""
 
+import datetime
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from catsdogs.models import COMMENT_MAX_LENGTH
 
-TRUTHY = {"true", "1", "on", "yes", 1, True}
-FALSY = {"false", "0", "off", "no", "", 0, False}
+TRUTHY = {"true", "1", "on", "yes", 1}  # 1 == True: booleans are in
+FALSY = {"false", "0", "off", "no", "", 0}
 
 
 class Strict(ma.Schema):
@@ -14,12 +16,40 @@ class Strict(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class WholeNumber(ma.fields.Integer):
+    """An integer that also comes as a string from forms, but never as a fraction like 1.5."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")  # plain Integer would truncate 1.5 to 1
+        return super()._validated(value)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A date-time with its offset: SQLite hands back naive values, all of them UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class UploadSchema(Strict):
-    file = Upload(required=True, metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or "
-                                            "TIFF photo of a cat or a dog"})
+    file = Upload(
+        required=True,
+        metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or TIFF photo of a cat or a dog"},
+    )
     rgpd_consent = ma.fields.Boolean(
-        load_default=False, truthy=TRUTHY, falsy=FALSY,
-        metadata={"description": "Keep the file name and allow feedback (true/false/1/0/on/off)"})
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        # A multipart field is text: document the exact words accepted, not a JSON boolean.
+        metadata={
+            "description": "Keep the file name and allow feedback",
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
 
 
 class Probabilities(ma.Schema):
@@ -28,8 +58,10 @@ class Probabilities(ma.Schema):
 
 
 class PredictionResult(ma.Schema):
-    id = ma.fields.Integer(allow_none=True, metadata={
-        "description": "Row id; null when the database was down and the row was spooled"})
+    id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Row id; null when the database was down and the row was spooled"},
+    )
     feedback_id = ma.fields.Integer(allow_none=True, metadata={"description": "Same as id"})
     prediction = ma.fields.String(required=True, validate=ma.validate.OneOf(["cat", "dog"]))
     confidence = ma.fields.Float(required=True)
@@ -40,12 +72,17 @@ class PredictionResult(ma.Schema):
 
 
 class FeedbackRequest(Strict):
-    feedback_id = ma.fields.Integer(required=True, strict=False,
-                                    validate=ma.validate.Range(min=1, max=2**31 - 1))
-    user_feedback = ma.fields.Integer(required=True, validate=ma.validate.OneOf([0, 1]),
-                                      metadata={"description": "1 satisfied, 0 unsatisfied"})
-    user_comment = ma.fields.String(load_default=None, allow_none=True,
-                                    validate=ma.validate.Length(max=COMMENT_MAX_LENGTH))
+    feedback_id = WholeNumber(
+        required=True, strict=False, validate=ma.validate.Range(min=1, max=2**31 - 1)
+    )
+    user_feedback = WholeNumber(
+        required=True,
+        validate=ma.validate.OneOf([0, 1]),
+        metadata={"description": "1 satisfied, 0 unsatisfied"},
+    )
+    user_comment = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX_LENGTH)
+    )
 
 
 class FeedbackResult(ma.Schema):
@@ -55,14 +92,17 @@ class FeedbackResult(ma.Schema):
     user_comment = ma.fields.String(allow_none=True)
 
 
-class PageArgs(Strict):
+class PageArgs(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE  # a mistyped `limt=5` is an error, not silently the default
+
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31))
 
 
 class StoredPrediction(ma.Schema):
     id = ma.fields.Integer()
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
     prediction_result = ma.fields.String()
     proba_cat = ma.fields.Float(allow_none=True)
     proba_dog = ma.fields.Float(allow_none=True)
@@ -89,8 +129,9 @@ class Statistics(ma.Schema):
     consent_rate = ma.fields.Float(allow_none=True)
     feedback = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     satisfaction_rate = ma.fields.Float(allow_none=True)
-    inference_time_ms = ma.fields.Dict(keys=ma.fields.String(),
-                                       values=ma.fields.Float(allow_none=True))
+    inference_time_ms = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Float(allow_none=True)
+    )
 
 
 class ModelHealth(ma.Schema):

@@ -1,9 +1,12 @@
 """A durable local queue for rows the database could not take, replayed when it returns."""
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class Spool:
@@ -14,8 +17,11 @@ class Spool:
         self._lock = threading.Lock()
 
     def append(self, row: dict) -> None:
-        line = json.dumps(row, default=str, separators=(",", ":")) + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as spool:
+        line = (json.dumps(row, default=str, separators=(",", ":")) + "\n").encode()
+        with self._lock, open(self.path, "a+b") as spool:
+            end = spool.seek(0, os.SEEK_END)
+            if end and spool.seek(end - 1) >= 0 and spool.read(1) != b"\n":
+                line = b"\n" + line  # after a torn write, start a fresh line
             spool.write(line)
             spool.flush()
             os.fsync(spool.fileno())
@@ -31,12 +37,23 @@ class Spool:
             return sum(1 for line in spool if line.strip())
 
     def replay(self, write) -> int:
-        """Pass each row to `write(row)` in order; keep the file if any write fails."""
+        """Pass all rows, in order, to `write(rows)`; keep the file if that fails."""
         with self._lock:
             if not self.path.exists():
                 return 0
-            with open(self.path, encoding="utf-8") as spool:
-                rows = [json.loads(line) for line in spool if line.strip()]
+            with open(self.path, encoding="utf-8", errors="replace") as spool:
+                rows = [row for row in map(_parse, spool) if row is not None]
             write(rows)
             self.path.unlink()
             return len(rows)
+
+
+def _parse(line: str) -> dict | None:
+    """One row, or None for a blank or torn line (a crash mid-write must not block replay)."""
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except ValueError:
+        log.error("skipping a torn spool line: %.80r", line)
+        return None

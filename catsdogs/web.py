@@ -19,8 +19,11 @@ KEEP_IDS = 20  # the signed session cookie stays small
 def page_settings():
     """Give every page the retention period, the upload limit and the model version."""
     config = current_app.config
-    return {"retention_days": config["RETENTION_DAYS"], "max_upload_mb": config["MAX_UPLOAD_MB"],
-            "model_version": current_app.extensions["catsdogs.classifier"].version}
+    return {
+        "retention_days": config["RETENTION_DAYS"],
+        "max_upload_mb": config["MAX_UPLOAD_MB"],
+        "model_version": current_app.extensions["catsdogs.classifier"].version,
+    }
 
 
 @bp.route("/")
@@ -54,13 +57,22 @@ def feedback(prediction_id: int):
         if vote not in ("0", "1"):
             raise ServiceError(400, "invalid_request", "Choose “Yes, right” or “No, wrong”.")
         satisfied = vote == "1"
-        records.give_feedback(prediction_id, satisfied, request.form.get("comment", ""),
-                              allowed_ids=set(session.get(SESSION_IDS, [])))
+        records.give_feedback(
+            prediction_id,
+            satisfied,
+            request.form.get("comment", ""),
+            allowed_ids=set(session.get(SESSION_IDS, [])),
+        )
     except ServiceError as error:
         count(error.code)
         return _feedback_error(prediction_id, error.status, error.message)
-    return render("web/feedback.html", "web/_feedback.html", prediction_id=prediction_id,
-                  sent=True, satisfied=satisfied)
+    return render(
+        "web/feedback.html",
+        "web/_feedback.html",
+        prediction_id=prediction_id,
+        sent=True,
+        satisfied=satisfied,
+    )
 
 
 @bp.route("/info")
@@ -91,5 +103,11 @@ def _result_error(status: int, message: str):
 
 
 def _feedback_error(prediction_id: int, status: int, message: str):
-    return render("web/feedback.html", "web/_feedback.html", status, prediction_id=prediction_id,
-                  error=message, comment=request.form.get("comment", ""))
+    return render(
+        "web/feedback.html",
+        "web/_feedback.html",
+        status,
+        prediction_id=prediction_id,
+        error=message,
+        comment=request.form.get("comment", ""),
+    )

@@ -19,20 +19,36 @@ LATEST = 15
 def page():
     """Show the figures; htmx polls this for the live block alone."""
     config = current_app.config
-    return render("web/monitoring.html", "web/_live.html", **figures(),
-                  grafana_url=config["GRAFANA_URL"], prometheus_url=config["PROMETHEUS_URL"])
+    return render(
+        "web/monitoring.html",
+        "web/_live.html",
+        **figures(),
+        grafana_url=config["GRAFANA_URL"],
+        prometheus_url=config["PROMETHEUS_URL"],
+    )
 
 
 def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
     version = current_app.extensions["catsdogs.classifier"].version
     try:
-        return {"summary": statistics.summary(), "latest": records.recent(LATEST, 0),
-                "charts": {"timeline": statistics.timeline(utc_now()),
-                           "confidence": statistics.confidence_histogram()},
-                "database_up": True, "model_version": version}
+        return {
+            "summary": statistics.summary(),
+            "latest": records.recent(LATEST, 0),
+            "charts": {
+                "timeline": statistics.timeline(utc_now()),
+                "confidence": statistics.confidence_histogram(),
+            },
+            "database_up": True,
+            "model_version": version,
+        }
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("monitoring page: the database does not answer")
-        return {"summary": None, "latest": [], "charts": None, "database_up": False,
-                "model_version": version}
+        return {
+            "summary": None,
+            "latest": [],
+            "charts": None,
+            "database_up": False,
+            "model_version": version,
+        }

@@ -29,8 +29,11 @@ def shared_photos(label: str, count: int) -> list[tuple[str, bytes]]:
     if not DATASET.exists():
         pytest.skip(f"{DATASET} is absent: real-photo checks need ../shared")
     with zipfile.ZipFile(DATASET) as archive:
-        names = sorted(n for n in archive.namelist()
-                       if n.startswith(f"PetImages/{label}/") and n.endswith(".jpg"))
+        names = sorted(
+            n
+            for n in archive.namelist()
+            if n.startswith(f"PetImages/{label}/") and n.endswith(".jpg")
+        )
         return [(n, archive.read(n)) for n in names[:count]]
 
 

@@ -3,6 +3,7 @@
 Screenshots of every step go to test-artifacts/screenshots/, the axe report to test-artifacts/.
 """
 
+import copy
 import json
 import threading
 
@@ -19,8 +20,9 @@ from tests.browser_helpers import (
 )
 from tests.conftest import TOKEN, image_bytes, shared_photos
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason=f"{CHROMIUM} is absent: install Debian's chromium package")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
+)
 BLOCKING = ("serious", "critical")
 # Functions, not expressions: Playwright evals expressions, and the page's CSP forbids eval.
 CHARTED = """count => {
@@ -95,25 +97,30 @@ def step(page, name: str, violations: dict) -> None:
 
 def hold_the_model(app, monkeypatch) -> threading.Event:
     """Make the next prediction wait until the returned event is set (to see the spinner)."""
-    classifier, release = app.extensions["catsdogs.classifier"], threading.Event()
-    predict = classifier.predict
+    # Patch a copy held by this app only: the classifier itself is shared by the process.
+    held_classifier, release = copy.copy(app.extensions["catsdogs.classifier"]), threading.Event()
+    predict = held_classifier.predict
 
     def held(data):
         release.wait(timeout=20)
         return predict(data)
-    monkeypatch.setattr(classifier, "predict", held)
+
+    held_classifier.predict = held
+    monkeypatch.setitem(app.extensions, "catsdogs.classifier", held_classifier)
     return release
 
 
-def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, violations,
-                                                   monkeypatch):
+def test_classify_give_feedback_and_see_it_counted(
+    app, site, page, surest_cat, violations, monkeypatch
+):
     photo = surest_cat[1]
     page.goto(site + "/")
     assert page.is_checked("#consent") is False
     step(page, "01-home", violations)
 
-    page.set_input_files("#file", files=[{"name": "my-cat.jpg", "mimeType": "image/jpeg",
-                                          "buffer": photo}])
+    page.set_input_files(
+        "#file", files=[{"name": "my-cat.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
     page.wait_for_selector("#preview:not([hidden])")
     page.check("#consent")
     step(page, "02-photo-chosen", violations)
@@ -143,12 +150,15 @@ def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, 
     step(page, "06-monitoring", violations)
 
     # Another prediction arrives through the API; the polling shows it without a reload.
-    response = page.request.post(site + "/api/predict", headers={"Authorization": f"Bearer {TOKEN}"},
-                                 multipart={"file": {"name": "x.jpg", "mimeType": "image/jpeg",
-                                                     "buffer": photo}})
+    response = page.request.post(
+        site + "/api/predict",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        multipart={"file": {"name": "x.jpg", "mimeType": "image/jpeg", "buffer": photo}},
+    )
     assert response.ok
-    page.wait_for_function("() => document.getElementById('kpi-total').textContent === '2'",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('kpi-total').textContent === '2'", timeout=15_000
+    )
     page.wait_for_function(CHARTED, arg=2)
     step(page, "07-monitoring-refreshed", violations)
 
@@ -158,8 +168,10 @@ def test_errors_info_and_a_phone_screen(site, page, violations):
     page.evaluate(DROP, list(image_bytes(fmt="PNG", size=(120, 90), color=(200, 120, 40))))
     page.wait_for_selector("#preview:not([hidden])")
     assert page.evaluate("document.getElementById('file').files[0].name") == "dropped.png"
-    page.set_input_files("#file", files=[{"name": "notes.jpg", "mimeType": "image/jpeg",
-                                          "buffer": b"this is not a photo"}])
+    page.set_input_files(
+        "#file",
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"this is not a photo"}],
+    )
     page.get_by_role("button", name="Classify").click()
     page.wait_for_selector("#result .error")
     assert "The file is not an image we can read." in page.inner_text("#result")
@@ -179,8 +191,9 @@ def test_the_page_works_from_the_keyboard(site, page, surest_cat):
     page.goto(site + "/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-    page.set_input_files("#file", files=[{"name": "cat.jpg", "mimeType": "image/jpeg",
-                                          "buffer": surest_cat[1]}])
+    page.set_input_files(
+        "#file", files=[{"name": "cat.jpg", "mimeType": "image/jpeg", "buffer": surest_cat[1]}]
+    )
     page.focus("#consent")
     page.keyboard.press("Space")
     for _ in range(5):  # past the consent hint's link, to the button

@@ -16,11 +16,24 @@ def test_init_db_is_idempotent(runner, app):
     with app.app_context():
         columns = {c["name"] for c in inspect(db.engine).get_columns("predictions_feedback")}
         indexes = {i["name"] for i in inspect(db.engine).get_indexes("predictions_feedback")}
-    assert {"id", "created_at", "inference_time_ms", "success", "prediction_result", "proba_cat",
-            "proba_dog", "rgpd_consent", "filename", "user_feedback", "user_comment",
-            "model_version"} <= columns
-    assert {"ix_predictions_feedback_created_at",
-            "ix_predictions_feedback_prediction_result"} <= indexes
+    assert {
+        "id",
+        "created_at",
+        "inference_time_ms",
+        "success",
+        "prediction_result",
+        "proba_cat",
+        "proba_dog",
+        "rgpd_consent",
+        "filename",
+        "user_feedback",
+        "user_comment",
+        "model_version",
+    } <= columns
+    assert {
+        "ix_predictions_feedback_created_at",
+        "ix_predictions_feedback_prediction_result",
+    } <= indexes
 
 
 def test_migrations_match_the_models(runner):
@@ -35,17 +48,28 @@ def test_api_token_is_generated_once_and_then_used(make_app):
     assert "Generated an API token" in first.output and len(token) >= 32
     again = make_app(API_TOKENS={})
     assert token not in again.test_cli_runner().invoke(args=["api-token"]).output
-    response = again.test_client().get("/api/statistics",
-                                       headers={"Authorization": f"Bearer {token}"})
+    response = again.test_client().get(
+        "/api/statistics", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
 
 
 def add_prediction(age: datetime.timedelta, consent=True) -> None:
-    db.session.add(Prediction(
-        created_at=utc_now() - age, inference_time_ms=5.0, success=True,
-        prediction_result="cat", proba_cat=0.9, proba_dog=0.1, model_version="test",
-        rgpd_consent=consent, filename="mine.jpg" if consent else None,
-        user_feedback=1 if consent else None, user_comment="nice" if consent else None))
+    db.session.add(
+        Prediction(
+            created_at=utc_now() - age,
+            inference_time_ms=5.0,
+            success=True,
+            prediction_result="cat",
+            proba_cat=0.9,
+            proba_dog=0.1,
+            model_version="test",
+            rgpd_consent=consent,
+            filename="mine.jpg" if consent else None,
+            user_feedback=1 if consent else None,
+            user_comment="nice" if consent else None,
+        )
+    )
     db.session.commit()
 
 

@@ -44,8 +44,9 @@ def tool(name: str) -> str:
 
 
 def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], check=False, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(a) for a in args], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def compose() -> dict:
@@ -71,6 +72,7 @@ def documented_variables() -> set[str]:
 
 # --- Linters -------------------------------------------------------------------------------------
 
+
 def test_dockerfile_passes_hadolint():
     result = run(tool("hadolint"), DOCKERFILE)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -91,6 +93,7 @@ def test_shell_scripts_pass_shellcheck(script):
 
 
 # --- The image -----------------------------------------------------------------------------------
+
 
 def test_dockerfile_installs_dependencies_from_setup_cfg_only():
     instructions = dockerfile_instructions()
@@ -131,28 +134,45 @@ def test_image_contains_what_create_app_needs():
     assert {"catsdogs", "templates", "static", "migrations", "wsgi.py"} <= sources
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     ignored = [line.strip().rstrip("/") for line in lines if line.strip() and line[0] != "#"]
-    needed = [*sources, "catsdogs/model/catsdogs.onnx", "catsdogs/model/catsdogs.json",
-              "catsdogs/__init__.py", "ops/entrypoint.sh"]
+    needed = [
+        *sources,
+        "catsdogs/model/catsdogs.onnx",
+        "catsdogs/model/catsdogs.json",
+        "catsdogs/__init__.py",
+        "ops/entrypoint.sh",
+    ]
     for path in needed:
-        assert not [p for p in ignored if fnmatch(path, p) or path.startswith(p + "/")], \
+        assert not [p for p in ignored if fnmatch(path, p) or path.startswith(p + "/")], (
             f".dockerignore drops {path}"
+        )
 
 
 def fake_flask(tmp_path: Path, failures: int) -> dict:
     """A PATH whose `flask` fails `failures` times, as migrations do while PostgreSQL starts."""
     script = tmp_path / "flask"
-    script.write_text(f'#!/bin/sh\necho x >> "{tmp_path}/calls"\n'
-                      f'[ "$(wc -l < "{tmp_path}/calls")" -gt {failures} ]\n')
+    script.write_text(
+        f'#!/bin/sh\necho x >> "{tmp_path}/calls"\n'
+        f'[ "$(wc -l < "{tmp_path}/calls")" -gt {failures} ]\n'
+    )
     script.chmod(0o755)
-    return {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "DB_WAIT_SECONDS": "0",
-            "DB_WAIT_ATTEMPTS": "3"}
+    return {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "DB_WAIT_SECONDS": "0",
+        "DB_WAIT_ATTEMPTS": "3",
+    }
 
 
 @pytest.mark.parametrize(("failures", "served"), [(0, True), (2, True), (3, False)])
 def test_entrypoint_retries_migrations_then_execs_the_server(tmp_path, failures, served):
-    result = subprocess.run(["sh", OPS / "entrypoint.sh", "echo", "serving"], check=False,
-                            capture_output=True, text=True, env=fake_flask(tmp_path, failures),
-                            timeout=30)
+    result = subprocess.run(
+        ["sh", OPS / "entrypoint.sh", "echo", "serving"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=fake_flask(tmp_path, failures),
+        timeout=30,
+    )
     assert (result.returncode == 0) is served
     assert ("serving" in result.stdout) is served
     assert (tmp_path / "calls").read_text().count("x") == min(failures + 1, 3)
@@ -160,14 +180,17 @@ def test_entrypoint_retries_migrations_then_execs_the_server(tmp_path, failures,
 
 # --- Compose -------------------------------------------------------------------------------------
 
+
 def test_vendored_compose_schema_is_the_recorded_one():
     assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() == SCHEMA_SHA256
 
 
 def test_compose_file_matches_the_compose_specification():
     validator = Draft202012Validator(json.loads(SCHEMA.read_text()))
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in validator.iter_errors(compose())]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(compose())
+    ]
     assert not errors
 
 
@@ -195,8 +218,9 @@ def test_images_are_pinned():
         if "build" in service:
             continue
         image = service["image"]
-        assert re.fullmatch(r"[\w./-]+:v?\d[\w.-]*(@sha256:[0-9a-f]{64})?", image), \
+        assert re.fullmatch(r"[\w./-]+:v?\d[\w.-]*(@sha256:[0-9a-f]{64})?", image), (
             f"{name}: {image} is not pinned to a version"
+        )
 
 
 def test_only_app_and_grafana_are_published_on_a_configurable_loopback_address():
@@ -231,14 +255,18 @@ def test_make_env_generates_distinct_secrets(tmp_path):
     result = run("make", "-s", "-f", ROOT / "Makefile", "-C", tmp_path, ".env")
     assert result.returncode == 0, result.stderr
     values = dict(re.findall(r"^(\w+)=(.*)$", (tmp_path / ".env").read_text(), re.MULTILINE))
-    secrets = [values[k] for k in values if SECRET_NAME.search(k) and k not in
-               ("API_TOKENS", "DISCORD_WEBHOOK_URL")]
+    secrets = [
+        values[k]
+        for k in values
+        if SECRET_NAME.search(k) and k not in ("API_TOKENS", "DISCORD_WEBHOOK_URL")
+    ]
     assert len(secrets) >= 5 and len(set(secrets)) == len(secrets)
     assert all(re.fullmatch(r"[0-9a-f]{48}", s) for s in secrets)
     assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
 
 
 # --- Workflows -----------------------------------------------------------------------------------
+
 
 def test_actions_are_pinned_by_commit_sha():
     for path in WORKFLOWS.glob("*.yml"):
@@ -272,27 +300,38 @@ def fake_docker(tmp_path: Path, bad_tag: str) -> dict:
     """A PATH whose `docker` logs its calls and whose app is healthy unless APP_TAG is bad_tag."""
     for name, body in {
         "docker": f'echo "$*" >> "{tmp_path}/docker.log"\n'
-                  'case "$*" in\n'
-                  f'  *" exec "*) ! grep -q "^APP_TAG={bad_tag}$" .env ;;\n'
-                  '  "image ls"*) printf "%s\\n" good old older ;;\n'
-                  'esac\n',
+        'case "$*" in\n'
+        f'  *" exec "*) ! grep -q "^APP_TAG={bad_tag}$" .env ;;\n'
+        '  "image ls"*) printf "%s\\n" good old older ;;\n'
+        "esac\n",
         "git": "exit 1\n",  # not a checkout: no commit to restore
     }.items():
         (tmp_path / name).write_text("#!/bin/sh\n" + body)
         (tmp_path / name).chmod(0o755)
-    return {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}",
-            "HEALTH_WAIT_ATTEMPTS": "2", "HEALTH_WAIT_SECONDS": "0"}
+    return {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "HEALTH_WAIT_ATTEMPTS": "2",
+        "HEALTH_WAIT_SECONDS": "0",
+    }
 
 
 @pytest.mark.parametrize(("tag", "code", "kept_tag"), [("good", 0, "good"), ("bad", 1, "old")])
-def test_deploy_script_keeps_a_healthy_release_and_rolls_back_a_sick_one(tmp_path, tag, code,
-                                                                         kept_tag):
+def test_deploy_script_keeps_a_healthy_release_and_rolls_back_a_sick_one(
+    tmp_path, tag, code, kept_tag
+):
     work = tmp_path / "server"
     work.mkdir()
     (work / ".env").write_text("APP_IMAGE=catsdogs-app\nAPP_TAG=old\n")
-    result = subprocess.run(["sh", OPS / "deploy.sh", tag], check=False, cwd=work,
-                            capture_output=True, text=True, env=fake_docker(tmp_path, "bad"),
-                            timeout=60)
+    result = subprocess.run(
+        ["sh", OPS / "deploy.sh", tag],
+        check=False,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=fake_docker(tmp_path, "bad"),
+        timeout=60,
+    )
     assert result.returncode == code, result.stderr
     assert f"APP_TAG={kept_tag}\n" in (work / ".env").read_text()
     log = (tmp_path / "docker.log").read_text()

@@ -27,9 +27,20 @@ def test_the_card_describes_the_shipped_model():
     assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
 
 
-@pytest.mark.parametrize("mode, fmt", [("RGB", "JPEG"), ("L", "PNG"), ("1", "BMP"),
-                                       ("P", "GIF"), ("RGBA", "WEBP"), ("CMYK", "JPEG"),
-                                       ("I;16", "PNG"), ("LA", "PNG"), ("RGB", "TIFF")])
+@pytest.mark.parametrize(
+    "mode, fmt",
+    [
+        ("RGB", "JPEG"),
+        ("L", "PNG"),
+        ("1", "BMP"),
+        ("P", "GIF"),
+        ("RGBA", "WEBP"),
+        ("CMYK", "JPEG"),
+        ("I;16", "PNG"),
+        ("LA", "PNG"),
+        ("RGB", "TIFF"),
+    ],
+)
 def test_every_mode_gets_a_prediction(mode, fmt):
     prediction = get_classifier(str(SHIPPED_MODEL)).predict(image_bytes(mode, (50, 30), fmt))
     assert prediction.label in ("cat", "dog")
@@ -67,8 +78,13 @@ def test_an_inconsistent_card_stops_start_up(make_app, tmp_path, caplog, change)
 
 def test_a_missing_model_stops_start_up(tmp_path, caplog):
     with caplog.at_level(logging.CRITICAL), pytest.raises(CardError, match="not found"):
-        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
-                    "MODEL_PATH": str(tmp_path / "nothing.onnx")})
+        create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path),
+                "MODEL_PATH": str(tmp_path / "nothing.onnx"),
+            }
+        )
     assert "cannot start: model file not found" in caplog.text
 
 

@@ -6,19 +6,28 @@ from sqlalchemy.exc import IntegrityError
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
 
-VALID = dict(inference_time_ms=4.2, success=True, prediction_result="dog", proba_cat=0.1,
-             proba_dog=0.9, model_version="test")
+VALID = dict(
+    inference_time_ms=4.2,
+    success=True,
+    prediction_result="dog",
+    proba_cat=0.1,
+    proba_dog=0.9,
+    model_version="test",
+)
 
 
-@pytest.mark.parametrize("fields", [
-    {"prediction_result": "bird"},
-    {"user_feedback": 2, "rgpd_consent": True},
-    {"proba_dog": 1.5},
-    {"inference_time_ms": -1.0},
-    {"rgpd_consent": False, "filename": "kept.jpg"},
-    {"rgpd_consent": False, "user_feedback": 1},
-    {"rgpd_consent": False, "user_comment": "kept"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"prediction_result": "bird"},
+        {"user_feedback": 2, "rgpd_consent": True},
+        {"proba_dog": 1.5},
+        {"inference_time_ms": -1.0},
+        {"rgpd_consent": False, "filename": "kept.jpg"},
+        {"rgpd_consent": False, "user_feedback": 1},
+        {"rgpd_consent": False, "user_comment": "kept"},
+    ],
+)
 def test_check_constraints(app, fields):
     with app.app_context():
         db.session.add(Prediction(**{**VALID, **fields}))

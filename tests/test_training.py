@@ -10,9 +10,12 @@ from tests.conftest import SHARED, shared_photos
 
 WEIGHTS = SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 # TensorFlow and tf2onnx emit their own deprecation warnings; ours stay errors elsewhere.
-pytestmark = [pytest.mark.training, pytest.mark.filterwarnings("ignore::FutureWarning"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::UserWarning")]
+pytestmark = [
+    pytest.mark.training,
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +34,23 @@ def trained(tmp_path_factory):
     model = tmp_path_factory.mktemp("model") / "tiny.onnx"
     if not WEIGHTS.exists():
         pytest.skip(f"{WEIGHTS} is absent")
-    status = main(["train", "--data", str(root), "--weights", str(WEIGHTS), "--model", str(model),
-                   "--image-size", "64", "--head-epochs", "1", "--fine-tune-epochs", "1"])
+    status = main(
+        [
+            "train",
+            "--data",
+            str(root),
+            "--weights",
+            str(WEIGHTS),
+            "--model",
+            str(model),
+            "--image-size",
+            "64",
+            "--head-epochs",
+            "1",
+            "--fine-tune-epochs",
+            "1",
+        ]
+    )
     assert status == 0
     return root, model
 
@@ -47,8 +65,14 @@ def test_training_writes_a_model_whose_card_validates(trained):
     assert (split["train"], split["validation"], split["test"]) == (64, 8, 8)
     assert data["parity"]["max_abs_difference"] <= 1e-4 and data["parity"]["images"] == 8
     assert set(data["evaluation"]["test"]) >= {
-        "accuracy", "per_class", "confusion_matrix", "roc_auc", "expected_calibration_error",
-        "reliability", "worst_mistakes"}
+        "accuracy",
+        "per_class",
+        "confusion_matrix",
+        "roc_auc",
+        "expected_calibration_error",
+        "reliability",
+        "worst_mistakes",
+    }
     assert (model.parent / "MODEL_CARD.md").read_text().startswith("# Model card")
 
 
@@ -57,9 +81,12 @@ def test_evaluate_reproduces_the_card(trained, tmp_path, capsys):
 
     root, model = trained
     measured = tmp_path / "measured.json"
-    assert main(["evaluate", "--data", str(root), "--model", str(model),
-                 "--json", str(measured)]) == 0
+    assert (
+        main(["evaluate", "--data", str(root), "--model", str(model), "--json", str(measured)]) == 0
+    )
     card = json.loads(model.with_suffix(".json").read_text())
-    assert json.loads(measured.read_text())["test"]["accuracy"] == \
-        card["evaluation"]["test"]["accuracy"]
+    assert (
+        json.loads(measured.read_text())["test"]["accuracy"]
+        == card["evaluation"]["test"]["accuracy"]
+    )
     assert "DIFFERS" not in capsys.readouterr().out

@@ -12,8 +12,11 @@ from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
 from tests.conftest import TOKEN, image_bytes
 
-PAGES = {"/": "Choose a photo and press Classify", "/monitoring": "Latest predictions",
-         "/info": "How well it works"}
+PAGES = {
+    "/": "Choose a photo and press Classify",
+    "/monitoring": "Latest predictions",
+    "/info": "How well it works",
+}
 SCRIPT = "<script>alert('x')</script>"
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
 PLAIN = {"HX-Request": "false"}  # the htmx fixture's client, asking as a browser without htmx
@@ -30,12 +33,10 @@ def classify(client, data: bytes, name="photo.jpg", consent=True, token=None, he
     form = {"file": (io.BytesIO(data), name), "csrf_token": token or csrf_token(client)}
     if consent:
         form["consent"] = "yes"
-    return client.post("/classify", data=form, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post("/classify", data=form, headers=headers, content_type="multipart/form-data")
 
 
-def send_feedback(client, prediction_id: int, satisfied="1", comment="", token=None,
-                  headers=None):
+def send_feedback(client, prediction_id: int, satisfied="1", comment="", token=None, headers=None):
     form = {"satisfied": satisfied, "comment": comment, "csrf_token": token or csrf_token(client)}
     return client.post(f"/feedback/{prediction_id}", data=form, headers=headers)
 
@@ -111,19 +112,21 @@ def test_without_consent_there_is_no_feedback_form(htmx, app, cat_photo):
         assert stored()[0].rgpd_consent is False and stored()[0].filename is None
 
 
-def test_while_the_database_is_down_the_result_comes_without_feedback(htmx, cat_photo,
-                                                                     monkeypatch):
+def test_while_the_database_is_down_the_result_comes_without_feedback(htmx, cat_photo, monkeypatch):
     monkeypatch.setattr(records, "save_prediction", lambda *args: None)  # spooled
     body = classify(htmx, cat_photo).get_data(as_text=True)
     assert "It’s a <strong>" in body and "Did we get it right?" not in body
     assert "Feedback is not available for this photo right now" in body
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"", "empty.jpg", "The uploaded file is empty."),
-    (b"this is text", "notes.jpg", "The file is not an image we can read."),
-    (b"%PDF-1.7 ...", "scan.pdf", "The file is not an image we can read."),
-])
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"", "empty.jpg", "The uploaded file is empty."),
+        (b"this is text", "notes.jpg", "The file is not an image we can read."),
+        (b"%PDF-1.7 ...", "scan.pdf", "The file is not an image we can read."),
+    ],
+)
 def test_bad_uploads_show_plain_words_in_the_card(htmx, data, name, message):
     response = classify(htmx, data, name)
     assert response.status_code == 200  # htmx 2 would not swap a 4xx

@@ -13,11 +13,20 @@ NOW = datetime.datetime(2026, 5, 4, 12, 30, tzinfo=datetime.UTC)
 
 def add(result="cat", proba_cat=0.9, hours_ago=0.0, feedback=None, ms=10.0):
     created = NOW - datetime.timedelta(hours=hours_ago)
-    db.session.add(Prediction(
-        created_at=created, inference_time_ms=ms, success=True, prediction_result=result,
-        proba_cat=proba_cat, proba_dog=1 - proba_cat, model_version="1.0.0",
-        rgpd_consent=feedback is not None, user_feedback=feedback,
-        feedback_at=created if feedback is not None else None))
+    db.session.add(
+        Prediction(
+            created_at=created,
+            inference_time_ms=ms,
+            success=True,
+            prediction_result=result,
+            proba_cat=proba_cat,
+            proba_dog=1 - proba_cat,
+            model_version="1.0.0",
+            rgpd_consent=feedback is not None,
+            user_feedback=feedback,
+            feedback_at=created if feedback is not None else None,
+        )
+    )
     db.session.commit()
 
 
@@ -62,10 +71,10 @@ def test_the_page_shows_the_figures_and_polls(client, app):
 def test_the_page_says_when_the_database_does_not_answer(client, monkeypatch):
     def down():
         raise OperationalError("SELECT", {}, Exception("connection refused"))
+
     monkeypatch.setattr(statistics, "summary", down)
     response = client.get("/monitoring", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Unreachable" in body and "The database does not answer" in body
     assert "connection refused" not in body
-

@@ -17,8 +17,12 @@ from catsdogs.card import SHIPPED_MODEL
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m catsdogs.benchmark", description=__doc__)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+        ),
+    )
     parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
@@ -28,15 +32,20 @@ def main(argv=None) -> int:
     photo = floor.small_photo()
     big = floor.twelve_megapixel_jpeg()
     results = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
         "bare_inference": floor.bare_inference(args.model),
         "pipeline": floor.pipeline(args.model, {"small_photo": photo, "jpeg_12mp": big}),
         "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},
     }
     results["service"] = endpoint.run(
-        args.model, args.database_url, {"small_photo": photo, "jpeg_12mp": big},
-        [int(c) for c in args.concurrency.split(",")], args.requests, args.threads)
+        args.model,
+        args.database_url,
+        {"small_photo": photo, "jpeg_12mp": big},
+        [int(c) for c in args.concurrency.split(",")],
+        args.requests,
+        args.threads,
+    )
     results["targets"] = report.targets(results)
     out = Path(args.out)
     out.mkdir(exist_ok=True)

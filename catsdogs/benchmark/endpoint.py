@@ -14,8 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 
-def run(model: str, database_url: str, photos: dict[str, bytes], levels: list[int],
-        count: int, threads: int) -> dict:
+def run(
+    model: str,
+    database_url: str,
+    photos: dict[str, bytes],
+    levels: list[int],
+    count: int,
+    threads: int,
+) -> dict:
     """Start the service, load it at each concurrency level, report latency, errors and RSS."""
     token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as instance:
@@ -25,8 +31,9 @@ def run(model: str, database_url: str, photos: dict[str, bytes], levels: list[in
             results = {"waitress_threads": threads, "levels": {}}
             results["jpeg_12mp_c1"] = _load(url, headers, photos["jpeg_12mp"], 1, count // 4)
             for level in levels:
-                results["levels"][str(level)] = _load(url, headers, photos["small_photo"],
-                                                      level, count)
+                results["levels"][str(level)] = _load(
+                    url, headers, photos["small_photo"], level, count
+                )
                 results["levels"][str(level)]["rss_mb_after"] = _rss_mb(server.pid)
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
             return results
@@ -38,14 +45,37 @@ def run(model: str, database_url: str, photos: dict[str, bytes], levels: list[in
 def _start(model, database_url, token, instance, threads, extra_env=None):
     port = _free_port()
     # One token from one address: the rate limits would measure themselves, not the service.
-    env = {**os.environ, "DATABASE_URL": database_url, "API_TOKEN": token, "MODEL_PATH": model,
-           "SECRET_KEY": token, "LOG_LEVEL": "WARNING", "INSTANCE_PATH": instance,
-           "RATELIMIT_ENABLED": "false", **(extra_env or {})}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"], env=env,
-                   check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "API_TOKEN": token,
+        "MODEL_PATH": model,
+        "SECRET_KEY": token,
+        "LOG_LEVEL": "WARNING",
+        "INSTANCE_PATH": instance,
+        "RATELIMIT_ENABLED": "false",
+        **(extra_env or {}),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "waitress", "--host", "127.0.0.1", f"--port={port}",
-         f"--threads={threads}", "--call", "catsdogs:create_app"], env=env)
+        [
+            sys.executable,
+            "-m",
+            "waitress",
+            "--host",
+            "127.0.0.1",
+            f"--port={port}",
+            f"--threads={threads}",
+            "--call",
+            "catsdogs:create_app",
+        ],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -64,8 +94,12 @@ def _load(url, headers, photo, concurrency, count) -> dict:
         session = getattr(session_local, "session", None) or requests.Session()
         session_local.session = session
         started = time.perf_counter()
-        response = session.post(f"{url}/api/predict", headers=headers, timeout=30,
-                                files={"file": ("photo.jpg", photo, "image/jpeg")})
+        response = session.post(
+            f"{url}/api/predict",
+            headers=headers,
+            timeout=30,
+            files={"file": ("photo.jpg", photo, "image/jpeg")},
+        )
         return (time.perf_counter() - started) * 1000, response.status_code
 
     list(ThreadPoolExecutor(concurrency).map(one, range(min(count, 4 * concurrency))))  # warm-up
@@ -75,7 +109,8 @@ def _load(url, headers, photo, concurrency, count) -> dict:
     elapsed = time.perf_counter() - started
     latencies = sorted(ms for ms, _ in outcomes)
     return {
-        "concurrency": concurrency, "requests": count,
+        "concurrency": concurrency,
+        "requests": count,
         "errors": sum(status != 200 for _, status in outcomes),
         "throughput_per_s": round(count / elapsed, 1),
         "p50_ms": round(statistics.median(latencies), 2),

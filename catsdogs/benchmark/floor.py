@@ -33,8 +33,9 @@ def twelve_megapixel_jpeg() -> bytes:
 def _textured(width: int, height: int) -> np.ndarray:
     rng = np.random.default_rng(7)
     y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([(x * 255 // width), (y * 255 // height), ((x + y) * 127 // (width + height))],
-                    axis=-1).astype(np.float32)
+    base = np.stack(
+        [(x * 255 // width), (y * 255 // height), ((x + y) * 127 // (width + height))], axis=-1
+    ).astype(np.float32)
     return np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
 
 
@@ -53,29 +54,40 @@ def _timings(call, runs: int, warmup: int = 10) -> dict:
         call()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    return {"runs": runs, "p50_ms": round(statistics.median(samples), 3),
-            "p95_ms": round(samples[int(0.95 * (runs - 1))], 3),
-            "mean_ms": round(statistics.fmean(samples), 3)}
+    return {
+        "runs": runs,
+        "p50_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(samples[int(0.95 * (runs - 1))], 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+    }
 
 
 def bare_inference(model: str, runs: int = 300) -> dict:
     """Batch-1 session.run on one thread and on all cores; throughput = 1000 / mean."""
     card = ModelCard.for_model(model)
-    batch = np.random.default_rng(0).integers(
-        0, 256, (1, card.input_size[1], card.input_size[0], 3)).astype(np.float32)
+    batch = (
+        np.random.default_rng(0)
+        .integers(0, 256, (1, card.input_size[1], card.input_size[0], 3))
+        .astype(np.float32)
+    )
     results = {}
     for name, threads in (("one_thread", 1), ("all_cores", len(os.sched_getaffinity(0)))):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        timing = _timings(lambda: session.run(None, {card.input_name: batch}), runs)
-        results[name] = {**timing, "threads": threads,
-                         "throughput_per_s": round(1000 / timing["mean_ms"], 1)}
+        timing = _timings(lambda s=session: s.run(None, {card.input_name: batch}), runs)
+        results[name] = {
+            **timing,
+            "threads": threads,
+            "throughput_per_s": round(1000 / timing["mean_ms"], 1),
+        }
     return results
 
 
 def pipeline(model: str, photos: dict[str, bytes], runs: int = 100) -> dict:
     """Classifier.predict(bytes) in process, as the service calls it."""
     classifier = Classifier(ModelCard.for_model(model), threads=1)
-    return {name: _timings(lambda data=data: classifier.predict(data), runs)
-            for name, data in photos.items()}
+    return {
+        name: _timings(lambda data=data: classifier.predict(data), runs)
+        for name, data in photos.items()
+    }

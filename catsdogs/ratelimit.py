@@ -1,0 +1,46 @@
+"""Rate limits per API token and per client address (Flask-Limiter), answered 429 + Retry-After."""
+
+from flask import current_app, request
+from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter.util import get_remote_address
+
+from catsdogs.auth import verify_token
+
+# Probes, scrapes and static files are never limited: a throttled /health would page someone.
+EXEMPT_PATHS = ("/health", "/metrics", "/static/", "/docs/assets/")
+
+
+def token_name() -> str:
+    """The name of the valid Bearer token sent, or "" (then only the address limit applies)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return ""
+    return verify_token(token.strip()) or ""
+
+
+def register(app) -> Limiter:
+    """Create this app's limiter (its own memory storage unless RATELIMIT_STORAGE_URI says)."""
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # If a shared storage (Redis...) is down, serve unlimited rather than answer 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    per_token = ApplicationLimit(
+        lambda: current_app.config["RATE_LIMIT_PER_TOKEN"],
+        key_function=lambda: f"token:{token_name()}",
+        scope="token",
+        exempt_when=lambda: not token_name(),
+    )
+    per_address = ApplicationLimit(
+        lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"],
+        key_function=get_remote_address,
+        scope="address",
+    )
+    limiter = Limiter(
+        get_remote_address,
+        application_limits=[per_token, per_address],
+        retry_after="delta-seconds",
+        key_prefix="catsdogs",
+    )
+    limiter.request_filter(lambda: request.path.startswith(EXEMPT_PATHS))
+    limiter.init_app(app)
+    app.extensions["catsdogs.limiter"] = limiter
+    return limiter
