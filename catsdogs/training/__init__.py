@@ -1,1 +1,1 @@
-"""Offline training, evaluation and ONNX export. Needs the `train` extra; never imported by the app."""
+"""Offline training, evaluation and ONNX export (the `train` extra); never imported by the app."""

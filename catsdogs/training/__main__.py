@@ -7,11 +7,15 @@ import sys
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
+from catsdogs.training.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEFAULT_DATA = SHARED / "datasets" / "PetImages-180.zip"
-DEFAULT_WEIGHTS = SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+DEFAULT_WEIGHTS = (
+    SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+)
 TOLERANCE = 1e-4
+DEFAULTS = Settings()
 
 
 def main(argv=None) -> int:
@@ -19,24 +23,33 @@ def main(argv=None) -> int:
     handlers = [logging.StreamHandler()]
     if args.log_file:
         handlers.append(logging.FileHandler(args.log_file))
-    logging.basicConfig(level=logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     return args.command(args)
 
 
 def train(args) -> int:
     from catsdogs.training.data import download
     from catsdogs.training.pipeline import train as run_training
-    from catsdogs.training.train import Settings
 
     data = download(args.download) if args.download else args.data
-    settings = Settings(image_size=args.image_size, seed=args.seed,
-                        head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-                        max_images_per_class=args.per_class)
+    settings = Settings(
+        image_size=args.image_size,
+        seed=args.seed,
+        head_epochs=args.head_epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+        augmented_views=args.augmented_views,
+        max_images_per_class=args.per_class,
+    )
     card = run_training(Path(data), Path(args.weights), Path(args.model), settings)
     test = card["evaluation"]["test"]
-    print(f"model {card['version']}: test accuracy {test['accuracy']:.4f} on {test['images']} "
-          f"images, trained in {card['training']['duration_s'] / 60:.1f} min -> {args.model}")
+    print(
+        f"model {card['version']}: test accuracy {test['accuracy']:.4f} on {test['images']} "
+        f"images, trained in {card['training']['duration_s'] / 60:.1f} min -> {args.model}"
+    )
     return 0
 
 
@@ -49,8 +62,10 @@ def evaluate(args) -> int:
         for key in ("images", "accuracy", "roc_auc", "expected_calibration_error"):
             ok = abs(recorded[part][key] - measured[part][key]) <= TOLERANCE
             failures += not ok
-            print(f"{part:10} {key:28} card {recorded[part][key]:<10} "
-                  f"measured {measured[part][key]:<10} {'ok' if ok else 'DIFFERS'}")
+            print(
+                f"{part:10} {key:28} card {recorded[part][key]:<10} "
+                f"measured {measured[part][key]:<10} {'ok' if ok else 'DIFFERS'}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(measured, indent=2) + "\n")
     return 1 if failures else 0
@@ -63,14 +78,24 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("train", help="train, export to ONNX and write the model cards")
     run.set_defaults(command=train)
     run.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
-    run.add_argument("--download", metavar="DIR", type=Path,
-                     help="fetch the public Microsoft archive into DIR and train on it")
+    run.add_argument(
+        "--download",
+        metavar="DIR",
+        type=Path,
+        help="fetch the public Microsoft archive into DIR and train on it",
+    )
     run.add_argument("--weights", default=DEFAULT_WEIGHTS, help="MobileNetV2 ImageNet .h5")
     run.add_argument("--model", default=SHIPPED_MODEL, help="where to write the .onnx")
-    run.add_argument("--image-size", type=int, default=224)
-    run.add_argument("--seed", type=int, default=1337)
-    run.add_argument("--head-epochs", type=int, default=8)
-    run.add_argument("--fine-tune-epochs", type=int, default=3)
+    run.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
+    run.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    run.add_argument("--head-epochs", type=int, default=DEFAULTS.head_epochs)
+    run.add_argument("--fine-tune-epochs", type=int, default=DEFAULTS.fine_tune_epochs)
+    run.add_argument(
+        "--augmented-views",
+        type=int,
+        default=DEFAULTS.augmented_views,
+        help="random-crop views of each training photo, besides the mirror",
+    )
     run.add_argument("--per-class", type=int, help="use only the first N images of each class")
     check = commands.add_parser("evaluate", help="recompute the card's figures from the .onnx")
     check.set_defaults(command=evaluate)

@@ -39,9 +39,7 @@ class Dataset:
         if self.path.is_dir():
             root = self.path / "PetImages" if (self.path / "PetImages").is_dir() else self.path
             self._files = {
-                str(p.relative_to(root.parent)): p
-                for p in sorted(root.glob("*/*"))
-                if p.is_file()
+                str(p.relative_to(root.parent)): p for p in sorted(root.glob("*/*")) if p.is_file()
             }
             self._zip = None
         else:
@@ -80,7 +78,7 @@ class Dataset:
         """Decode a split into (n, size, size, 3) uint8 pixels, dropping unreadable files."""
         pixels = np.empty((len(split), size, size, 3), dtype=np.uint8)
         kept = Split()
-        for name, label in zip(split.files, split.labels):
+        for name, label in zip(split.files, split.labels, strict=False):
             try:
                 pixels[len(kept)] = load_rgb(self.read(name), (size, size))
             except ImageError as error:
@@ -98,12 +96,15 @@ def stratified_split(
     parts = {"train": Split(), "validation": Split(), "test": Split()}
     rng = np.random.default_rng(seed)
     for label in sorted(set(labels)):
-        members = [f for f, y in zip(files, labels) if y == label]
+        members = [f for f, y in zip(files, labels, strict=False) if y == label]
         order = rng.permutation(len(members))
         n_train = round(len(members) * fractions[0])
         n_val = round(len(members) * fractions[1])
-        bounds = {"train": (0, n_train), "validation": (n_train, n_train + n_val),
-                  "test": (n_train + n_val, len(members))}
+        bounds = {
+            "train": (0, n_train),
+            "validation": (n_train, n_train + n_val),
+            "test": (n_train + n_val, len(members)),
+        }
         for part, (start, stop) in bounds.items():
             for index in order[start:stop]:
                 parts[part].files.append(members[index])

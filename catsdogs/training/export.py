@@ -34,10 +34,12 @@ def predict(path: Path, pixels: np.ndarray, batch: int = 64) -> np.ndarray:
     """Run ONNX Runtime over uint8 pixels; return the (n, classes) probabilities."""
     runner = session(path)
     name = runner.get_inputs()[0].name
-    return np.concatenate([
-        runner.run(None, {name: pixels[i : i + batch].astype(np.float32)})[0]
-        for i in range(0, len(pixels), batch)
-    ])
+    return np.concatenate(
+        [
+            runner.run(None, {name: pixels[i : i + batch].astype(np.float32)})[0]
+            for i in range(0, len(pixels), batch)
+        ]
+    )
 
 
 def check_parity(model, path: Path, pixels: np.ndarray) -> dict:
@@ -46,10 +48,15 @@ def check_parity(model, path: Path, pixels: np.ndarray) -> dict:
     difference = float(np.max(np.abs(predict(path, pixels) - expected)))
     log.info("parity on %d images: max abs difference %.2e", len(pixels), difference)
     if not difference <= PARITY_TOLERANCE:
-        raise ParityError(f"ONNX export differs from Keras by {difference:.2e} "
-                          f"(> {PARITY_TOLERANCE:.0e}) on {len(pixels)} images")
-    return {"images": int(len(pixels)), "max_abs_difference": difference,
-            "tolerance": PARITY_TOLERANCE}
+        raise ParityError(
+            f"ONNX export differs from Keras by {difference:.2e} "
+            f"(> {PARITY_TOLERANCE:.0e}) on {len(pixels)} images"
+        )
+    return {
+        "images": int(len(pixels)),
+        "max_abs_difference": difference,
+        "tolerance": PARITY_TOLERANCE,
+    }
 
 
 def file_sha256(path: Path) -> str:
@@ -60,9 +67,14 @@ def io_description(path: Path) -> tuple[dict, dict]:
     """The input and output names, shapes and types, as ONNX Runtime reports them."""
     runner = session(path)
     (tensor_in,), (tensor_out,) = runner.get_inputs(), runner.get_outputs()
+
     def describe(t):
-        return {"name": t.name, "shape": [d if isinstance(d, int) else None for d in t.shape],
-                "dtype": t.type.removeprefix("tensor(").removesuffix(")").replace("float", "float32")}
+        return {
+            "name": t.name,
+            "shape": [d if isinstance(d, int) else None for d in t.shape],
+            "dtype": t.type.removeprefix("tensor(").removesuffix(")").replace("float", "float32"),
+        }
+
     return describe(tensor_in), describe(tensor_out)
 
 

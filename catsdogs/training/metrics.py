@@ -40,7 +40,7 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     sorted_scores = score[order]
     # Average ranks over ties.
     _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    for start, count in zip(first, counts):
+    for start, count in zip(first, counts, strict=False):
         ranks[order[start : start + count]] = start + (count + 1) / 2
     positives = int(np.sum(y == 1))
     negatives = len(y) - positives
@@ -55,7 +55,7 @@ def calibration(y, p, predicted, bins: int) -> tuple[float, list[dict]]:
     correct = predicted == y
     edges = np.linspace(0.5, 1.0, bins + 1)
     table, ece = [], 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in zip(edges[:-1], edges[1:], strict=False):
         inside = (confidence >= low) & ((confidence < high) | (high == 1.0))
         count = int(inside.sum())
         if not count:
@@ -63,9 +63,14 @@ def calibration(y, p, predicted, bins: int) -> tuple[float, list[dict]]:
         mean_confidence = float(confidence[inside].mean())
         accuracy = float(correct[inside].mean())
         ece += count / len(y) * abs(mean_confidence - accuracy)
-        table.append({"bin": [round(low, 3), round(high, 3)], "count": count,
-                      "mean_confidence": round(mean_confidence, 5),
-                      "accuracy": round(accuracy, 5)})
+        table.append(
+            {
+                "bin": [round(low, 3), round(high, 3)],
+                "count": count,
+                "mean_confidence": round(mean_confidence, 5),
+                "accuracy": round(accuracy, 5),
+            }
+        )
     return ece, table
 
 
@@ -74,5 +79,12 @@ def worst_mistakes(y, p, predicted, files, limit: int) -> list[dict]:
     wrong = np.flatnonzero(predicted != y)
     confidence = np.where(predicted == 1, p, 1 - p)
     ranked = wrong[np.argsort(-confidence[wrong], kind="mergesort")][:limit]
-    return [{"file": files[i], "true": CLASSES[y[i]], "predicted": CLASSES[predicted[i]],
-             "confidence": round(float(confidence[i]), 5)} for i in ranked]
+    return [
+        {
+            "file": files[i],
+            "true": CLASSES[y[i]],
+            "predicted": CLASSES[predicted[i]],
+            "confidence": round(float(confidence[i]), 5),
+        }
+        for i in ranked
+    ]

@@ -31,7 +31,11 @@ def load_splits(dataset: Dataset, seed: int, size: int, per_class: int | None = 
 
 
 def _first_per_class(files, labels, limit):
-    kept = [(f, y) for y in (0, 1) for f in [f for f, z in zip(files, labels) if z == y][:limit]]
+    kept = [
+        (f, y)
+        for y in (0, 1)
+        for f in [f for f, z in zip(files, labels, strict=False) if z == y][:limit]
+    ]
     return [f for f, _ in kept], [y for _, y in kept]
 
 
@@ -43,14 +47,23 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
     keras_train.set_seeds(settings.seed)
     dataset = Dataset(dataset_path)
     size = settings.image_size
-    pixels, splits, skipped = load_splits(dataset, settings.seed, size,
-                                          settings.max_images_per_class)
+    pixels, splits, skipped = load_splits(
+        dataset, settings.seed, size, settings.max_images_per_class
+    )
     backbone = keras_train.build_backbone(size, str(weights))
     bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
     batch = settings.batch_size
-    train_x = np.concatenate([keras_train.cached_features(bottom, pixels["train"], batch),
-                              keras_train.cached_features(bottom, pixels["train"], batch, True)])
-    train_y = np.array(splits["train"].labels * 2, dtype=np.float32)
+    # Views of every training photo: as is, mirrored, and random crops (frozen part run once).
+    views = [
+        keras_train.cached_features(bottom, pixels["train"], batch),
+        keras_train.cached_features(bottom, pixels["train"], batch, mirror=True),
+    ]
+    for view in range(settings.augmented_views):
+        crops = keras_train.augment(pixels["train"], settings.seed + view)
+        views.append(keras_train.cached_features(bottom, crops, batch))
+    train_x = np.concatenate(views)
+    del views
+    train_y = np.array(splits["train"].labels * (2 + settings.augmented_views), dtype=np.float32)
     val_x = keras_train.cached_features(bottom, pixels["validation"], batch)
     val_y = np.array(splits["validation"].labels, dtype=np.float32)
     head = keras_train.build_head(settings.dropout)
@@ -66,15 +79,18 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
         "name": "catsdogs-mobilenetv2",
         "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
         "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
-                        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid",
+        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid",
         "file": model_path.name,
         "sha256": export.file_sha256(model_path),
         "input": tensor_in,
         "output": tensor_out,
         "preprocessing": {
             "resize": {"method": "bilinear", "size": [size, size], "keep_aspect_ratio": False},
-            "layout": "NHWC", "channel_order": "RGB", "value_range": [0, 255],
-            "exif_orientation": True, "transparency": "composited on white",
+            "layout": "NHWC",
+            "channel_order": "RGB",
+            "value_range": [0, 255],
+            "exif_orientation": True,
+            "transparency": "composited on white",
         },
         "classes": list(CLASSES),
         "threshold": 0.5,
@@ -110,9 +126,12 @@ def reevaluate(dataset_path: Path, model_path: Path) -> tuple[dict, dict]:
     """Recompute the shipped card's figures from the ONNX file; return (card's, measured)."""
     card = ModelCard.for_model(model_path).data
     settings = card["training"]["settings"]
-    pixels, splits, _ = load_splits(Dataset(dataset_path), card["dataset"]["split"]["seed"],
-                                    card["preprocessing"]["resize"]["size"][0],
-                                    settings.get("max_images_per_class"))
+    pixels, splits, _ = load_splits(
+        Dataset(dataset_path),
+        card["dataset"]["split"]["seed"],
+        card["preprocessing"]["resize"]["size"][0],
+        settings.get("max_images_per_class"),
+    )
     return card["evaluation"], evaluate_pixels(model_path, pixels, splits)
 
 
@@ -122,13 +141,18 @@ def _dataset_section(dataset: Dataset, splits, skipped: int, seed: int) -> dict:
         "sha256": dataset.sha256(),
         "readable": sum(len(s) for s in splits.values()),
         "skipped": skipped,
-        "split": {"seed": seed, "fractions": [0.8, 0.1, 0.1], "stratified": True,
-                  **{part: len(s) for part, s in splits.items()}},
+        "split": {
+            "seed": seed,
+            "fractions": [0.8, 0.1, 0.1],
+            "stratified": True,
+            **{part: len(s) for part, s in splits.items()},
+        },
     }
 
 
 def _cpu_count() -> int:
     import os
+
     return len(os.sched_getaffinity(0))
 
 
@@ -136,5 +160,10 @@ def _versions() -> dict:
     import keras
     import onnxruntime
     import tensorflow
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
-            "keras": keras.__version__, "onnxruntime": onnxruntime.__version__}
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }

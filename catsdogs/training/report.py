@@ -39,26 +39,54 @@ def render_markdown(card: dict) -> str:
         "| class | precision | recall | support |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {name} | {c['precision']:.4f} | {c['recall']:.4f} | {c['support']} |"
-              for name, c in ev["per_class"].items()]
+    lines += [
+        f"| {name} | {c['precision']:.4f} | {c['recall']:.4f} | {c['support']} |"
+        for name, c in ev["per_class"].items()
+    ]
     (cc, cd), (dc, dd) = ev["confusion_matrix"]["counts"]
-    lines += ["", "Confusion matrix (rows: true class):", "",
-              "| | predicted cat | predicted dog |", "|---|---|---|",
-              f"| cat | {cc} | {cd} |", f"| dog | {dc} | {dd} |", "",
-              "Reliability (confidence of the predicted class):", "",
-              "| confidence | images | mean confidence | accuracy |", "|---|---|---|---|"]
-    lines += [f"| {b['bin'][0]:.2f}-{b['bin'][1]:.2f} | {b['count']} | "
-              f"{b['mean_confidence']:.4f} | {b['accuracy']:.4f} |" for b in ev["reliability"]]
-    lines += ["", "Most confident mistakes:", "", "| file | true | predicted | confidence |",
-              "|---|---|---|---|"]
-    lines += [f"| {m['file']} | {m['true']} | {m['predicted']} | {m['confidence']:.4f} |"
-              for m in ev["worst_mistakes"]]
+    lines += [
+        "",
+        "Confusion matrix (rows: true class):",
+        "",
+        "| | predicted cat | predicted dog |",
+        "|---|---|---|",
+        f"| cat | {cc} | {cd} |",
+        f"| dog | {dc} | {dd} |",
+        "",
+        "Reliability (confidence of the predicted class):",
+        "",
+        "| confidence | images | mean confidence | accuracy |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {b['bin'][0]:.2f}-{b['bin'][1]:.2f} | {b['count']} | "
+        f"{b['mean_confidence']:.4f} | {b['accuracy']:.4f} |"
+        for b in ev["reliability"]
+    ]
+    lines += [
+        "",
+        "Most confident mistakes:",
+        "",
+        "| file | true | predicted | confidence |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m['file']} | {m['true']} | {m['predicted']} | {m['confidence']:.4f} |"
+        for m in ev["worst_mistakes"]
+    ]
     lines += ["", "## Training settings", "", "```text"]
     lines += [f"  {k}: {v}" for k, v in card["training"]["settings"].items()]
-    lines += ["```", "", f"Parity with Keras: max abs difference "
-              f"{card['parity']['max_abs_difference']:.1e} on {card['parity']['images']} images.",
-              "", "## Limits", "",
-              "Trained on 180 px photos of single cats and dogs. Anything else (other animals, "
-              "people, drawings, several animals) still gets a cat or dog answer: read the "
-              "confidence. A few labels in the original collection are known to be wrong.", ""]
+    lines += [
+        "```",
+        "",
+        f"Parity with Keras: max abs difference "
+        f"{card['parity']['max_abs_difference']:.1e} on {card['parity']['images']} images.",
+        "",
+        "## Limits",
+        "",
+        "Trained on 180 px photos of single cats and dogs. Anything else (other animals, "
+        "people, drawings, several animals) still gets a cat or dog answer: read the "
+        "confidence. A few labels in the original collection are known to be wrong.",
+        "",
+    ]
     return "\n".join(lines)

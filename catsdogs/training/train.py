@@ -8,33 +8,15 @@ fine-tuned model train in well under an hour on two CPU cores.
 import logging
 import os
 import random
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
+from catsdogs.training.settings import Settings  # noqa: E402
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Settings:
-    """Everything that decides the trained weights; recorded in the model card."""
-
-    image_size: int = 224
-    seed: int = 1337
-    fine_tune_from: str = "block_12_add"
-    head_epochs: int = 8
-    head_learning_rate: float = 1e-3
-    fine_tune_epochs: int = 3
-    fine_tune_learning_rate: float = 5e-5
-    batch_size: int = 64
-    dropout: float = 0.2
-    max_images_per_class: int | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def set_seeds(seed: int) -> None:
@@ -70,9 +52,30 @@ def cached_features(bottom: keras.Model, pixels: np.ndarray, batch: int, mirror=
         if mirror:
             block = block[:, :, ::-1]
         chunks.append(bottom.predict(scale(block), batch_size=batch, verbose=0).astype(np.float16))
-        log.info("features: %d/%d images%s", start + len(block), len(pixels),
-                 " (mirrored)" if mirror else "")
+        log.info(
+            "features: %d/%d images%s",
+            start + len(block),
+            len(pixels),
+            " (mirrored)" if mirror else "",
+        )
     return np.concatenate(chunks)
+
+
+def augment(pixels: np.ndarray, seed: int) -> np.ndarray:
+    """A random crop (80-100% of each side), a random mirror, resized back to full size."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    size = pixels.shape[1]
+    out = np.empty_like(pixels)
+    for index, image in enumerate(pixels):
+        width, height = (rng.uniform(0.8, 1.0, 2) * size).astype(int)
+        left, top = rng.integers(0, size - width + 1), rng.integers(0, size - height + 1)
+        crop = Image.fromarray(image).crop((left, top, left + width, top + height))
+        if rng.random() < 0.5:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        out[index] = np.asarray(crop.resize((size, size), Image.Resampling.BILINEAR))
+    return out
 
 
 def build_head(dropout: float) -> list[keras.layers.Layer]:
@@ -94,30 +97,84 @@ def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings) -> 
     """Fit the head on pooled frozen features, then fine-tune the top blocks with it."""
     pool, *classifier = head
     pooled = keras.Model(top.input, pool(top.output))
-    train_pooled = pooled.predict(train_x, batch_size=256, verbose=0)
-    val_pooled = pooled.predict(val_x, batch_size=256, verbose=0)
+    train_pooled = _predict_in_chunks(pooled, train_x)
+    val_pooled = _predict_in_chunks(pooled, val_x)
     vector = keras.Input(train_pooled.shape[1:])
-    history = {"head": _fit(
-        keras.Model(vector, apply(classifier, vector)), train_pooled, train_y,
-        (val_pooled, val_y), settings.head_epochs, settings.head_learning_rate, settings)}
+    history = {
+        "head": _fit(
+            keras.Model(vector, apply(classifier, vector)),
+            train_pooled,
+            train_y,
+            (val_pooled, val_y),
+            settings.head_epochs,
+            settings.head_learning_rate,
+            settings,
+        )
+    }
     _set_trainable(top, True)
     inputs = keras.Input(train_x.shape[1:])
     history["fine_tune"] = _fit(
-        keras.Model(inputs, apply(head, top(inputs))), train_x, train_y, (val_x, val_y),
-        settings.fine_tune_epochs, settings.fine_tune_learning_rate, settings)
+        keras.Model(inputs, apply(head, top(inputs))),
+        Batches(train_x, train_y, settings.batch_size, settings.seed),
+        None,
+        (val_x.astype(np.float32), val_y),
+        settings.fine_tune_epochs,
+        settings.fine_tune_learning_rate,
+        settings,
+    )
     return history
 
 
+class Batches(keras.utils.PyDataset):
+    """Shuffled float32 batches cut from float16 features, so no full float32 copy is made."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        return self.x[rows].astype(np.float32), self.y[rows]
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.x))
+
+
+def _predict_in_chunks(model: keras.Model, x: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    return np.concatenate(
+        [
+            model.predict(x[i : i + chunk].astype(np.float32), batch_size=256, verbose=0)
+            for i in range(0, len(x), chunk)
+        ]
+    )
+
+
 def _fit(model, x, y, validation, epochs, rate, settings) -> dict:
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    log.info("training %d weights for %d epochs at learning rate %g",
-             sum(int(np.prod(w.shape)) for w in model.trainable_weights), epochs, rate)
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    log.info(
+        "training %d weights for %d epochs at learning rate %g",
+        sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+        epochs,
+        rate,
+    )
+    batching = {} if y is None else {"batch_size": settings.batch_size, "shuffle": True}
     fit = model.fit(
-        x, y, validation_data=validation, epochs=epochs, batch_size=settings.batch_size,
-        shuffle=True, verbose=2,
-        callbacks=[keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=2, restore_best_weights=True)],
+        x,
+        y,
+        validation_data=validation,
+        epochs=epochs,
+        verbose=2,
+        **batching,
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+        ],
     )
     return {k: [round(float(v), 5) for v in vs] for k, vs in fit.history.items()}
 
