@@ -48,7 +48,7 @@ def test_the_policy_allows_only_this_origin():
         "frame-ancestors": "'none'",
         "base-uri": "'self'",
         "form-action": "'self'",
-        "img-src": "'self' data: blob:",
+        "img-src": "'self' data:",
     }
 
 
