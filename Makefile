@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Two cores, one ONNX Runtime thread per request: 4 threads measured fastest (reports/bench.md).
+WAITRESS_THREADS ?= 4
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 
@@ -32,7 +34,7 @@ $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
 run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve on HOST:PORT
 	$(FLASK) init-db
 	$(FLASK) api-token
-	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --ident=catsdogs --call catsdogs:create_app
+	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(WAITRESS_THREADS) --ident=catsdogs --call catsdogs:create_app
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	$(BIN)/ruff check catsdogs tests wsgi.py

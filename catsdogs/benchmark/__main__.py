@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=4, help="waitress threads")
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
 

@@ -51,7 +51,7 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
         "API_TOKEN": token,
         "MODEL_PATH": model,
         "SECRET_KEY": token,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",
         "INSTANCE_PATH": instance,
         "RATELIMIT_ENABLED": "false",
         **(extra_env or {}),
