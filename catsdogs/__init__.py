@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask, send_from_directory
 
-from catsdogs import cli, config, errors, metrics, security
+from catsdogs import cli, config, errors, metrics, notifier, security
 from catsdogs.card import CardError
 from catsdogs.extensions import api, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
@@ -69,8 +69,6 @@ def register_extensions(app: Flask) -> None:
 
 def register_model(app: Flask) -> None:
     """Load the model from its card once per process; fail fast with one clear line."""
-    from catsdogs import notifier
-
     try:
         classifier = get_classifier(app.config["MODEL_PATH"], app.config["INFERENCE_THREADS"])
     except CardError as error:
@@ -106,8 +104,6 @@ def _swagger_ui_path() -> str:
 
 
 def register_database_watch(app: Flask) -> None:
-    from catsdogs import notifier
-
     alerts = notifier.for_app(app)
     watch = DatabaseWatch(
         app,

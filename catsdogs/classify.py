@@ -28,11 +28,12 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
             503, "model_unavailable", "The model is unavailable right now; try again later."
         ) from None
     telemetry.record_prediction(prediction, len(data))
+    kept_name = records.clean_filename(filename) if consent else None
     row_id = records.save_prediction(
         prediction,
         classifier.version,
         consent,
-        filename,
+        kept_name,
         app.extensions["catsdogs.spool"],
         telemetry,
     )
@@ -44,5 +45,5 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
         "probabilities": {k: round(v, 6) for k, v in prediction.probabilities.items()},
         "inference_time_ms": round(prediction.total_ms, 3),
         "model_version": classifier.version,
-        "filename": records.clean_filename(filename) if consent else None,
+        "filename": kept_name,
     }

@@ -37,7 +37,10 @@ def clean_comment(text: str | None) -> str | None:
 def save_prediction(
     prediction, model_version: str, consent: bool, filename: str | None, spool, telemetry
 ) -> int | None:
-    """Store the prediction; if the database is unreachable, spool it. Return its id or None."""
+    """Store the prediction; if the database is unreachable, spool it. Return its id or None.
+
+    `filename` must already be cleaned and be None without consent (the database checks it).
+    """
     row = {
         "request_id": str(uuid.uuid4()),
         "created_at": utc_now(),
@@ -48,7 +51,7 @@ def save_prediction(
         "proba_dog": prediction.probabilities["dog"],
         "model_version": model_version,
         "rgpd_consent": consent,
-        "filename": clean_filename(filename) if consent else None,
+        "filename": filename,
     }
     started = time.perf_counter()
     try:
