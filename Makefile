@@ -37,6 +37,7 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(WAITRESS_THREADS) --ident=catsdogs --call catsdogs:create_app
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
+	ops/install-test-tools.sh
 	$(BIN)/ruff check catsdogs tests wsgi.py
 	$(BIN)/pytest
 

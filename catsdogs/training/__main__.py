@@ -41,6 +41,8 @@ def train(args) -> int:
         seed=args.seed,
         head_epochs=args.head_epochs,
         fine_tune_epochs=args.fine_tune_epochs,
+        fine_tune_learning_rate=args.fine_tune_learning_rate,
+        dropout=args.dropout,
         augmented_views=args.augmented_views,
         max_images_per_class=args.per_class,
     )
@@ -96,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULTS.augmented_views,
         help="random-crop views of each training photo, besides the mirror",
     )
+    run.add_argument(
+        "--fine-tune-learning-rate", type=float, default=DEFAULTS.fine_tune_learning_rate
+    )
+    run.add_argument("--dropout", type=float, default=DEFAULTS.dropout)
     run.add_argument("--per-class", type=int, help="use only the first N images of each class")
     check = commands.add_parser("evaluate", help="recompute the card's figures from the .onnx")
     check.set_defaults(command=evaluate)
