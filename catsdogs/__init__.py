@@ -10,6 +10,7 @@ from catsdogs.card import CardError
 from catsdogs.extensions import api, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
 from catsdogs.inference import get_classifier
+from catsdogs.openapi import SECURITY_SCHEME
 from catsdogs.spool import Spool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ def register_extensions(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
     )
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     app.extensions["catsdogs.spool"] = Spool(Path(app.instance_path) / "spool.jsonl")
 
 

@@ -2,12 +2,10 @@
 
 from catsdogs import records
 from catsdogs.extensions import auth
-from catsdogs.openapi import ApiBlueprint
+from catsdogs.openapi import BEARER, ApiBlueprint
 from catsdogs.schemas import ApiError, FeedbackRequest, FeedbackResult
 
 bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
-
-SECURED = [{"bearerAuth": []}]
 
 
 @bp.route("/api/update-feedback", methods=["POST"])
@@ -16,7 +14,7 @@ SECURED = [{"bearerAuth": []}]
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
 @bp.alt_response(403, schema=ApiError, description="The prediction was made without consent")
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
-@bp.doc(security=SECURED)
+@bp.doc(security=BEARER)
 @auth.login_required
 @bp.arguments(FeedbackRequest, location="json_or_form")
 def update_feedback(args):
@@ -36,7 +34,7 @@ def update_feedback(args):
 @bp.response(204)
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
-@bp.doc(security=SECURED)
+@bp.doc(security=BEARER)
 @auth.login_required
 def erase_prediction(prediction_id: int):
     """Erase a prediction and everything stored with it."""

@@ -100,12 +100,10 @@ class DatabaseWatch:
             self.replay()
 
     def replay(self) -> None:
-        spool = self.app.extensions["catsdogs.spool"]
-        if not len(spool):
-            return
         try:
-            count = spool.replay(records.replay)
-            log.info("replayed %d spooled predictions", count)
+            count = self.app.extensions["catsdogs.spool"].replay(records.replay)
+            if count:
+                log.info("replayed %d spooled predictions", count)
         except Exception:
             discard_session()
             log.exception("replaying the spool failed; it is kept for the next attempt")

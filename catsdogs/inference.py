@@ -75,7 +75,7 @@ class Classifier:
         resized = time.perf_counter()
         scores = self.predict_pixels(pixels)
         finished = time.perf_counter()
-        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=False)}
+        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=True)}
         label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
         return Prediction(
             label,

@@ -5,7 +5,7 @@ from flask import current_app
 from catsdogs import health as checks
 from catsdogs import records, statistics
 from catsdogs.extensions import auth
-from catsdogs.openapi import ApiBlueprint
+from catsdogs.openapi import BEARER, ApiBlueprint
 from catsdogs.schemas import ApiError, Health, PageArgs, PredictionList, Statistics
 
 bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
@@ -22,7 +22,7 @@ def health():
 @bp.route("/api/statistics")
 @bp.response(200, Statistics)
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER)
 @auth.login_required
 def get_statistics():
     """Totals, classes, consent, feedback and inference time figures."""
@@ -33,7 +33,7 @@ def get_statistics():
 @bp.response(200, PredictionList)
 @bp.alt_response(400, schema=ApiError, description="Invalid limit or offset")
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER)
 @auth.login_required
 @bp.arguments(PageArgs, location="query")
 def list_predictions(args):

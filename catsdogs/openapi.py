@@ -5,6 +5,11 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 
+SECURITY_SCHEME = "bearerAuth"
+# The `security` of every token-protected operation in /openapi.json.
+BEARER = [{SECURITY_SCHEME: []}]
+
+
 class MultipartParser(FlaskParser):
     """Adds the `form_and_files` location: one multipart body with files and form fields."""
 

@@ -5,7 +5,7 @@ from flask import request
 from catsdogs.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
-from catsdogs.openapi import ApiBlueprint
+from catsdogs.openapi import BEARER, ApiBlueprint
 from catsdogs.schemas import ApiError, PredictionResult, UploadSchema
 
 bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or dog")
@@ -18,7 +18,7 @@ bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or d
 @bp.alt_response(413, schema=ApiError, description="Upload or image too large")
 @bp.alt_response(415, schema=ApiError, description="Not a decodable image")
 @bp.alt_response(503, schema=ApiError, description="Model unavailable")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER)
 @auth.login_required
 @bp.arguments(UploadSchema, location="form_and_files")
 def predict(upload):

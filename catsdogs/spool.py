@@ -43,7 +43,8 @@ class Spool:
                 return 0
             with open(self.path, encoding="utf-8", errors="replace") as spool:
                 rows = [row for row in map(_parse, spool) if row is not None]
-            write(rows)
+            if rows:
+                write(rows)
             self.path.unlink()
             return len(rows)
 

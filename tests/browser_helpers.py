@@ -1,12 +1,8 @@
 """A real server and a real browser for the end-to-end tests: waitress in a thread, Chromium."""
 
-import contextlib
-import random
-import socket
-import threading
 from pathlib import Path
 
-from waitress import create_server, wasyncore
+from tests import serve_helpers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,21 +16,13 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.11.0.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PORTS = (17000, 17999)
 CSP = "default-src 'self'"  # what production will send: no inline script or style at all
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.map(n => n.target.join(" "))}));
 }"""
-
-
-def free_port(low: int = 17000, high: int = 17999) -> int:
-    """A loopback port in [low, high] that nothing listens on now."""
-    for port in random.sample(range(low, high + 1), 50):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 def add_csp(app) -> None:
@@ -44,17 +32,6 @@ def add_csp(app) -> None:
         return response
 
 
-@contextlib.contextmanager
 def serve(app):
-    """Serve `app` with waitress on a free loopback port; yield its base URL."""
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        # Close Chromium's keep-alive connections too: waitress' loop ends only when none is left.
-        wasyncore.close_all(server._map)
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
+    """Serve `app` with waitress on a free port of the browser tests' range; yield its URL."""
+    return serve_helpers.serve(app, ports=PORTS)

@@ -1,25 +1,18 @@
 """A local stand-in for a Discord webhook: records what is posted, answers as scripted."""
 
 import json
-import random
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PORTS = range(18000, 19000)  # the range this project's tests may listen on
+from tests import serve_helpers
+
+PORTS = (18000, 18999)  # the monitoring tests' port range
 
 
 def free_port() -> int:
-    """A loopback port in 18000-18999 that nothing listens on right now."""
-    for port in random.sample(PORTS, len(PORTS)):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in 18000-18999")
+    """A loopback port of the monitoring tests' range that nothing is bound to."""
+    return serve_helpers.free_port(*PORTS)
 
 
 class DiscordStub:

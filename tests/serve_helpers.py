@@ -1,22 +1,37 @@
-"""Serve an app with waitress in a thread on a loopback port of the hardening range."""
+"""Loopback ports and a waitress server in a thread, shared by the tests that need a real server.
+
+Each group of tests listens in its own port range so that runs on one machine do not collide.
+"""
 
 import contextlib
+import random
+import socket
 import threading
 
 from waitress import create_server, wasyncore
 
-from tests.browser_helpers import free_port
+PORTS = (16000, 16999)  # hardening tests; the browser tests use 17000-17999, monitoring 18000-18999
 
-PORTS = (16000, 16999)  # ours; the browser tests use 17000-17999
+
+def free_port(low: int = PORTS[0], high: int = PORTS[1]) -> int:
+    """A loopback port in [low, high] that nothing is bound to right now."""
+    for port in random.sample(range(low, high + 1), high - low + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 @contextlib.contextmanager
-def serve(app, threads: int = 4, **adjustments):
+def serve(app, ports: tuple[int, int] = PORTS, threads: int = 4, **adjustments):
     """Yield the base URL of `app` served by waitress, with waitress' default `ident`."""
     server = create_server(
-        app, host="127.0.0.1", port=free_port(*PORTS), threads=threads, **adjustments
+        app, host="127.0.0.1", port=free_port(*ports), threads=threads, **adjustments
     )
-    thread = threading.Thread(target=server.run, name="waitress-hardening", daemon=True)
+    thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"

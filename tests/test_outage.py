@@ -18,9 +18,8 @@ from sqlalchemy import create_engine, text
 from catsdogs import create_app
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
-from tests.browser_helpers import free_port
 from tests.conftest import TOKEN, image_bytes, settings_for
-from tests.serve_helpers import PORTS, serve
+from tests.serve_helpers import free_port, serve
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
 pytestmark = pytest.mark.skipif(
@@ -37,7 +36,7 @@ class Postgres:
         self.bin = Path(BINARIES[-1]).parent
         self.folder = Path(tempfile.mkdtemp(prefix="catsdogs-outage-"))
         shutil.chown(self.folder, "postgres")
-        self.data, self.port = self.folder / "data", free_port(*PORTS)
+        self.data, self.port = self.folder / "data", free_port()
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
 

@@ -34,7 +34,7 @@ SERVER_ENV = {
 def client(url: str, token: str, photo: bytes, until: float, seed: int, log: list) -> None:
     """One user: classify, sometimes rate the result, sometimes read the statistics."""
     rng, consented = random.Random(seed), []
-    kinds, weights = zip(*MIX, strict=False)
+    kinds, weights = zip(*MIX, strict=True)
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {token}"
         while time.monotonic() < until:

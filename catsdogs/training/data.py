@@ -78,7 +78,7 @@ class Dataset:
         """Decode a split into (n, size, size, 3) uint8 pixels, dropping unreadable files."""
         pixels = np.empty((len(split), size, size, 3), dtype=np.uint8)
         kept = Split()
-        for name, label in zip(split.files, split.labels, strict=False):
+        for name, label in zip(split.files, split.labels, strict=True):
             try:
                 pixels[len(kept)] = load_rgb(self.read(name), (size, size))
             except ImageError as error:
@@ -96,7 +96,7 @@ def stratified_split(
     parts = {"train": Split(), "validation": Split(), "test": Split()}
     rng = np.random.default_rng(seed)
     for label in sorted(set(labels)):
-        members = [f for f, y in zip(files, labels, strict=False) if y == label]
+        members = [f for f, y in zip(files, labels, strict=True) if y == label]
         order = rng.permutation(len(members))
         n_train = round(len(members) * fractions[0])
         n_val = round(len(members) * fractions[1])

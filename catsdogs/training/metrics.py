@@ -40,7 +40,7 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     sorted_scores = score[order]
     # Average ranks over ties.
     _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    for start, count in zip(first, counts, strict=False):
+    for start, count in zip(first, counts, strict=True):
         ranks[order[start : start + count]] = start + (count + 1) / 2
     positives = int(np.sum(y == 1))
     negatives = len(y) - positives
@@ -55,7 +55,7 @@ def calibration(y, p, predicted, bins: int) -> tuple[float, list[dict]]:
     correct = predicted == y
     edges = np.linspace(0.5, 1.0, bins + 1)
     table, ece = [], 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=False):
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
         inside = (confidence >= low) & ((confidence < high) | (high == 1.0))
         count = int(inside.sum())
         if not count:

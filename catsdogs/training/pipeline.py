@@ -34,7 +34,7 @@ def _first_per_class(files, labels, limit):
     kept = [
         (f, y)
         for y in (0, 1)
-        for f in [f for f, z in zip(files, labels, strict=False) if z == y][:limit]
+        for f in [f for f, z in zip(files, labels, strict=True) if z == y][:limit]
     ]
     return [f for f, _ in kept], [y for _, y in kept]
 
