@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from catsdogs.benchmark.client import UploadClient
+
 
 def run(
     model: str,
@@ -27,12 +29,11 @@ def run(
     with tempfile.TemporaryDirectory() as instance:
         server, url = _start(model, database_url, token, instance, threads)
         try:
-            headers = {"Authorization": f"Bearer {token}"}
             results = {"waitress_threads": threads, "levels": {}}
-            results["jpeg_12mp_c1"] = _load(url, headers, photos["jpeg_12mp"], 1, count // 4)
+            results["jpeg_12mp_c1"] = _load(url, token, photos["jpeg_12mp"], 1, count // 4)
             for level in levels:
                 results["levels"][str(level)] = _load(
-                    url, headers, photos["small_photo"], level, count
+                    url, token, photos["small_photo"], level, count
                 )
                 results["levels"][str(level)]["rss_mb_after"] = _rss_mb(server.pid)
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
@@ -87,26 +88,22 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
     raise RuntimeError("the service did not become healthy")
 
 
-def _load(url, headers, photo, concurrency, count) -> dict:
-    session_local = threading.local()
+def _load(url, token, photo, concurrency, count) -> dict:
+    local, clients = threading.local(), []
 
     def one(_):
-        session = getattr(session_local, "session", None) or requests.Session()
-        session_local.session = session
-        started = time.perf_counter()
-        response = session.post(
-            f"{url}/api/predict",
-            headers=headers,
-            timeout=30,
-            files={"file": ("photo.jpg", photo, "image/jpeg")},
-        )
-        return (time.perf_counter() - started) * 1000, response.status_code
+        if not hasattr(local, "client"):
+            local.client = UploadClient(url, token)
+            clients.append(local.client)
+        return local.client.post("/api/predict", photo)
 
-    list(ThreadPoolExecutor(concurrency).map(one, range(min(count, 4 * concurrency))))  # warm-up
-    started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(min(count, 4 * concurrency))))  # warm-up
+        started = time.perf_counter()
         outcomes = list(pool.map(one, range(count)))
-    elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
     latencies = sorted(ms for ms, _ in outcomes)
     return {
         "concurrency": concurrency,
