@@ -18,6 +18,7 @@ MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 # Built once: a Core INSERT ... RETURNING on the table, values bound per call. One round trip,
 # no ORM unit of work, no statement construction on the hot path.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
+WRITE_ENGINE = "autocommit_writes"  # the bind key of the engine create_app adds for it
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -58,11 +59,9 @@ def save_prediction(
     }
     started = time.perf_counter()
     try:
-        row_id = db.session.execute(INSERT_PREDICTION, row).scalar_one()
-        db.session.commit()
-        return row_id
+        with db.engines.get(WRITE_ENGINE, db.engine).begin() as connection:
+            return connection.execute(INSERT_PREDICTION, row).scalar_one()
     except exc.OperationalError:
-        db.session.rollback()
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
         spool.append(row)
         return None

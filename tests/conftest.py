@@ -90,7 +90,8 @@ def make_app(database_url, tmp_path):
     for app in apps:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture

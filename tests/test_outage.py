@@ -96,7 +96,8 @@ def outage_app(postgres, tmp_path):
     app.extensions["catsdogs.watch"].stop()
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 class Load:
