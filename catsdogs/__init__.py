@@ -4,7 +4,6 @@ import logging
 from pathlib import Path
 
 from flask import Flask, send_from_directory
-from sqlalchemy.engine import make_url
 
 from catsdogs import cli, config, errors, metrics, notifier, records, security
 from catsdogs.card import CardError
@@ -13,6 +12,7 @@ from catsdogs.health import DatabaseWatch
 from catsdogs.inference import get_classifier
 from catsdogs.openapi import SECURITY_SCHEME
 from catsdogs.spool import Spool
+from catsdogs.uploads import UploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = UploadRequest
     config.load(app, test_config)
     register_logging(app)
     register_extensions(app)
@@ -73,16 +74,12 @@ def register_extensions(app: Flask) -> None:
 def register_write_engine(app: Flask) -> None:
     """A second engine, in autocommit mode, for the one INSERT each prediction makes.
 
-    One round trip instead of three (BEGIN, INSERT, COMMIT), and as durable. An in-memory
-    SQLite database exists once per engine, so it keeps the single engine.
+    One round trip instead of three (BEGIN, INSERT, COMMIT), and as durable.
     """
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if make_url(uri).database in (None, "", ":memory:"):
-        return
     app.config["SQLALCHEMY_BINDS"] = {
         records.WRITE_ENGINE: {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "url": uri,
+            "url": app.config["SQLALCHEMY_DATABASE_URI"],
             "isolation_level": "AUTOCOMMIT",
         }
     }

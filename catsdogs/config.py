@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
 
 from catsdogs.card import SHIPPED_MODEL
 
@@ -75,6 +76,11 @@ def load(app, test_config: dict | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'catsdogs.sqlite'}"
+    if in_memory(app.config["SQLALCHEMY_DATABASE_URI"]):
+        raise ValueError(
+            "DATABASE_URL is an in-memory SQLite database, which loses every prediction on "
+            "restart: use a file (sqlite:////absolute/path.sqlite) or PostgreSQL"
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):
@@ -83,6 +89,11 @@ def load(app, test_config: dict | None) -> None:
             {"default": token_file.read_text().strip()} if token_file.exists() else {}
         )
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+
+
+def in_memory(url: str) -> bool:
+    parts = make_url(url)
+    return parts.get_backend_name() == "sqlite" and parts.database in (None, "", ":memory:")
 
 
 def instance_path(test_config: dict | None) -> str | None:

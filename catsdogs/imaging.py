@@ -33,7 +33,7 @@ def decode(data: bytes, size: tuple[int, int]) -> Image.Image:
     """Decode the bytes (JPEGs at the smallest scale still >= `size`), orient, make RGB."""
     image = _open(data, size)
     try:
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # no copy when there is nothing to turn
     except Exception:  # a broken EXIF block must not cost the user a prediction
         pass
     return to_rgb(image)

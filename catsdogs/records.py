@@ -59,7 +59,7 @@ def save_prediction(
     }
     started = time.perf_counter()
     try:
-        with db.engines.get(WRITE_ENGINE, db.engine).begin() as connection:
+        with db.engines[WRITE_ENGINE].begin() as connection:
             return connection.execute(INSERT_PREDICTION, row).scalar_one()
     except exc.OperationalError:
         log.warning("database unavailable: prediction %s spooled", row["request_id"])

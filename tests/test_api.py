@@ -4,11 +4,10 @@ import copy
 import io
 
 import pytest
-from sqlalchemy import func, select
 
-from catsdogs.extensions import db
-from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
-from tests.conftest import TOKEN, ApiClient, image_bytes
+from catsdogs import create_app
+from catsdogs.models import COMMENT_MAX_LENGTH
+from tests.conftest import TOKEN, image_bytes, settings_for
 
 
 def predict(api, data: bytes, name="photo.jpg", **form):
@@ -326,12 +325,7 @@ def test_docs_are_served_with_local_assets(client):
         assert asset.status_code == 200 and b"SwaggerUIBundle" in asset.data
 
 
-def test_an_in_memory_sqlite_database_stores_predictions_too(make_app, cat_photo):
-    app = make_app(SQLALCHEMY_DATABASE_URI="sqlite://")  # one database per engine: one engine
-    with app.app_context():
-        db.create_all()
-    app.test_client_class = ApiClient
-    first, second = (predict(app.test_client(), cat_photo).get_json() for _ in range(2))
-    assert (first["id"], second["id"]) == (1, 2)
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Prediction)) == 2
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_database_is_refused_at_start(tmp_path, url):
+    with pytest.raises(ValueError, match="in-memory SQLite database, which loses every"):
+        create_app(settings_for(tmp_path, url))
