@@ -42,11 +42,15 @@ def train(args) -> int:
         head_epochs=args.head_epochs,
         fine_tune_epochs=args.fine_tune_epochs,
         fine_tune_learning_rate=args.fine_tune_learning_rate,
+        fine_tune_schedule=args.fine_tune_schedule,
+        ensemble=args.ensemble,
         dropout=args.dropout,
         augmented_views=args.augmented_views,
         max_images_per_class=args.per_class,
     )
-    card = run_training(Path(data), Path(args.weights), Path(args.model), settings)
+    card = run_training(
+        Path(data), Path(args.weights), Path(args.model), settings, args.feature_cache
+    )
     test = card["evaluation"]["test"]
     print(
         f"model {card['version']}: test accuracy {test['accuracy']:.4f} on {test['images']} "
@@ -101,7 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fine-tune-learning-rate", type=float, default=DEFAULTS.fine_tune_learning_rate
     )
+    run.add_argument(
+        "--fine-tune-schedule", choices=("constant", "cosine"), default=DEFAULTS.fine_tune_schedule
+    )
     run.add_argument("--dropout", type=float, default=DEFAULTS.dropout)
+    run.add_argument(
+        "--ensemble",
+        type=int,
+        default=DEFAULTS.ensemble,
+        help="fine-tune this many copies of the top blocks (seeds seed, seed+1...) and average",
+    )
+    run.add_argument(
+        "--feature-cache",
+        type=Path,
+        help="keep the frozen part's outputs in this folder and reuse them (experiments)",
+    )
     run.add_argument("--per-class", type=int, help="use only the first N images of each class")
     check = commands.add_parser("evaluate", help="recompute the card's figures from the .onnx")
     check.set_defaults(command=evaluate)

@@ -39,8 +39,14 @@ def _first_per_class(files, labels, limit):
     return [f for f, _ in kept], [y for _, y in kept]
 
 
-def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict:
-    """Train the model, export it to `model_path` with its cards; return the JSON card."""
+def train(
+    dataset_path: Path, weights: Path, model_path: Path, settings, feature_cache: Path | None = None
+) -> dict:
+    """Train the model, export it to `model_path` with its cards; return the JSON card.
+
+    `feature_cache`, a folder, keeps the frozen part's outputs between runs that share the data,
+    cut, size, seed and views (they do not depend on the other settings).
+    """
     from catsdogs.training import train as keras_train
 
     started = time.monotonic()
@@ -53,24 +59,51 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
     backbone = keras_train.build_backbone(size, str(weights))
     bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
     batch = settings.batch_size
-    # Views of every training photo: as is, mirrored, and random crops (frozen part run once).
-    views = [
-        keras_train.cached_features(bottom, pixels["train"], batch),
-        keras_train.cached_features(bottom, pixels["train"], batch, mirror=True),
-    ]
-    for view in range(settings.augmented_views):
-        crops = keras_train.augment(pixels["train"], settings.seed + view)
-        views.append(keras_train.cached_features(bottom, crops, batch))
-    train_x = np.concatenate(views)
-    del views
-    train_y = np.array(splits["train"].labels * (2 + settings.augmented_views), dtype=np.float32)
-    val_x = keras_train.cached_features(bottom, pixels["validation"], batch)
-    val_y = np.array(splits["validation"].labels, dtype=np.float32)
-    head = keras_train.build_head(settings.dropout)
-    history = keras_train.train_top(top, head, train_x, train_y, val_x, val_y, settings)
-    del train_x
 
-    model = keras_train.assemble(backbone, head, size)
+    # Views of every training photo: as is, mirrored, and random crops (frozen part run once).
+    def train_views():
+        views = [
+            keras_train.cached_features(bottom, pixels["train"], batch),
+            keras_train.cached_features(bottom, pixels["train"], batch, mirror=True),
+        ]
+        for view in range(settings.augmented_views):
+            crops = keras_train.augment(pixels["train"], settings.seed + view)
+            views.append(keras_train.cached_features(bottom, crops, batch))
+        return np.concatenate(views)
+
+    key = (
+        f"{dataset.sha256()[:16]}-{size}px-{settings.fine_tune_from}-seed{settings.seed}"
+        f"-{settings.max_images_per_class or 'all'}"
+    )
+    reused = []  # names of the cached feature sets this run loaded instead of computing
+    views = 2 + settings.augmented_views
+    train_x = _reuse(reused, feature_cache, f"{key}-train-{views}views", train_views)
+    train_y = np.array(splits["train"].labels * views, dtype=np.float32)
+    val_x = _reuse(
+        reused,
+        feature_cache,
+        f"{key}-validation",
+        lambda: keras_train.cached_features(bottom, pixels["validation"], batch),
+    )
+    val_y = np.array(splits["validation"].labels, dtype=np.float32)
+    imagenet_top = top.get_weights()
+    members, histories = [], []
+    for member in range(settings.ensemble):
+        suffix = f"_{member + 1}" if member else ""
+        if member:  # each further copy starts again from ImageNet weights, with its own seed
+            keras_train.set_seeds(settings.seed + member)
+            top = keras_train.copy_top(top, imagenet_top, f"top{suffix}")
+        head = keras_train.build_head(settings.dropout, suffix)
+        histories.append(
+            keras_train.train_top(
+                top, head, train_x, train_y, val_x, val_y, settings, settings.seed + member
+            )
+        )
+        members.append((top, head))
+    del train_x
+    history = histories[0] if len(histories) == 1 else {"members": histories}
+
+    model = keras_train.assemble(bottom, members, size)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, model_path)
     parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
@@ -79,7 +112,8 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
         "name": "catsdogs-mobilenetv2",
         "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
         "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
-        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid",
+        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid"
+        + (f"; {settings.ensemble} fine-tuned tops averaged" if settings.ensemble > 1 else ""),
         "file": model_path.name,
         "sha256": export.file_sha256(model_path),
         "input": tensor_in,
@@ -100,6 +134,8 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
             "duration_s": None,
             "machine": f"{platform.machine()} CPU, {_cpu_count()} cores",
             "settings": settings.as_dict(),
+            # duration_s leaves out computing these, when an earlier run's copies were loaded
+            "frozen_features_reused": bool(reused),
             "history": history,
             "versions": _versions(),
         },
@@ -109,6 +145,21 @@ def train(dataset_path: Path, weights: Path, model_path: Path, settings) -> dict
     card["training"]["duration_s"] = round(time.monotonic() - started, 1)
     export.write_cards(card, model_path)
     return card
+
+
+def _reuse(reused: list, folder: Path | None, name: str, compute) -> np.ndarray:
+    """compute(), or its copy saved in `folder` by an earlier run (then `name` joins `reused`)."""
+    if folder is None:
+        return compute()
+    path = folder / f"{name}.npy"
+    if path.exists():
+        log.info("features: reusing %s", path)
+        reused.append(name)
+        return np.load(path)
+    features = compute()
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(path, features)
+    return features
 
 
 def evaluate_pixels(model_path: Path, pixels: dict, splits: dict[str, Split]) -> dict:

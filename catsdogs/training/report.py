@@ -10,7 +10,12 @@ def render_markdown(card: dict) -> str:
         f"# Model card: {card['name']} {card['version']}",
         "",
         f"{card['architecture']}. Trained on {card['training']['date']} in "
-        f"{card['training']['duration_s'] / 60:.1f} minutes on {card['training']['machine']}.",
+        f"{card['training']['duration_s'] / 60:.1f} minutes on {card['training']['machine']}"
+        + (
+            " (the frozen part's outputs were loaded from an earlier run's cache)."
+            if card["training"].get("frozen_features_reused")
+            else "."
+        ),
         "",
         "## Contract",
         "",

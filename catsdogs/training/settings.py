@@ -14,6 +14,9 @@ class Settings:
     head_learning_rate: float = 1e-3
     fine_tune_epochs: int = 3
     fine_tune_learning_rate: float = 5e-5
+    fine_tune_schedule: str = "constant"  # or "cosine": decays to 0 over the fine-tune epochs
+    # Copies of the top blocks and head, each fine-tuned from its own seed; the model averages them.
+    ensemble: int = 2
     batch_size: int = 64
     dropout: float = 0.2
     augmented_views: int = 0

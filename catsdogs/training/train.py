@@ -78,13 +78,20 @@ def augment(pixels: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-def build_head(dropout: float) -> list[keras.layers.Layer]:
+def build_head(dropout: float, suffix: str = "") -> list[keras.layers.Layer]:
     """The classifier head: global pooling, dropout, one sigmoid unit for P(dog)."""
     return [
-        keras.layers.GlobalAveragePooling2D(name="pool"),
-        keras.layers.Dropout(dropout, name="dropout"),
-        keras.layers.Dense(1, activation="sigmoid", name="p_dog"),
+        keras.layers.GlobalAveragePooling2D(name=f"pool{suffix}"),
+        keras.layers.Dropout(dropout, name=f"dropout{suffix}"),
+        keras.layers.Dense(1, activation="sigmoid", name=f"p_dog{suffix}"),
     ]
+
+
+def copy_top(top: keras.Model, weights: list, name: str) -> keras.Model:
+    """A separate copy of the top blocks, with the given (ImageNet) weights."""
+    copy = keras.Model.from_config({**top.get_config(), "name": name})
+    copy.set_weights(weights)
+    return copy
 
 
 def apply(layers, tensor):
@@ -93,7 +100,7 @@ def apply(layers, tensor):
     return tensor
 
 
-def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings) -> dict:
+def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings, seed: int) -> dict:
     """Fit the head on pooled frozen features, then fine-tune the top blocks with it."""
     pool, *classifier = head
     pooled = keras.Model(top.input, pool(top.output))
@@ -115,14 +122,26 @@ def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings) -> 
     inputs = keras.Input(train_x.shape[1:])
     history["fine_tune"] = _fit(
         keras.Model(inputs, apply(head, top(inputs))),
-        Batches(train_x, train_y, settings.batch_size, settings.seed),
+        Batches(train_x, train_y, settings.batch_size, seed),
         None,
         (val_x.astype(np.float32), val_y),
         settings.fine_tune_epochs,
-        settings.fine_tune_learning_rate,
+        _schedule(
+            settings.fine_tune_learning_rate,
+            settings.fine_tune_schedule,
+            settings.fine_tune_epochs * len(Batches(train_x, train_y, settings.batch_size, 0)),
+        ),
         settings,
     )
     return history
+
+
+def _schedule(rate: float, kind: str, steps: int):
+    if kind == "constant":
+        return rate
+    if kind == "cosine":
+        return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
+    raise ValueError(f"unknown learning rate schedule {kind!r}")
 
 
 class Batches(keras.utils.PyDataset):
@@ -156,13 +175,15 @@ def _predict_in_chunks(model: keras.Model, x: np.ndarray, chunk: int = 2048) -> 
 
 def _fit(model, x, y, validation, epochs, rate, settings) -> dict:
     model.compile(
-        optimizer=keras.optimizers.Adam(rate), loss="binary_crossentropy", metrics=["accuracy"]
+        optimizer=keras.optimizers.Adam(rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
     )
     log.info(
-        "training %d weights for %d epochs at learning rate %g",
+        "training %d weights for %d epochs at learning rate %s",
         sum(int(np.prod(w.shape)) for w in model.trainable_weights),
         epochs,
-        rate,
+        rate if isinstance(rate, float) else f"{rate.initial_learning_rate:g}, cosine decay",
     )
     batching = {} if y is None else {"batch_size": settings.batch_size, "shuffle": True}
     fit = model.fit(
@@ -185,10 +206,15 @@ def _set_trainable(top: keras.Model, enabled: bool) -> None:
         layer.trainable = enabled and not isinstance(layer, keras.layers.BatchNormalization)
 
 
-def assemble(backbone: keras.Model, head, size: int) -> keras.Model:
-    """The served model: raw 0-255 RGB in, [P(cat), P(dog)] out, preprocessing inside."""
+def assemble(bottom: keras.Model, members: list, size: int) -> keras.Model:
+    """The served model: raw 0-255 RGB in, [P(cat), P(dog)] out, preprocessing inside.
+
+    `members` are (top, head) pairs sharing the frozen bottom; their P(dog) are averaged.
+    """
     pixels = keras.Input((size, size, 3), name="image")
     scaled = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="to_minus1_1")(pixels)
-    p_dog = apply(head, backbone(scaled))
+    features = bottom(scaled)
+    votes = [apply(head, top(features)) for top, head in members]
+    p_dog = votes[0] if len(votes) == 1 else keras.layers.Average(name="p_dog_mean")(votes)
     probabilities = keras.layers.Concatenate(name="probabilities")([1.0 - p_dog, p_dog])
     return keras.Model(pixels, probabilities, name="catsdogs_mobilenetv2")
