@@ -13,9 +13,9 @@ def test_each_post_is_a_stored_prediction_on_one_connection(app, cat_photo):
     with serve(app) as url:
         client = UploadClient(url, TOKEN)
         answers = [client.post("/api/predict", cat_photo) for _ in range(5)]
-        socket = client.connection.sock
+        socket = client.sock
         client.post("/api/predict", cat_photo)
-        assert client.connection.sock is socket  # keep-alive: one connection for all posts
+        assert client.sock is socket  # keep-alive: one connection for all posts
         client.close()
     assert [status for _, status in answers] == [200] * 5
     assert all(ms > 0 for ms, _ in answers)

@@ -23,7 +23,7 @@ def main(argv=None) -> int:
             "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
         ),
     )
-    parser.add_argument("--requests", type=int, default=400, help="per concurrency level")
+    parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument("--threads", type=int, default=4, help="waitress threads")
     parser.add_argument("--out", default="reports")

@@ -30,10 +30,10 @@ def run(
         server, url = _start(model, database_url, token, instance, threads)
         try:
             results = {"waitress_threads": threads, "levels": {}}
-            results["jpeg_12mp_c1"] = _load(url, token, photos["jpeg_12mp"], 1, count // 4)
+            results["jpeg_12mp_c1"] = _load(url, token, photos["jpeg_12mp"], 1, count // 4, server)
             for level in levels:
                 results["levels"][str(level)] = _load(
-                    url, token, photos["small_photo"], level, count
+                    url, token, photos["small_photo"], level, count, server
                 )
                 results["levels"][str(level)]["rss_mb_after"] = _rss_mb(server.pid)
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
@@ -88,7 +88,7 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
     raise RuntimeError("the service did not become healthy")
 
 
-def _load(url, token, photo, concurrency, count) -> dict:
+def _load(url, token, photo, concurrency, count, server) -> dict:
     local, clients = threading.local(), []
 
     def one(_):
@@ -99,9 +99,11 @@ def _load(url, token, photo, concurrency, count) -> dict:
 
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(min(count, 4 * concurrency))))  # warm-up
+        cpu = _CpuMeter(server.pid)
         started = time.perf_counter()
         outcomes = list(pool.map(one, range(count)))
         elapsed = time.perf_counter() - started
+        spent = cpu.read()
     for client in clients:
         client.close()
     latencies = sorted(ms for ms, _ in outcomes)
@@ -113,7 +115,36 @@ def _load(url, token, photo, concurrency, count) -> dict:
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(0.95 * (count - 1))], 2),
         "p99_ms": round(latencies[int(0.99 * (count - 1))], 2),
+        # Where the two cores went: CPU per request of the server and of this load generator,
+        # and how busy the machine was (PostgreSQL and the kernel make up the rest).
+        "server_cpu_ms_per_request": round(spent["server_s"] * 1000 / count, 2),
+        "client_cpu_ms_per_request": round(spent["client_s"] * 1000 / count, 2),
+        "machine_busy_percent": spent["busy_percent"],
     }
+
+
+class _CpuMeter:
+    """CPU seconds of the server and of this process, and machine busy time, since creation."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.start = self._now()
+
+    def _now(self):
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:]]
+        return server, time.process_time(), sum(ticks), ticks[3] + ticks[4]  # idle + iowait
+
+    def read(self) -> dict:
+        server, client, total, idle = (b - a for a, b in zip(self.start, self._now(), strict=True))
+        return {
+            "server_s": server,
+            "client_s": client,
+            "busy_percent": round(100 * (1 - idle / total), 1) if total else None,
+        }
 
 
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:

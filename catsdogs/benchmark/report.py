@@ -88,14 +88,17 @@ def markdown(results: dict) -> str:
         f"## POST /api/predict through waitress ({service['waitress_threads']} "
         "threads) with PostgreSQL",
         "",
-        "| concurrency | requests | errors | per second | p50 ms | p95 ms | p99 ms | RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| concurrency | requests | errors | per second | p50 ms | p95 ms | p99 ms | RSS MB "
+        "| server CPU ms/req | load generator CPU ms/req | machine busy % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for level in service["levels"].values():
         lines.append(
             f"| {level['concurrency']} | {level['requests']} | {level['errors']} | "
             f"{level['throughput_per_s']} | {level['p50_ms']} | {level['p95_ms']} | "
-            f"{level['p99_ms']} | {level['rss_mb_after']} |"
+            f"{level['p99_ms']} | {level['rss_mb_after']} | "
+            f"{level['server_cpu_ms_per_request']} | {level['client_cpu_ms_per_request']} | "
+            f"{level['machine_busy_percent']} |"
         )
     big = service["jpeg_12mp_c1"]
     lines += [
