@@ -41,7 +41,7 @@ test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	$(BIN)/ruff check catsdogs tests wsgi.py
 	$(BIN)/pytest
 
-train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (10-15 min on 2 cores)
+train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (about 25 min on 2 cores)
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file train.log train $(TRAIN_ARGS)
 
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
