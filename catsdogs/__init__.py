@@ -45,6 +45,9 @@ def register_logging(app: Flask) -> None:
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app.logger.setLevel(app.config["LOG_LEVEL"])
+    # waitress logs one "Task queue depth" line for every request that waits for a thread: under
+    # load, a line per request. Queueing shows in the latency metrics and alerts instead.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def register_extensions(app: Flask) -> None:

@@ -25,7 +25,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
-    parser.add_argument("--threads", type=int, default=4, help="waitress threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=max(2, len(os.sched_getaffinity(0))),
+        help="waitress threads (default: one per core, as make run)",
+    )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
 

@@ -127,7 +127,12 @@ def main(argv=None) -> int:
         default=None,
         help="excluded from the RSS growth (default: a fifth, at most 2)",
     )
-    parser.add_argument("--threads", type=int, default=4, help="waitress threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=max(2, len(os.sched_getaffinity(0))),
+        help="waitress threads (default: one per core, as make run)",
+    )
     parser.add_argument("--sample-seconds", type=float, default=5)
     parser.add_argument(
         "--database-url",
