@@ -1,5 +1,6 @@
 """A lean HTTP/1.1 client for load generation: it shares the two cores with the server, so it must
-cost little CPU per request (requests: about 1 ms; http.client: 0.35 ms; this: about 0.1 ms).
+cost little CPU per request (measured at concurrency 8 with its thread pool: requests 1.2 ms,
+http.client 0.35 ms, this client 0.23 ms).
 
 Each worker keeps one keep-alive connection and, like curl and browsers, sends every upload with a
 fresh multipart boundary. It reads responses framed by Content-Length, which is what the service

@@ -120,16 +120,17 @@ def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings, see
     }
     _set_trainable(top, True)
     inputs = keras.Input(train_x.shape[1:])
+    batches = Batches(train_x, train_y, settings.batch_size, seed)
     history["fine_tune"] = _fit(
         keras.Model(inputs, apply(head, top(inputs))),
-        Batches(train_x, train_y, settings.batch_size, seed),
+        batches,
         None,
         (val_x.astype(np.float32), val_y),
         settings.fine_tune_epochs,
         _schedule(
             settings.fine_tune_learning_rate,
             settings.fine_tune_schedule,
-            settings.fine_tune_epochs * len(Batches(train_x, train_y, settings.batch_size, 0)),
+            settings.fine_tune_epochs * len(batches),
         ),
         settings,
     )
