@@ -56,33 +56,23 @@ class Telemetry:
         def counter(name, doc, labels=()):
             return Counter(name, doc, labels, registry=registry)
 
+        def histogram(name, doc, buckets, labels=()):
+            return Histogram(name, doc, labels, buckets=buckets, registry=registry)
+
         self.predictions = counter("cv_predictions_total", "Predictions by result", ["result"])
         self.feedback = counter("cv_user_feedback_total", "User feedback", ["satisfaction"])
         self.errors = counter("cv_errors_total", "Failed requests by error code", ["code"])
-        self.inference_time = Histogram(
-            "cv_inference_time_seconds",
-            "Time from image bytes to probabilities",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        self.inference_time = histogram(
+            "cv_inference_time_seconds", "Time from image bytes to probabilities", LATENCY_BUCKETS
         )
-        self.stage_time = Histogram(
-            "cv_stage_duration_seconds",
-            "Time per prediction stage",
-            ["stage"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        self.stage_time = histogram(
+            "cv_stage_duration_seconds", "Time per prediction stage", LATENCY_BUCKETS, ["stage"]
         )
-        self.confidence = Histogram(
-            "cv_model_confidence",
-            "Confidence of the predicted class",
-            buckets=CONFIDENCE_BUCKETS,
-            registry=registry,
+        self.confidence = histogram(
+            "cv_model_confidence", "Confidence of the predicted class", CONFIDENCE_BUCKETS
         )
-        self.upload_size = Histogram(
-            "cv_upload_size_bytes",
-            "Size of uploaded images",
-            buckets=UPLOAD_BUCKETS,
-            registry=registry,
+        self.upload_size = histogram(
+            "cv_upload_size_bytes", "Size of uploaded images", UPLOAD_BUCKETS
         )
         self.database = Gauge(
             "cv_database_connected", "1 when the database answers", registry=registry

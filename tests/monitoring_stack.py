@@ -13,6 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_DIR = ROOT / "prometheus"
+GRAFANA = ROOT / "grafana" / "provisioning"
+DASHBOARD = GRAFANA / "dashboards" / "catsdogs.json"
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 BINARIES = {
     "prometheus": shutil.which("prometheus"),

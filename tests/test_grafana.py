@@ -8,10 +8,7 @@ from sqlalchemy import text
 
 from catsdogs.extensions import db
 from tests.conftest import image_bytes
-from tests.monitoring_stack import ROOT, load_yaml
-
-GRAFANA = ROOT / "grafana" / "provisioning"
-DASHBOARD = GRAFANA / "dashboards" / "catsdogs.json"
+from tests.monitoring_stack import DASHBOARD, GRAFANA, load_yaml
 
 
 def datasources() -> dict[str, dict]:

@@ -32,7 +32,6 @@ METRICS = [
     "flask_http_request_total",
     "flask_http_request_duration_seconds_bucket",
 ]
-DASHBOARD = stack.ROOT / "grafana" / "provisioning" / "dashboards" / "catsdogs.json"
 # Grafana fills these in; any window holding a few 1 s scrapes does here.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h"}
 
@@ -152,7 +151,7 @@ def test_rule_expression_parses_and_returns_data(live, alert, expr):
 
 
 def dashboard_queries() -> list[tuple[str, str]]:
-    panels = json.loads(DASHBOARD.read_text())["panels"]
+    panels = json.loads(stack.DASHBOARD.read_text())["panels"]
     return [
         (panel["title"], target["expr"])
         for panel in panels
