@@ -4,9 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# One ONNX Runtime thread per request, so one waitress thread per core (at least 2): on 2 cores,
-# 4 threads served as many predictions per second as 2 but used 7% more CPU per request.
-WAITRESS_THREADS ?= $(shell n=$$(nproc); [ "$$n" -ge 2 ] && echo "$$n" || echo 2)
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 
@@ -35,7 +32,7 @@ $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
 run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve on HOST:PORT
 	$(FLASK) init-db
 	$(FLASK) api-token
-	$(BIN)/waitress-serve --host $(HOST) --port $(PORT) --threads $(WAITRESS_THREADS) --ident=catsdogs --call catsdogs:create_app
+	$(BIN)/python -m catsdogs.serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh

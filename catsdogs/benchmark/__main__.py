@@ -10,6 +10,7 @@ import os
 import platform
 from pathlib import Path
 
+from catsdogs import serve
 from catsdogs.benchmark import endpoint, floor, report
 from catsdogs.card import SHIPPED_MODEL
 
@@ -28,8 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--threads",
         type=int,
-        default=max(2, len(os.sched_getaffinity(0))),
-        help="waitress threads (default: one per core, as make run)",
+        default=serve.default_threads(),
+        help="waitress threads (default: two per core, as make run)",
     )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)

@@ -67,13 +67,11 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
         [
             sys.executable,
             "-m",
-            "waitress",
+            "catsdogs.serve",
             "--host",
             "127.0.0.1",
             f"--port={port}",
             f"--threads={threads}",
-            "--call",
-            "catsdogs:create_app",
         ],
         env=env,
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from catsdogs import serve
 from catsdogs.benchmark import endpoint, floor
 from catsdogs.card import SHIPPED_MODEL
 
@@ -130,8 +131,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--threads",
         type=int,
-        default=max(2, len(os.sched_getaffinity(0))),
-        help="waitress threads (default: one per core, as make run)",
+        default=serve.default_threads(),
+        help="waitress threads (default: two per core, as make run)",
     )
     parser.add_argument("--sample-seconds", type=float, default=5)
     parser.add_argument(

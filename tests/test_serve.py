@@ -1,0 +1,73 @@
+"""`python -m catsdogs.serve`, as `make run` and the image start it: a real process on loopback."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from catsdogs.benchmark.floor import twelve_megapixel_jpeg
+from tests.serve_helpers import free_port
+
+TOKEN = "serve-test-token"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The service started by its module entry point on SQLite; yield its base URL."""
+    instance = tmp_path_factory.mktemp("instance")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
+        "INSTANCE_PATH": str(instance),
+        "API_TOKEN": TOKEN,
+        "SECRET_KEY": "serve-test-secret-key-of-some-length",
+        "DATABASE_CHECK_SECONDS": "0",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
+    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    port = free_port()
+    command = [sys.executable, "-m", "catsdogs.serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{url}/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+def test_serves_a_healthy_app_without_naming_the_server_version(served):
+    response = requests.get(f"{served}/health", timeout=5)
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+    assert response.headers["Server"] == "catsdogs"
+
+
+def test_classifies_a_twelve_megapixel_upload_read_in_large_chunks(served):
+    response = requests.post(
+        f"{served}/api/predict",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        files={"file": ("big.jpg", twelve_megapixel_jpeg(), "image/jpeg")},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["prediction"] in ("cat", "dog")
+    assert response.json()["id"] > 0
+
+
+def test_refuses_an_unknown_option_with_a_usage_message():
+    result = subprocess.run(
+        [sys.executable, "-m", "catsdogs.serve", "--workers", "3"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "usage: python -m catsdogs.serve" in result.stderr
