@@ -37,10 +37,11 @@ def main(argv=None) -> int:
 
     photo = floor.small_photo()
     big = floor.twelve_megapixel_jpeg()
+    bare = floor.Floor(args.model)
     results = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
-        "bare_inference": floor.bare_inference(args.model),
+        "bare_inference": bare.measure(),
         "pipeline": floor.pipeline(args.model, {"small_photo": photo, "jpeg_12mp": big}),
         "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},
     }
@@ -51,6 +52,7 @@ def main(argv=None) -> int:
         [int(c) for c in args.concurrency.split(",")],
         args.requests,
         args.threads,
+        bare.all_cores_window,
     )
     results["targets"] = report.targets(results)
     out = Path(args.out)

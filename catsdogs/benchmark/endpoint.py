@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -23,24 +24,65 @@ def run(
     levels: list[int],
     count: int,
     threads: int,
+    bare_window: Callable[[], float],
+    windows: int = 5,
 ) -> dict:
-    """Start the service, load it at each concurrency level, report latency, errors and RSS."""
+    """Start the service, load it at each concurrency level, report latency, errors and RSS.
+
+    Each level runs in `windows` windows of requests, each after a window of bare all-cores
+    inference (`bare_window`), so that the two throughputs are measured side by side in time.
+    """
     token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as instance:
         server, url = _start(model, database_url, token, instance, threads)
         try:
             results = {"waitress_threads": threads, "levels": {}}
-            results["jpeg_12mp_c1"] = _load(url, token, photos["jpeg_12mp"], 1, count // 4, server)
+            results["jpeg_12mp_c1"] = _merge(
+                [_load(url, token, photos["jpeg_12mp"], 1, count // 4, server)]
+            )
             for level in levels:
-                results["levels"][str(level)] = _load(
-                    url, token, photos["small_photo"], level, count, server
-                )
-                results["levels"][str(level)]["rss_mb_after"] = _rss_mb(server.pid)
+                bare, parts = [], []
+                for _ in range(windows):
+                    bare.append(round(bare_window(), 1))
+                    parts.append(
+                        _load(url, token, photos["small_photo"], level, count // windows, server)
+                    )
+                results["levels"][str(level)] = {
+                    **_merge(parts),
+                    "bare_all_cores_windows": bare,
+                    "rss_mb_after": _rss_mb(server.pid),
+                }
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
             return results
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def _merge(parts: list[dict]) -> dict:
+    """One level's windows as one result: pooled latencies, the median window's throughput."""
+    latencies = sorted(ms for part in parts for ms in part.pop("latencies"))
+    count = len(latencies)
+    requests = sum(part["requests"] for part in parts)
+
+    def per_request(key: str) -> float:
+        return round(sum(p[key] * p["requests"] for p in parts) / requests, 2)
+
+    return {
+        "concurrency": parts[0]["concurrency"],
+        "requests": requests,
+        "errors": sum(part["errors"] for part in parts),
+        "throughput_per_s": round(statistics.median(p["throughput_per_s"] for p in parts), 1),
+        "window_throughputs": [part["throughput_per_s"] for part in parts],
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(latencies[int(0.95 * (count - 1))], 2),
+        "p99_ms": round(latencies[int(0.99 * (count - 1))], 2),
+        "server_cpu_ms_per_request": per_request("server_cpu_ms_per_request"),
+        "client_cpu_ms_per_request": per_request("client_cpu_ms_per_request"),
+        "machine_busy_percent": round(
+            statistics.fmean(p["machine_busy_percent"] for p in parts), 1
+        ),
+    }
 
 
 def _start(model, database_url, token, instance, threads, extra_env=None):
@@ -118,6 +160,7 @@ def _load(url, token, photo, concurrency, count, server) -> dict:
         "server_cpu_ms_per_request": round(spent["server_s"] * 1000 / count, 2),
         "client_cpu_ms_per_request": round(spent["client_s"] * 1000 / count, 2),
         "machine_busy_percent": spent["busy_percent"],
+        "latencies": latencies,
     }
 
 
