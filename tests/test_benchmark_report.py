@@ -1,0 +1,90 @@
+"""`make bench`'s report: which figures the targets compare, and how windows are combined."""
+
+from catsdogs.benchmark import endpoint, report
+
+
+def window(per_second: float, latencies: list[float], errors: int = 0) -> dict:
+    return {
+        "concurrency": 8,
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_per_s": per_second,
+        "latencies": latencies,
+        "server_cpu_ms_per_request": 10.0,
+        "client_cpu_ms_per_request": 0.2,
+        "machine_busy_percent": 90.0,
+    }
+
+
+def level(services: list[float], bares: list[float], p50: float = 50.0) -> dict:
+    merged = endpoint._merge([window(s, [p50] * 10) for s in services])
+    return {**merged, "bare_all_cores_windows": bares, "rss_mb_after": 200.0}
+
+
+def results(c8: dict, one_thread_p50: float = 7.0, c1_p50: float = 11.0) -> dict:
+    return {
+        "date": "2026-11-29T00:00:00+00:00",
+        "machine": "x86_64, 2 cores",
+        "inputs": {"small_photo_bytes": 7739, "jpeg_12mp_bytes": 2_500_000},
+        "pipeline": {"small_photo": {"p50_ms": 8.0, "p95_ms": 9.0}},
+        "bare_inference": {
+            "one_thread": {"p50_ms": one_thread_p50, "p95_ms": 8.0, "throughput_per_s": 140.0},
+            "all_cores": {
+                "threads": 2,
+                "p50_ms": 4.0,
+                "p95_ms": 5.0,
+                "throughput_per_s": 240.0,
+                "window_throughputs": [240.0, 120.0],
+            },
+            "side_by_side": {"threads": 2, "throughput_per_s": 280.0},
+        },
+        "service": {
+            "waitress_threads": 4,
+            "levels": {"1": level([90.0], [240.0], p50=c1_p50), "8": c8},
+            "jpeg_12mp_c1": {"p50_ms": 45.0, "p95_ms": 48.0, "errors": 0},
+            "peak_rss_mb": 210.0,
+        },
+    }
+
+
+def target(figures: dict, name_start: str) -> dict:
+    (found,) = [t for t in report.targets(figures) if t["name"].startswith(name_start)]
+    return found
+
+
+def test_the_throughput_ratio_is_the_median_of_service_over_the_bare_window_before_it():
+    c8 = level(services=[170.0, 100.0, 180.0], bares=[240.0, 120.0, 300.0])
+    ratio = target(results(c8), "throughput c=8")
+    assert ratio["value"] == 0.708  # pairs 0.708, 0.833, 0.6
+    assert ratio["met"]
+
+
+def test_a_slow_spell_for_the_service_alone_fails_the_throughput_target():
+    c8 = level(services=[120.0, 110.0, 180.0], bares=[240.0, 240.0, 240.0])
+    assert not target(results(c8), "throughput c=8")["met"]
+
+
+def test_small_photo_latency_is_held_to_bare_one_thread_plus_five_ms():
+    c8 = level([170.0], [240.0])
+    assert target(results(c8, one_thread_p50=7.0, c1_p50=12.0), "small photo")["met"]
+    assert not target(results(c8, one_thread_p50=7.0, c1_p50=12.1), "small photo")["met"]
+
+
+def test_merged_windows_pool_latencies_and_count_every_error():
+    merged = endpoint._merge([window(100.0, [10.0] * 9, errors=1), window(140.0, [30.0] * 11)])
+    assert merged["requests"] == 20 and merged["errors"] == 1
+    assert merged["throughput_per_s"] == 120.0  # the median of two windows
+    assert merged["p50_ms"] == 30.0 and merged["p99_ms"] == 30.0
+    assert merged["window_throughputs"] == [100.0, 140.0]
+
+
+def test_the_markdown_shows_each_pair_and_the_stricter_side_by_side_share():
+    c8 = level(services=[170.0, 100.0, 180.0], bares=[240.0, 120.0, 300.0])
+    figures = results(c8)
+    figures["targets"] = report.targets(figures)
+    text = report.markdown(figures)
+    assert "Service / bare per pair at c=8: 0.708, 0.833, 0.6." in text
+    assert "The c=8 throughput is 0.607 of that." in text  # 170 / 280
+    assert (
+        "| throughput c=8 / bare all-cores throughput (median of paired windows) | 0.708 |" in text
+    )
