@@ -17,7 +17,7 @@ def default_threads() -> int:
 
     Each request runs the model on one ONNX Runtime thread. With one waitress thread per core, a
     core idles whenever its thread parses, decodes, waits on the database or waits for the GIL;
-    a second thread per core keeps it busy (on 2 cores: 8-13% more predictions per second at 8
+    a second thread per core keeps it busy (on 2 cores: 7-13% more predictions per second at 8
     clients, for the same CPU per request).
     """
     return 2 * len(os.sched_getaffinity(0))

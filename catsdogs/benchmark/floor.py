@@ -1,7 +1,7 @@
 """The floor: bare ONNX Runtime inference, and the in-process bytes -> prediction pipeline.
 
-This machine is a shared virtual machine whose speed moves by 10-40% from one second to the next
-(a session using both cores more than the others), so throughput is measured in windows.
+On shared virtual machines speed moves by 10-40% from one second to the next, a session that
+uses every core most of all, so its throughput is also measured in short windows.
 """
 
 import io
