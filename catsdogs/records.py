@@ -12,12 +12,24 @@ from sqlalchemy import delete, exc, insert, select, update
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, utc_now
+from catsdogs.raw_insert import RawInsert
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
-# Built once: a Core INSERT ... RETURNING on the table, values bound per call. One round trip,
-# no ORM unit of work, no statement construction on the hot path.
+# One round trip, no ORM unit of work: INSERT ... RETURNING id, in autocommit mode.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
+ROW_KEYS = (
+    "request_id",
+    "created_at",
+    "inference_time_ms",
+    "success",
+    "prediction_result",
+    "proba_cat",
+    "proba_dog",
+    "model_version",
+    "rgpd_consent",
+    "filename",
+)
 WRITE_ENGINE = "autocommit_writes"  # the bind key of the engine create_app adds for it
 
 
@@ -58,15 +70,24 @@ def save_prediction(
         "filename": filename,
     }
     started = time.perf_counter()
+    insert_row = _insert_prediction()
     try:
-        with db.engines[WRITE_ENGINE].begin() as connection:
-            return connection.execute(INSERT_PREDICTION, row).scalar_one()
-    except exc.OperationalError:
+        return insert_row(row)
+    except (exc.OperationalError, *insert_row.unavailable):
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
         spool.append(row)
         return None
     finally:
         telemetry.record_database_write(time.perf_counter() - started)
+
+
+def _insert_prediction() -> RawInsert:
+    """The app's prediction insert, compiled on first use (engines need an app context)."""
+    extensions = current_app.extensions
+    if "catsdogs.insert_prediction" not in extensions:
+        engine = db.engines[WRITE_ENGINE]
+        extensions["catsdogs.insert_prediction"] = RawInsert(engine, INSERT_PREDICTION, ROW_KEYS)
+    return extensions["catsdogs.insert_prediction"]
 
 
 def replay(rows: list[dict]) -> None:

@@ -1,6 +1,7 @@
 """A real database outage: stop a throwaway PostgreSQL under load, restart it, lose nothing."""
 
 import glob
+import io
 import re
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import requests
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from catsdogs import create_app
+from catsdogs import create_app, records
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
 from tests.conftest import TOKEN, image_bytes, settings_for
@@ -178,3 +179,35 @@ def test_an_outage_under_load_loses_no_prediction(postgres, outage_app):
     assert answered_ids <= stored_ids
     replayed = [request_id for request_id in stored if request_id in set(appended)]
     assert replayed == appended  # the spool's order is the table's order
+
+
+def test_connections_the_server_killed_cost_one_spooled_prediction_not_one_each(
+    postgres, outage_app
+):
+    with outage_app.app_context():
+        engine = db.engines[records.WRITE_ENGINE]
+        pooled = [engine.raw_connection() for _ in range(3)]
+        for connection in pooled:
+            connection.close()  # three idle connections wait in the pool
+    killer = create_engine(postgres.url)
+    with killer.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+        )
+    killer.dispose()
+    client = outage_app.test_client()
+    answers = [
+        client.post(
+            "/api/predict",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            data={"file": (io.BytesIO(image_bytes("RGB", (96, 96), "PNG")), "cat.png")},
+        )
+        for _ in range(3)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    ids = [answer.get_json()["id"] for answer in answers]
+    assert ids[0] is None and len(outage_app.extensions["catsdogs.spool"]) == 1
+    assert all(isinstance(row_id, int) for row_id in ids[1:])
