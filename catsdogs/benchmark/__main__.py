@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         [int(c) for c in args.concurrency.split(",")],
         args.requests,
         args.threads,
-        bare.all_cores_window,
+        bare.window,
     )
     results["targets"] = report.targets(results)
     out = Path(args.out)

@@ -24,13 +24,13 @@ def run(
     levels: list[int],
     count: int,
     threads: int,
-    bare_window: Callable[[], float],
+    bare_window: Callable[[], dict],
     windows: int = 5,
 ) -> dict:
     """Start the service, load it at each concurrency level, report latency, errors and RSS.
 
-    Each level runs in `windows` windows of requests, each after a window of bare all-cores
-    inference (`bare_window`), so that the two throughputs are measured side by side in time.
+    Each level runs in `windows` windows of requests, each after a short window of bare inference
+    (`bare_window`), so that the service and the floor are measured side by side in time.
     """
     token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as instance:
@@ -43,13 +43,14 @@ def run(
             for level in levels:
                 bare, parts = [], []
                 for _ in range(windows):
-                    bare.append(round(bare_window(), 1))
+                    bare.append(bare_window())
                     parts.append(
                         _load(url, token, photos["small_photo"], level, count // windows, server)
                     )
                 results["levels"][str(level)] = {
                     **_merge(parts),
-                    "bare_all_cores_windows": bare,
+                    "bare_all_cores_windows": [b["all_cores_per_s"] for b in bare],
+                    "bare_one_thread_p50_windows": [b["one_thread_p50_ms"] for b in bare],
                     "rss_mb_after": _rss_mb(server.pid),
                 }
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
@@ -61,6 +62,7 @@ def run(
 
 def _merge(parts: list[dict]) -> dict:
     """One level's windows as one result: pooled latencies, the median window's throughput."""
+    window_p50s = [round(statistics.median(part["latencies"]), 2) for part in parts]
     latencies = sorted(ms for part in parts for ms in part.pop("latencies"))
     count = len(latencies)
     requests = sum(part["requests"] for part in parts)
@@ -74,6 +76,7 @@ def _merge(parts: list[dict]) -> dict:
         "errors": sum(part["errors"] for part in parts),
         "throughput_per_s": round(statistics.median(p["throughput_per_s"] for p in parts), 1),
         "window_throughputs": [part["throughput_per_s"] for part in parts],
+        "window_p50s": window_p50s,
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(latencies[int(0.95 * (count - 1))], 2),
         "p99_ms": round(latencies[int(0.99 * (count - 1))], 2),

@@ -88,6 +88,14 @@ class Floor:
             self.all_cores.run(None, self.feed)
         return runs / (time.perf_counter() - started)
 
+    def window(self) -> dict:
+        """A short measure of both floors, taken just before each window of service load."""
+        one = _timings(lambda: self.one_thread.run(None, self.feed), runs=40, warmup=3)
+        return {
+            "all_cores_per_s": round(self.all_cores_window(), 1),
+            "one_thread_p50_ms": one["p50_ms"],
+        }
+
     def side_by_side(self, seconds: float = 2.0) -> float:
         """Inferences per second of one-thread runs on every core at once, as the service runs."""
         counts = [0] * self.cores
