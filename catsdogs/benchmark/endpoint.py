@@ -49,8 +49,7 @@ def run(
                     )
                 results["levels"][str(level)] = {
                     **_merge(parts),
-                    "bare_all_cores_windows": [b["all_cores_per_s"] for b in bare],
-                    "bare_one_thread_p50_windows": [b["one_thread_p50_ms"] for b in bare],
+                    "bare_windows": bare,
                     "rss_mb_after": _rss_mb(server.pid),
                 }
             results["peak_rss_mb"] = _rss_mb(server.pid, "VmHWM")
