@@ -101,3 +101,9 @@ def test_the_markdown_shows_every_window_beside_the_floor_measured_before_it():
     assert "| throughput c=8 / bare all-cores throughput | 0.708 | >= 0.7 | yes |" in text
     assert "| 2 | 50.0 | 100.0 | 7.0 | 96.0 | 120.0 | 0.833 |" in text
     assert "| small photo c=1: end-to-end p50 minus bare one-thread p50 (ms) | 4.0 |" in text
+
+
+def test_throughput_counts_only_the_time_every_client_was_busy():
+    finished = [3.0, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0, 20.0, 30.0]  # two stragglers at c=2
+    assert endpoint.sustained_throughput(0.0, finished, concurrency=2) == 1.0  # 8 in 8 s
+    assert endpoint.sustained_throughput(0.0, [2.0, 4.0], concurrency=2) == 0.5  # too few: all
