@@ -5,6 +5,7 @@ The one place where waitress is configured: `make run`, the Docker image, `make 
 """
 
 import argparse
+import gc
 import os
 
 from waitress import serve
@@ -41,7 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--threads", type=int, default=default_threads())
     args = parser.parse_args(argv)
-    serve(create_app(), host=args.host, port=args.port, **settings(args.threads))
+    app = create_app()
+    # What start-up built (Flask, SQLAlchemy, the model's Python objects) lives as long as the
+    # process: spare the collector from walking it (a 70 ms pause every 1,300 requests or so).
+    gc.freeze()
+    serve(app, host=args.host, port=args.port, **settings(args.threads))
 
 
 if __name__ == "__main__":
