@@ -18,18 +18,6 @@ log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 # One round trip, no ORM unit of work: INSERT ... RETURNING id, in autocommit mode.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
-ROW_KEYS = (
-    "request_id",
-    "created_at",
-    "inference_time_ms",
-    "success",
-    "prediction_result",
-    "proba_cat",
-    "proba_dog",
-    "model_version",
-    "rgpd_consent",
-    "filename",
-)
 WRITE_ENGINE = "autocommit_writes"  # the bind key of the engine create_app adds for it
 
 
@@ -70,7 +58,7 @@ def save_prediction(
         "filename": filename,
     }
     started = time.perf_counter()
-    insert_row = _insert_prediction()
+    insert_row = _insert_prediction(tuple(row))
     try:
         return insert_row(row)
     except (exc.OperationalError, *insert_row.unavailable):
@@ -81,12 +69,12 @@ def save_prediction(
         telemetry.record_database_write(time.perf_counter() - started)
 
 
-def _insert_prediction() -> RawInsert:
+def _insert_prediction(keys: tuple[str, ...]) -> RawInsert:
     """The app's prediction insert, compiled on first use (engines need an app context)."""
     extensions = current_app.extensions
     if "catsdogs.insert_prediction" not in extensions:
         engine = db.engines[WRITE_ENGINE]
-        extensions["catsdogs.insert_prediction"] = RawInsert(engine, INSERT_PREDICTION, ROW_KEYS)
+        extensions["catsdogs.insert_prediction"] = RawInsert(engine, INSERT_PREDICTION, keys)
     return extensions["catsdogs.insert_prediction"]
 
 
