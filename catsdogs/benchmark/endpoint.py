@@ -141,11 +141,11 @@ def _load(url, token, photo, concurrency, count, server) -> dict:
         finished.append(time.perf_counter())
         return outcome
 
+    finished: list[float] = []  # when each request ended, for the sustained throughput
     with ThreadPoolExecutor(concurrency) as pool:
-        finished = []
         list(pool.map(one, range(min(count, 4 * concurrency))))  # warm-up
         cpu = _CpuMeter(server.pid)
-        finished = []
+        finished.clear()
         started = time.perf_counter()
         outcomes = list(pool.map(one, range(count)))
         spent = cpu.read()
