@@ -2,8 +2,8 @@
 
 The hot path writes one row per prediction. SQLAlchemy's execution layer (contexts, result
 objects, transaction bookkeeping) costs 0.2 to 0.3 ms of CPU per row when the model runs between
-inserts, a tenth of the service's own overhead; here only the driver call is left. Same SQL (the
-dialect's own), same type conversions, same pool, same disconnect handling.
+inserts (measured: 0.77 against 0.51 ms); here only the driver call is left. Same SQL (the
+dialect's own), same type conversions, same pool; a dropped connection renews the whole pool.
 """
 
 from sqlalchemy import Insert

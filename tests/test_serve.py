@@ -53,7 +53,7 @@ def test_serves_a_healthy_app_without_naming_the_server_version(served):
     assert response.headers["Server"] == "catsdogs"
 
 
-def test_classifies_a_twelve_megapixel_upload_read_in_large_chunks(served):
+def test_classifies_a_twelve_megapixel_upload(served):
     response = requests.post(
         f"{served}/api/predict",
         headers={"Authorization": f"Bearer {TOKEN}"},
