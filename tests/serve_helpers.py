@@ -36,8 +36,19 @@ def serve(app, ports: tuple[int, int] = PORTS, threads: int = 4, **adjustments):
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        # Close keep-alive connections too (the loop ends only when none is left), and do it
-        # in the loop's own thread: closing sockets under its select() fails with EBADF.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # Stop in the loop's own thread (closing sockets under its select() fails with EBADF),
+        # and close keep-alive connections too: the loop ends only when its map is empty.
+        server.trigger.pull_trigger(lambda: _empty_map(server))
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
+        server.trigger.close()
+
+
+def _empty_map(server) -> None:
+    """Close every channel but leave the trigger's pipe open, only out of the map.
+
+    The thunk may run before `pull_trigger` has written its wake-up byte (a worker's own pull can
+    wake the loop in between), so closing the pipe here made that write fail with EBADF.
+    """
+    server.trigger.del_channel()
+    wasyncore.close_all(server._map)
