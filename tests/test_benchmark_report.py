@@ -84,6 +84,19 @@ def test_small_photo_latency_is_held_to_the_bare_one_thread_p50_before_it_plus_f
     assert not target(results(c8, late), "small photo")["met"]
 
 
+def test_the_c8_budget_splits_machine_time_per_request_between_the_model_and_the_rest():
+    c8 = level(services=[160.0, 100.0, 180.0], bares=[240.0, 120.0, 300.0])  # 90% busy
+    budget = report.cpu_budget(results(c8))
+    # 2 cores x 0.9 / 160 per s = 11.25 ms; one inference on a 240/s floor = 8.33 ms;
+    # at 0.70 of that floor a request may cost 2 / 168 s = 11.90 ms, so 3.57 ms besides the model.
+    assert budget == {
+        "machine_ms_per_request": 11.25,
+        "model_ms_per_request": 8.33,
+        "rest_ms_per_request": 2.92,
+        "rest_ms_allowed": 3.57,
+    }
+
+
 def test_merged_windows_pool_latencies_and_count_every_error():
     merged = endpoint._merge([window(100.0, [10.0] * 9, errors=1), window(140.0, [30.0] * 11)])
     assert merged["requests"] == 20 and merged["errors"] == 1
@@ -101,6 +114,7 @@ def test_the_markdown_shows_every_window_beside_the_floor_measured_before_it():
     assert "| throughput c=8 / bare all-cores throughput | 0.708 | >= 0.7 | yes |" in text
     assert "| 2 | 50.0 | 100.0 | 7.0 | 96.0 | 120.0 | 0.833 |" in text
     assert "| small photo c=1: end-to-end p50 minus bare one-thread p50 (ms) | 4.0 |" in text
+    assert "of which the model 8.33 ms" in text and "the 0.70 target leaves it 3.57 ms" in text
 
 
 def test_throughput_counts_only_the_time_every_client_was_busy():

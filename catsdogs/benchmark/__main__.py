@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         bare.window,
     )
     results["targets"] = report.targets(results)
+    results["c8_cpu_budget"] = report.cpu_budget(results)
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")

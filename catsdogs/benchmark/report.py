@@ -20,6 +20,29 @@ def overheads(level: dict) -> list[float]:
     return [round(service - bare["one_thread_p50_ms"], 2) for service, bare in pairs]
 
 
+def cpu_budget(results: dict, level: str = "8", target: float = 0.70) -> dict | None:
+    """Machine time per request at `level`: the model's share, and what is left for the rest.
+
+    All cores are busy at c=8, so each request costs cores / throughput of machine time. The
+    model's share is what one inference costs on the all-cores floor; the rest (HTTP, Flask,
+    decoding, resizing, the database, the kernel) must fit in what the target leaves.
+    """
+    measured = results["service"]["levels"].get(level)
+    if not measured:
+        return None
+    cores = results["bare_inference"]["all_cores"]["threads"]
+    floor = statistics.median(bare["all_cores_per_s"] for bare in measured["bare_windows"])
+    busy = measured["machine_busy_percent"] / 100
+    machine = cores * busy * 1000 / measured["throughput_per_s"]
+    model = cores * 1000 / floor
+    return {
+        "machine_ms_per_request": round(machine, 2),
+        "model_ms_per_request": round(model, 2),
+        "rest_ms_per_request": round(machine - model, 2),
+        "rest_ms_allowed": round(cores * 1000 / (target * floor) - model, 2),
+    }
+
+
 def targets(results: dict) -> list[dict]:
     """Each target with its measured value and whether it is met."""
     bare = results["bare_inference"]
@@ -78,8 +101,28 @@ def markdown(results: dict) -> str:
         "one session with a thread per core and one-thread runs side by side).",
     ]
     return "\n".join(
-        lines + _bare(results) + _pipeline(results) + _service(results["service"]) + [""]
+        lines
+        + _budget(results)
+        + _bare(results)
+        + _pipeline(results)
+        + _service(results["service"])
+        + [""]
     )
+
+
+def _budget(results: dict) -> list[str]:
+    budget = cpu_budget(results)
+    if not budget:
+        return []
+    return [
+        "",
+        "Machine time per request at c=8 (cores x busy share / throughput): "
+        f"{budget['machine_ms_per_request']} ms, of which the model "
+        f"{budget['model_ms_per_request']} ms (one inference on the all-cores floor). "
+        "Everything else took "
+        f"{budget['rest_ms_per_request']} ms; the 0.70 target leaves it "
+        f"{budget['rest_ms_allowed']} ms.",
+    ]
 
 
 def _bare(results: dict) -> list[str]:
