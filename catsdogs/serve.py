@@ -17,9 +17,10 @@ def default_threads() -> int:
     """Two waitress threads per core the process may use.
 
     Each request runs the model on one ONNX Runtime thread. With one waitress thread per core, a
-    core idles whenever its thread parses, decodes, waits on the database or waits for the GIL;
-    a second thread per core keeps it busy (on 2 cores: 7-13% more predictions per second at 8
-    clients, for the same CPU per request).
+    core idles whenever its thread waits on the database commit or for the GIL. At 8 clients on
+    2 cores, 4 threads against 2: 7-13% more predictions per second where the model takes 10 ms;
+    where it takes 4.9 ms, the same rate (221-227 against 224 per second), the machine 91%
+    busy against 85%, and 0.5 ms more CPU per request.
     """
     return 2 * len(os.sched_getaffinity(0))
 

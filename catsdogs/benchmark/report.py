@@ -22,14 +22,14 @@ def overheads(level: dict) -> list[float]:
     return [round(service - bare["one_thread_p50_ms"], 2) for service, bare in pairs]
 
 
-def cpu_budget(results: dict, level: str = "8") -> dict | None:
-    """Machine time per request at `level`: the model's share, and what is left for the rest.
+def cpu_budget(results: dict) -> dict | None:
+    """Machine time per request at c=8: the model's share, and what is left for the rest.
 
     Each request costs cores x busy share / throughput of machine time. The model's share is
     what one inference costs on the all-cores floor; the rest (HTTP, Flask, decoding, resizing,
     the database, the kernel) must fit in what the throughput target leaves.
     """
-    measured = results["service"]["levels"].get(level)
+    measured = results["service"]["levels"].get("8")
     if not measured:
         return None
     cores = results["bare_inference"]["all_cores"]["threads"]
