@@ -36,7 +36,7 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh
-	$(BIN)/ruff check catsdogs tests wsgi.py
+	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
 	$(BIN)/pytest
 
 train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (about 25 min on 2 cores)
@@ -45,15 +45,19 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (ab
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
 
+# The tools live in ops/bench, outside the package; PYTHONPATH=<checkout> make bench measures
+# that checkout (-P: catsdogs is not taken from the current directory).
+OPS_PYTHON := PYTHONPATH=ops$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/python -P
+
 bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
-	$(BIN)/python -m catsdogs.benchmark $(BENCH_ARGS)
+	$(OPS_PYTHON) -m bench $(BENCH_ARGS)
 
 soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (not in make test)
-	$(BIN)/python -m catsdogs.benchmark.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
+	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check catsdogs tests wsgi.py
-	$(BIN)/ruff format --check catsdogs tests wsgi.py migrations/env.py
+	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
+	$(BIN)/ruff format --check catsdogs ops/bench tests wsgi.py migrations/env.py
 
 init-db: $(VENV)/.serve
 	$(FLASK) init-db

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from catsdogs.benchmark.floor import twelve_megapixel_jpeg
+from bench.floor import twelve_megapixel_jpeg
 from tests.serve_helpers import free_port
 
 TOKEN = "serve-test-token"

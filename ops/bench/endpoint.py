@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from catsdogs.benchmark.client import UploadClient
+from bench.client import UploadClient
 
 
 def run(
@@ -23,7 +23,7 @@ def run(
     photos: dict[str, bytes],
     levels: list[int],
     count: int,
-    threads: int,
+    threads: int | None,
     bare_window: Callable[[], dict],
     windows: int = 5,
 ) -> dict:
@@ -31,12 +31,13 @@ def run(
 
     Each level runs in `windows` windows of requests, each after a short window of bare inference
     (`bare_window`), so that the service and the floor are measured side by side in time.
+    `threads` None leaves waitress' thread count to serve's default.
     """
     token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as instance:
         server, url = _start(model, database_url, token, instance, threads)
         try:
-            results = {"waitress_threads": threads, "levels": {}}
+            results = {"waitress_threads": threads or "serve's default", "levels": {}}
             results["jpeg_12mp_c1"] = _merge(
                 [_load(url, token, photos["jpeg_12mp"], 1, count // 4, server)]
             )
@@ -94,15 +95,21 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
         **os.environ,
         "DATABASE_URL": database_url,
         "API_TOKEN": token,
-        "MODEL_PATH": model,
+        "MODEL_PATH": os.path.abspath(model),
         "SECRET_KEY": token,
         "LOG_LEVEL": "ERROR",
         "INSTANCE_PATH": instance,
         "RATELIMIT_ENABLED": "false",
         **(extra_env or {}),
     }
+    # Run in `instance`, not here (`-m` and flask put the working directory first on sys.path),
+    # so that catsdogs comes from PYTHONPATH or the install: PYTHONPATH=<checkout> measures it.
+    env["PYTHONPATH"] = os.pathsep.join(
+        os.path.abspath(path) for path in env.get("PYTHONPATH", "").split(os.pathsep) if path
+    )
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"],
+        cwd=instance,
         env=env,
         check=True,
         capture_output=True,
@@ -115,8 +122,9 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
             "--host",
             "127.0.0.1",
             f"--port={port}",
-            f"--threads={threads}",
+            *([f"--threads={threads}"] if threads else []),
         ],
+        cwd=instance,
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

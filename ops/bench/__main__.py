@@ -10,13 +10,12 @@ import os
 import platform
 from pathlib import Path
 
-from catsdogs import serve
-from catsdogs.benchmark import endpoint, floor, report
+from bench import endpoint, floor, report
 from catsdogs.card import SHIPPED_MODEL
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m catsdogs.benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument(
         "--database-url",
@@ -27,10 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=serve.default_threads(),
-        help="waitress threads (default: two per core, as make run)",
+        "--threads", type=int, help="waitress threads (default: serve's, as make run)"
     )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
@@ -55,7 +51,7 @@ def main(argv=None) -> int:
         bare.window,
     )
     results["targets"] = report.targets(results)
-    results["c8_cpu_budget"] = report.cpu_budget(results)
+    results["outside_model"] = report.outside_model(results)
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import requests
 
-from catsdogs import serve
-from catsdogs.benchmark import endpoint, floor
+from bench import endpoint, floor
 from catsdogs.card import SHIPPED_MODEL
 
 MIX = (("predict", 0.7), ("feedback", 0.2), ("statistics", 0.1))
@@ -119,7 +118,7 @@ def summary(log: list, samples: list, warmup: float, seconds: float) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m catsdogs.benchmark.soak", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument(
@@ -129,10 +128,7 @@ def main(argv=None) -> int:
         help="excluded from the RSS growth (default: a fifth, at most 2)",
     )
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=serve.default_threads(),
-        help="waitress threads (default: two per core, as make run)",
+        "--threads", type=int, help="waitress threads (default: serve's, as make run)"
     )
     parser.add_argument("--sample-seconds", type=float, default=5)
     parser.add_argument(
@@ -176,6 +172,7 @@ def main(argv=None) -> int:
     result = {
         "clients": args.clients,
         "minutes": args.minutes,
+        "waitress_threads": args.threads or "serve's default",
         "warmup_seconds": warmup,
         **summary(log, samples, warmup, time.monotonic() - started),
     }

@@ -2,10 +2,10 @@
 
 from sqlalchemy import func, select
 
-from catsdogs.benchmark.client import UploadClient
+from bench.client import UploadClient
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
-from tests.conftest import TOKEN
+from tests.helpers import TOKEN
 from tests.serve_helpers import free_port, serve
 
 

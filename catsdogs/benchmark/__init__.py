@@ -1,1 +1,0 @@
-"""Speed and memory benchmark (`make bench`); offline tooling, never imported by the app."""
