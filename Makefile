@@ -32,7 +32,7 @@ $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
 run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve on HOST:PORT
 	$(FLASK) init-db
 	$(FLASK) api-token
-	$(BIN)/python -m catsdogs.serve --host $(HOST) --port $(PORT)
+	$(BIN)/python wsgi.py --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh
@@ -45,9 +45,8 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (ab
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
 
-# The tools live in ops/bench, outside the package; PYTHONPATH=<checkout> make bench measures
-# that checkout (-P: catsdogs is not taken from the current directory).
-OPS_PYTHON := PYTHONPATH=ops$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/python -P
+# The benchmark and soak tools live in ops/bench, outside the package and the image.
+OPS_PYTHON := PYTHONPATH=ops $(BIN)/python
 
 bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
 	$(OPS_PYTHON) -m bench $(BENCH_ARGS)

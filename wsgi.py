@@ -1,5 +1,10 @@
-"""WSGI entry point: `waitress-serve wsgi:app` (configuration comes from the environment)."""
+"""The served app. `python wsgi.py` runs it behind waitress (make run, the image, the benchmarks);
+other WSGI servers import `wsgi:app`. Configuration comes from the environment (and `.env`).
+"""
 
-from catsdogs import create_app
+from catsdogs import create_app, serve
 
 app = create_app()
+
+if __name__ == "__main__":
+    serve.main(app)

@@ -1,4 +1,4 @@
-"""Real checks of the database and the model, and a watcher that keeps the gauge current."""
+"""Real checks of the database and the model, and the watch that acts on the database's state."""
 
 import logging
 import threading
@@ -6,8 +6,9 @@ import threading
 import numpy as np
 from sqlalchemy import text
 
-from catsdogs import records
+from catsdogs import records, state
 from catsdogs.extensions import db
+from catsdogs.records import discard_session
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,6 @@ def database_connected() -> bool:
         discard_session()
 
 
-def discard_session() -> None:
-    """Roll back and drop the session; a connection that died with the database may refuse."""
-    try:
-        db.session.remove()
-    except Exception:
-        log.debug("dropping a dead database session", exc_info=True)
-
-
 def model_loaded(classifier) -> bool:
     """Run the model on a blank image; False if it fails."""
     if classifier is None:
@@ -44,18 +37,20 @@ def model_loaded(classifier) -> bool:
         return False
 
 
-def report(app) -> tuple[dict, int]:
-    """The /health body and status: healthy, degraded (database down) or 503 (no model)."""
-    classifier = app.extensions.get("catsdogs.classifier")
+def report() -> tuple[dict, int]:
+    """The /health body and status: healthy, degraded (database down) or 503 (no model).
+
+    It only reports: replaying the spool is the database watch's job, not a probe's.
+    """
+    classifier = state.classifier()
     connected = database_connected()
     model_ok = model_loaded(classifier)
-    app.extensions["catsdogs.watch"].observe(connected)
     status = "healthy" if connected and model_ok else "degraded" if model_ok else "unhealthy"
     return {
         "status": status,
         "model": {"loaded": model_ok, "version": classifier.version if classifier else None},
         "database": "connected" if connected else "disconnected",
-        "spooled_predictions": len(app.extensions["catsdogs.spool"]),
+        "spooled_predictions": len(state.spool()),
     }, 200 if model_ok else 503
 
 
@@ -78,11 +73,15 @@ class DatabaseWatch:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with self.app.app_context():
-                    self.observe(database_connected())
+                self.check()
             except Exception:  # the watch must outlive any one failed check or replay
                 log.exception("database check failed")
             self._stop.wait(self.interval)
+
+    def check(self) -> None:
+        """Query the database now and act on the answer."""
+        with self.app.app_context():
+            self.observe(database_connected())
 
     def observe(self, connected: bool) -> None:
         """Record a check result; on a change, notify; when connected, replay the spool."""
@@ -91,7 +90,7 @@ class DatabaseWatch:
                 self.connected is not None and connected != self.connected,
                 connected,
             )
-        self.app.extensions["catsdogs.telemetry"].database.set(int(connected))
+        state.telemetry(self.app).database.set(int(connected))
         if changed:
             log.warning("database %s", "connected again" if connected else "unreachable")
             if self.on_change:
@@ -101,7 +100,7 @@ class DatabaseWatch:
 
     def replay(self) -> None:
         try:
-            count = self.app.extensions["catsdogs.spool"].replay(records.replay)
+            count = state.spool(self.app).replay(records.replay)
             if count:
                 log.info("replayed %d spooled predictions", count)
         except Exception:

@@ -9,19 +9,16 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from catsdogs.errors import ServiceError
+
 # Formats are sniffed from the bytes by Pillow; anything else (SVG, PDF, HTML...) is refused.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
 MAX_PIXELS = 40_000_000
 RESAMPLING = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
 
 
-class ImageError(ValueError):
+class ImageError(ServiceError):
     """The bytes are not an image the service can classify."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def load_rgb(data: bytes, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:

@@ -1,6 +1,5 @@
 """The classifier: bytes -> pixels -> ONNX Runtime -> probabilities. Knows nothing of Flask."""
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -10,10 +9,6 @@ import onnxruntime as ort
 from catsdogs import imaging
 from catsdogs.card import CardError, ModelCard
 
-# One session per model file and process, shared by all threads (ORT sessions are thread-safe).
-_classifiers: dict[tuple[str, int], "Classifier"] = {}
-_lock = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Prediction:
@@ -21,6 +16,7 @@ class Prediction:
 
     label: str
     probabilities: dict[str, float]
+    model_version: str
     decode_ms: float
     preprocess_ms: float
     inference_ms: float
@@ -35,7 +31,10 @@ class Prediction:
 
 
 class Classifier:
-    """An ONNX Runtime session configured from its model card."""
+    """An ONNX Runtime session configured from its model card.
+
+    One per app, shared by waitress' threads: ORT sessions may run concurrently.
+    """
 
     def __init__(self, card: ModelCard, threads: int = 1):
         self.card = card
@@ -80,16 +79,13 @@ class Classifier:
         return Prediction(
             label,
             probabilities,
+            self.version,
             (decoded - started) * 1000,
             (resized - decoded) * 1000,
             (finished - resized) * 1000,
         )
 
 
-def get_classifier(model_path: str, threads: int = 1) -> Classifier:
-    """Return the process-wide classifier for this model file, loading it on first use."""
-    key = (str(model_path), threads)
-    with _lock:
-        if key not in _classifiers:
-            _classifiers[key] = Classifier(ModelCard.for_model(model_path), threads)
-        return _classifiers[key]
+def load_classifier(model_path: str, threads: int = 1) -> Classifier:
+    """Read the model's card, load the model and check that they agree."""
+    return Classifier(ModelCard.for_model(model_path), threads)

@@ -3,7 +3,7 @@
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
-RESULTS = ("cat", "dog", "error")
+RESULTS = ("cat", "dog", "error")  # "error": the model failed on an upload
 STAGES = ("decode", "preprocess", "inference", "database")
 ERROR_CODES = (
     "bad_request",
@@ -115,6 +115,4 @@ def init_app(app, model_version: str | None) -> Telemetry:
     if app.config["ENABLE_PROMETHEUS"]:
         exporter = PrometheusMetrics(app, registry=registry, group_by="endpoint")
         exporter.info("catsdogs_app_info", "Application info", version="1.0.0")
-    telemetry = Telemetry(registry, model_version)
-    app.extensions["catsdogs.telemetry"] = telemetry
-    return telemetry
+    return Telemetry(registry, model_version)

@@ -8,12 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catsdogs.extensions import db
 
-RESULTS = ("cat", "dog", "error")
 COMMENT_MAX_LENGTH = 1000
 
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
 
 
 class Prediction(db.Model):
@@ -37,14 +40,11 @@ class Prediction(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(
-        String(36), unique=True, default=lambda: str(uuid.uuid4())
-    )
+    request_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_request_id)
     created_at: Mapped[datetime.datetime] = mapped_column(
         db.DateTime(timezone=True), default=utc_now
     )
     inference_time_ms: Mapped[float]
-    success: Mapped[bool]
     prediction_result: Mapped[str] = mapped_column(String(5))
     proba_cat: Mapped[float | None]
     proba_dog: Mapped[float | None]
@@ -54,6 +54,18 @@ class Prediction(db.Model):
     user_feedback: Mapped[int | None] = mapped_column(db.SmallInteger)
     user_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
+
+    def __init__(self, **values):
+        """Apply the column defaults now, so a row spooled before its INSERT carries them."""
+        for column in self.__table__.columns:
+            default = column.default
+            if column.key not in values and default is not None and not column.primary_key:
+                values[column.key] = default.arg(None) if default.is_callable else default.arg
+        super().__init__(**values)
+
+    def as_row(self) -> dict:
+        """The column values (all but the id), as `Prediction(**row)` takes them back."""
+        return {c.key: getattr(self, c.key) for c in self.__table__.columns if not c.primary_key}
 
     @property
     def confidence(self) -> float | None:

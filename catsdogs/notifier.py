@@ -160,13 +160,6 @@ def _retry_after(response, default: float) -> float:
         return default
 
 
-def for_app(app) -> DiscordNotifier:
-    """The app's notifier, created on first use from DISCORD_WEBHOOK_URL."""
-    if "catsdogs.notifier" not in app.extensions:
-        app.extensions["catsdogs.notifier"] = DiscordNotifier(app.config["DISCORD_WEBHOOK_URL"])
-    return app.extensions["catsdogs.notifier"]
-
-
 def database_event(connected: bool) -> Event:
     """The message for a database lost (critical) or restored (info)."""
     if connected:

@@ -4,7 +4,7 @@ from flask import current_app, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
-from catsdogs.auth import verify_token
+from catsdogs.api.auth import verify_token
 
 # Probes, scrapes and static files are never limited: a throttled /health would page someone.
 EXEMPT_PATHS = ("/health", "/metrics", "/static/", "/docs/assets/")
@@ -42,5 +42,4 @@ def register(app) -> Limiter:
     )
     limiter.request_filter(lambda: request.path.startswith(EXEMPT_PATHS))
     limiter.init_app(app)
-    app.extensions["catsdogs.limiter"] = limiter
     return limiter

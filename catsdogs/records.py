@@ -4,21 +4,17 @@ import datetime
 import logging
 import time
 import unicodedata
-import uuid
 
-from flask import current_app
-from sqlalchemy import delete, exc, insert, select, update
+from sqlalchemy import delete, exc, select, update
 
+from catsdogs import state
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, utc_now
-from catsdogs.raw_insert import RawInsert
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
-# One round trip, no ORM unit of work: INSERT ... RETURNING id, in autocommit mode.
-INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
-WRITE_ENGINE = "autocommit_writes"  # the bind key of the engine create_app adds for it
+COLUMNS = {column.key for column in Prediction.__table__.columns}
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -38,44 +34,40 @@ def clean_comment(text: str | None) -> str | None:
     return kept.strip() or None
 
 
-def save_prediction(
-    prediction, model_version: str, consent: bool, filename: str | None, spool, telemetry
-) -> int | None:
+def save_prediction(prediction, consent: bool, filename: str | None) -> int | None:
     """Store the prediction; if the database is unreachable, spool it. Return its id or None.
 
-    `filename` must already be cleaned and be None without consent (the database checks it).
+    Without consent the file name is not kept (the database would refuse it anyway).
     """
-    row = {
-        "request_id": str(uuid.uuid4()),
-        "created_at": utc_now(),
-        "inference_time_ms": round(prediction.total_ms, 3),
-        "success": True,
-        "prediction_result": prediction.label,
-        "proba_cat": prediction.probabilities["cat"],
-        "proba_dog": prediction.probabilities["dog"],
-        "model_version": model_version,
-        "rgpd_consent": consent,
-        "filename": filename,
-    }
+    record = Prediction(
+        inference_time_ms=round(prediction.total_ms, 3),
+        prediction_result=prediction.label,
+        proba_cat=prediction.probabilities["cat"],
+        proba_dog=prediction.probabilities["dog"],
+        model_version=prediction.model_version,
+        rgpd_consent=consent,
+        filename=clean_filename(filename) if consent else None,
+    )
+    row = record.as_row()  # taken now: a failed INSERT leaves the record in a dropped session
     started = time.perf_counter()
-    insert_row = _insert_prediction(tuple(row))
     try:
-        return insert_row(row)
-    except (exc.OperationalError, *insert_row.unavailable):
+        return _insert(record)
+    except (exc.OperationalError, exc.InterfaceError):
+        discard_session()
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
-        spool.append(row)
+        state.spool().append(row)
         return None
     finally:
-        telemetry.record_database_write(time.perf_counter() - started)
+        state.telemetry().record_database_write(time.perf_counter() - started)
 
 
-def _insert_prediction(keys: tuple[str, ...]) -> RawInsert:
-    """The app's prediction insert, compiled on first use (engines need an app context)."""
-    extensions = current_app.extensions
-    if "catsdogs.insert_prediction" not in extensions:
-        engine = db.engines[WRITE_ENGINE]
-        extensions["catsdogs.insert_prediction"] = RawInsert(engine, INSERT_PREDICTION, keys)
-    return extensions["catsdogs.insert_prediction"]
+def _insert(record: Prediction) -> int:
+    """The one way a prediction row reaches the database, live or replayed."""
+    db.session.add(record)
+    db.session.flush()
+    row_id = record.id  # read before the commit expires it: no second query
+    db.session.commit()
+    return row_id
 
 
 def replay(rows: list[dict]) -> None:
@@ -89,9 +81,22 @@ def replay(rows: list[dict]) -> None:
     )
     for row in rows:
         if row["request_id"] not in known:
-            row = {**row, "created_at": datetime.datetime.fromisoformat(row["created_at"])}
-            db.session.add(Prediction(**row))
-    db.session.commit()
+            _insert(Prediction(**_from_spool(row)))
+
+
+def _from_spool(row: dict) -> dict:
+    """The row as the model takes it: dates parsed, columns an older release wrote dropped."""
+    values = {key: value for key, value in row.items() if key in COLUMNS}
+    values["created_at"] = datetime.datetime.fromisoformat(row["created_at"])
+    return values
+
+
+def discard_session() -> None:
+    """Roll back and drop the session; a connection that died with the database may refuse."""
+    try:
+        db.session.remove()
+    except Exception:
+        log.debug("dropping a dead database session", exc_info=True)
 
 
 def give_feedback(
@@ -100,20 +105,18 @@ def give_feedback(
     """Record 👍/👎 and a comment on a consented prediction."""
     record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
     if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
-        raise ServiceError(404, "not_found", f"No prediction with id {prediction_id}.")
+        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
     if not record.rgpd_consent:
-        raise ServiceError(
-            403, "no_consent", "Feedback is only kept for predictions made with consent."
-        )
+        raise ServiceError("no_consent", "Feedback is only kept for predictions made with consent.")
     if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
         raise ServiceError(
-            400, "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
+            "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
         )
     record.user_feedback = int(satisfied)
     record.user_comment = clean_comment(comment)
     record.feedback_at = utc_now()
     db.session.commit()
-    current_app.extensions["catsdogs.telemetry"].record_feedback(satisfied)
+    state.telemetry().record_feedback(satisfied)
     return record
 
 
@@ -132,7 +135,7 @@ def erase(prediction_id: int) -> None:
         ).rowcount
         db.session.commit()
     if not deleted:
-        raise ServiceError(404, "not_found", f"No prediction with id {prediction_id}.")
+        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
 
 
 def purge_personal_data(older_than: datetime.timedelta) -> int:

@@ -1,6 +1,6 @@
-"""HTTP hygiene: security headers, session cookie flags, rate limits, a CSP-safe /docs page."""
+"""HTTP hygiene: security headers, session cookie flags, rate limits."""
 
-from flask import Flask, request, send_from_directory
+from flask import Flask, request
 from werkzeug.exceptions import NotFound
 
 from catsdogs import ratelimit
@@ -22,18 +22,11 @@ HEADERS = {
 
 
 def register(app: Flask) -> None:
-    """Add the headers, cookie flags, rate limits and the /docs start-up script to `app`."""
+    """Add the headers, cookie flags and rate limits to `app`."""
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.after_request(add_headers)
     app.before_request(ascii_ids_only)
     ratelimit.register(app)
-    app.add_url_rule(
-        "/docs/init.js",
-        "swagger_init",
-        lambda: send_from_directory(
-            app.template_folder, "swagger_ui_init.js", mimetype="text/javascript"
-        ),
-    )
 
 
 def ascii_ids_only() -> None:

@@ -82,7 +82,7 @@ def confidence_histogram() -> dict:
         )
         for low, high in edges
     ]
-    counts = db.session.execute(select(*columns).where(Prediction.success.is_(True))).one()
+    counts = db.session.execute(select(*columns)).one()
     return {
         "bins": [f"{low:.2f}-{high:.2f}" for low, high in edges],
         "counts": [int(count) for count in counts],

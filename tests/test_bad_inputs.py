@@ -21,7 +21,7 @@ from catsdogs import create_app
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
 from catsdogs.imaging import MAX_PIXELS
-from tests.conftest import BACKENDS, TOKEN, image_bytes, settings_for
+from tests.helpers import BACKENDS, TOKEN, image_bytes, settings_for
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ATTACKS = [

@@ -3,11 +3,12 @@
 Screenshots of every step go to test-artifacts/screenshots/, the axe report to test-artifacts/.
 """
 
-import copy
 import json
 import threading
 
 import pytest
+
+from catsdogs import state
 
 from tests.browser_helpers import (
     AXE,
@@ -18,7 +19,7 @@ from tests.browser_helpers import (
     add_csp,
     serve,
 )
-from tests.conftest import TOKEN, image_bytes, shared_photos
+from tests.helpers import TOKEN, image_bytes, shared_photos
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
@@ -81,7 +82,7 @@ def page(browser):
 @pytest.fixture
 def surest_cat(app) -> tuple[str, bytes]:
     """The shared cat photo the model is surest about (the test is about the page)."""
-    classifier = app.extensions["catsdogs.classifier"]
+    classifier = state.classifier(app)
     photos = shared_photos("Cat", 12)
     return max(photos, key=lambda photo: classifier.predict(photo[1]).probabilities["cat"])
 
@@ -95,24 +96,28 @@ def step(page, name: str, violations: dict) -> None:
     assert [v for v in found if v["impact"] in BLOCKING] == []
 
 
-def hold_the_model(app, monkeypatch) -> threading.Event:
+class HeldClassifier:
+    """The app's model, but each prediction waits until `release` is set."""
+
+    def __init__(self, model, release: threading.Event):
+        self.model, self.release = model, release
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def predict(self, data):
+        self.release.wait(timeout=20)
+        return self.model.predict(data)
+
+
+def hold_the_model(app) -> threading.Event:
     """Make the next prediction wait until the returned event is set (to see the spinner)."""
-    # Patch a copy held by this app only: the classifier itself is shared by the process.
-    held_classifier, release = copy.copy(app.extensions["catsdogs.classifier"]), threading.Event()
-    predict = held_classifier.predict
-
-    def held(data):
-        release.wait(timeout=20)
-        return predict(data)
-
-    held_classifier.predict = held
-    monkeypatch.setitem(app.extensions, "catsdogs.classifier", held_classifier)
+    release = threading.Event()
+    state.install(app, classifier=HeldClassifier(state.classifier(app), release))
     return release
 
 
-def test_classify_give_feedback_and_see_it_counted(
-    app, site, page, surest_cat, violations, monkeypatch
-):
+def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, violations):
     photo = surest_cat[1]
     page.goto(site + "/")
     assert page.is_checked("#consent") is False
@@ -125,7 +130,7 @@ def test_classify_give_feedback_and_see_it_counted(
     page.check("#consent")
     step(page, "02-photo-chosen", violations)
 
-    held = hold_the_model(app, monkeypatch)
+    held = hold_the_model(app)
     page.get_by_role("button", name="Classify").click()
     page.wait_for_selector("#busy", state="visible")
     page.wait_for_function("() => document.getElementById('upload-progress').value === 100")

@@ -20,7 +20,6 @@ def test_init_db_is_idempotent(runner, app):
         "id",
         "created_at",
         "inference_time_ms",
-        "success",
         "prediction_result",
         "proba_cat",
         "proba_dog",
@@ -59,7 +58,6 @@ def add_prediction(age: datetime.timedelta, consent=True) -> None:
         Prediction(
             created_at=utc_now() - age,
             inference_time_ms=5.0,
-            success=True,
             prediction_result="cat",
             proba_cat=0.9,
             proba_dog=0.1,

@@ -120,7 +120,7 @@ def test_image_runs_as_non_root_with_healthcheck_and_entrypoint():
     assert instructions["USER"].split(":")[0] not in ("root", "0")
     assert "/health" in instructions["HEALTHCHECK"]
     assert "entrypoint.sh" in instructions["ENTRYPOINT"]
-    assert "catsdogs.serve" in instructions["CMD"]
+    assert "wsgi.py" in instructions["CMD"]
 
 
 def test_image_contains_what_create_app_needs():

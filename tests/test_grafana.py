@@ -7,7 +7,7 @@ import re
 from sqlalchemy import text
 
 from catsdogs.extensions import db
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 from tests.monitoring_stack import DASHBOARD, GRAFANA, load_yaml
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from catsdogs.imaging import MAX_PIXELS, ImageError, decode, load_rgb, to_rgb
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 
 SIZE = (224, 224)
 

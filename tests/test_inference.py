@@ -1,4 +1,4 @@
-"""The classifier: one session per model file, configured and checked from its model card."""
+"""The classifier: an ONNX Runtime session configured and checked from its model card."""
 
 import json
 import logging
@@ -6,19 +6,18 @@ import shutil
 
 import pytest
 
-from catsdogs import create_app
+from catsdogs import create_app, state
 from catsdogs.card import SHIPPED_MODEL, CardError, ModelCard
-from catsdogs.inference import get_classifier
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 
 
-def test_one_session_per_model_file():
-    assert get_classifier(str(SHIPPED_MODEL)) is get_classifier(str(SHIPPED_MODEL))
-
-
-def test_apps_share_the_process_session(make_app):
-    first, second = make_app(), make_app()
-    assert first.extensions["catsdogs.classifier"] is second.extensions["catsdogs.classifier"]
+def test_each_app_loads_the_model_of_its_settings(make_app, tmp_path):
+    copied = tmp_path / "copy.onnx"
+    shutil.copy(SHIPPED_MODEL, copied)
+    shutil.copy(SHIPPED_MODEL.with_suffix(".json"), copied.with_suffix(".json"))
+    first, second = make_app(MODEL_PATH=str(copied)), make_app(MODEL_PATH=str(copied))
+    assert state.classifier(first).card.model_path == copied
+    assert state.classifier(first) is not state.classifier(second)  # no process-wide cache
 
 
 def test_the_card_describes_the_shipped_model():
@@ -41,8 +40,8 @@ def test_the_card_describes_the_shipped_model():
         ("RGB", "TIFF"),
     ],
 )
-def test_every_mode_gets_a_prediction(mode, fmt):
-    prediction = get_classifier(str(SHIPPED_MODEL)).predict(image_bytes(mode, (50, 30), fmt))
+def test_every_mode_gets_a_prediction(classifier, mode, fmt):
+    prediction = classifier.predict(image_bytes(mode, (50, 30), fmt))
     assert prediction.label in ("cat", "dog")
     assert sum(prediction.probabilities.values()) == pytest.approx(1, abs=1e-5)
     assert prediction.decode_ms >= 0 and prediction.inference_ms > 0

@@ -5,9 +5,9 @@ import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import config
+from catsdogs import config, state
 from catsdogs.health import database_connected
-from tests.conftest import TOKEN, image_bytes
+from tests.helpers import TOKEN, BrokenClassifier, image_bytes
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STAGES = ("decode", "preprocess", "inference", "database")
@@ -36,17 +36,8 @@ def predict(client, data: bytes, consent=True, filename="photo.png"):
     )
 
 
-class BrokenModel:
-    """A classifier whose runtime fails, as a corrupted session would."""
-
-    version = "broken"
-
-    def predict(self, data):
-        raise RuntimeError("session lost")
-
-
 def test_every_metric_moves_after_real_requests(app, client):
-    version = app.extensions["catsdogs.classifier"].version
+    version = state.classifier(app).version
     before = scrape(client)
     photo = image_bytes(size=(120, 90))
     ids = [predict(client, photo).get_json()["id"] for _ in range(2)]
@@ -59,7 +50,8 @@ def test_every_metric_moves_after_real_requests(app, client):
         )
         assert answer.status_code == 200
     assert client.get("/health").status_code == 200
-    app.extensions["catsdogs.classifier"] = BrokenModel()
+    state.watch(app).check()  # the database watch, not /health, keeps the gauge
+    state.install(app, classifier=BrokenClassifier())
     assert predict(client, photo).status_code == 503
     after = scrape(client)
 
@@ -132,7 +124,7 @@ def test_predictions_are_served_with_prometheus_disabled(make_app):
 def test_database_gauge_is_kept_current_by_the_background_check(make_app):
     assert 0 < config.DEFAULTS["DATABASE_CHECK_SECONDS"] <= 15
     app = make_app()
-    client, watch = app.test_client(), app.extensions["catsdogs.watch"]
+    client, watch = app.test_client(), state.watch(app)
     assert value(scrape(client), "cv_database_connected") == 0  # nothing checked yet
     watch.interval = 0.05
     watch.start()
@@ -148,5 +140,5 @@ def test_database_gauge_is_kept_current_by_the_background_check(make_app):
 def test_database_gauge_drops_when_the_database_is_unreachable(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
     with app.app_context():
-        app.extensions["catsdogs.watch"].observe(database_connected())
+        state.watch(app).observe(database_connected())
     assert value(scrape(app.test_client()), "cv_database_connected") == 0

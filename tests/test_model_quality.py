@@ -3,20 +3,18 @@
 import zipfile
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.inference import get_classifier
 from catsdogs.training.data import Dataset, stratified_split
-from tests.conftest import DATASET, shared_photos
+from tests.helpers import DATASET, shared_photos
 
 SAMPLE_EVERY = 12  # a fixed sample of 200 of the 2,400 test photos
 
 
-def test_shipped_model_scores_at_least_97_percent_on_test_photos():
+def test_shipped_model_scores_at_least_97_percent_on_test_photos(classifier):
     shared_photos("Cat", 1)  # skips with a reason when ../shared is absent
     card = ModelCard.for_model(SHIPPED_MODEL)
     files, labels = Dataset(DATASET).labelled_files()
     test = stratified_split(files, labels, card.data["dataset"]["split"]["seed"])["test"]
     sample = list(zip(test.files, test.labels, strict=True))[::SAMPLE_EVERY]
-    classifier = get_classifier(str(SHIPPED_MODEL))
     with zipfile.ZipFile(DATASET) as archive:
         correct = sum(
             classifier.predict(archive.read(name)).label == card.classes[label]

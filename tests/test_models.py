@@ -8,7 +8,6 @@ from catsdogs.models import Prediction
 
 VALID = dict(
     inference_time_ms=4.2,
-    success=True,
     prediction_result="dog",
     proba_cat=0.1,
     proba_dog=0.9,

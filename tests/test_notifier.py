@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from catsdogs import notifier
+from catsdogs import notifier, state
 from catsdogs.card import CardError
 from catsdogs.notifier import COLORS, DiscordNotifier, Event
 from tests.discord_stub import DiscordStub
@@ -108,9 +108,9 @@ def test_without_url_nothing_is_sent():
 
 def test_database_watch_notifies_a_loss_and_a_recovery(make_app, stub):
     app = make_app(DISCORD_WEBHOOK_URL=stub.url)
-    sender = app.extensions["catsdogs.notifier"]
+    sender = state.notifier(app)
     sender.cooldown = 0  # the recovery would otherwise wait for the one-minute cooldown
-    watch = app.extensions["catsdogs.watch"]
+    watch = state.watch(app)
     with app.app_context():
         for connected in (True, True, False, False, False, True, True):
             watch.observe(connected)

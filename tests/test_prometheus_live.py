@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests import monitoring_stack as stack
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 from tests.discord_stub import DiscordStub, free_port
 
 pytestmark = pytest.mark.skipif(

@@ -5,7 +5,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.conftest import TOKEN
+from tests.helpers import TOKEN
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`python -m catsdogs.serve`, as `make run` and the image start it: a real process on loopback."""
+"""`python wsgi.py`, as `make run` and the image start it: a real process on loopback."""
 
 import os
 import subprocess
@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from bench.floor import twelve_megapixel_jpeg
+from tests.helpers import ROOT
 from tests.serve_helpers import free_port
 
 TOKEN = "serve-test-token"
@@ -16,7 +17,7 @@ TOKEN = "serve-test-token"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The service started by its module entry point on SQLite; yield its base URL."""
+    """The service started by its entry point on SQLite; yield its base URL."""
     instance = tmp_path_factory.mktemp("instance")
     env = {
         **os.environ,
@@ -29,7 +30,7 @@ def served(tmp_path_factory):
     flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
     subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
     port = free_port()
-    command = [sys.executable, "-m", "catsdogs.serve", "--port", str(port)]
+    command = [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,9 +66,13 @@ def test_classifies_a_twelve_megapixel_upload(served):
     assert response.json()["id"] > 0
 
 
-def test_refuses_an_unknown_option_with_a_usage_message():
+def test_refuses_an_unknown_option_with_a_usage_message(tmp_path):
+    env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "API_TOKEN": TOKEN}
     result = subprocess.run(
-        [sys.executable, "-m", "catsdogs.serve", "--workers", "3"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "wsgi.py"), "--workers", "3"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 2
-    assert "usage: python -m catsdogs.serve" in result.stderr
+    assert "usage: python wsgi.py" in result.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from catsdogs.card import ModelCard
-from tests.conftest import SHARED, shared_photos
+from tests.helpers import SHARED, shared_photos
 
 WEIGHTS = SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 # TensorFlow and tf2onnx emit their own deprecation warnings; ours stay errors elsewhere.

@@ -1,16 +1,15 @@
 """The HTML pages as a browser sees them: pages, htmx fragments, CSRF, sessions and escaping."""
 
-import copy
 import io
 import re
 
 import pytest
 from sqlalchemy import select
 
-from catsdogs import records
+from catsdogs import records, state
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
-from tests.conftest import TOKEN, image_bytes
+from tests.helpers import TOKEN, BrokenClassifier, image_bytes
 
 PAGES = {
     "/": "Choose a photo and press Classify",
@@ -151,9 +150,7 @@ def test_a_file_over_the_limit_is_refused_in_the_card(app, htmx):
 
 
 def test_a_missing_model_is_explained(htmx, app):
-    broken = copy.copy(app.extensions["catsdogs.classifier"])  # never touch the shared one
-    broken.session = None  # running it raises inside ONNX Runtime's wrapper
-    app.extensions["catsdogs.classifier"] = broken
+    state.install(app, classifier=BrokenClassifier())
     body = classify(htmx, image_bytes()).get_data(as_text=True)
     assert "The model is unavailable right now" in body and "NoneType" not in body
 
@@ -225,7 +222,7 @@ def test_other_peoples_file_names_and_comments_never_reach_the_monitoring_page(h
 
 
 def test_the_info_page_reads_the_model_card(client, app):
-    card = app.extensions["catsdogs.classifier"].card.data
+    card = state.classifier(app).card.data
     body = client.get("/info").get_data(as_text=True)
     assert card["version"] in body and card["architecture"] in body
     assert f"{card['evaluation']['test']['accuracy'] * 100:.1f} %" in body
@@ -234,7 +231,7 @@ def test_the_info_page_reads_the_model_card(client, app):
 
 
 def test_the_info_page_copes_with_a_card_without_figures(client, app, monkeypatch):
-    card = app.extensions["catsdogs.classifier"].card.data
+    card = state.classifier(app).card.data
     for key in ("evaluation", "dataset", "training"):
         monkeypatch.delitem(card, key)
     body = client.get("/info").get_data(as_text=True)

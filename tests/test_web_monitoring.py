@@ -17,7 +17,6 @@ def add(result="cat", proba_cat=0.9, hours_ago=0.0, feedback=None, ms=10.0):
         Prediction(
             created_at=created,
             inference_time_ms=ms,
-            success=True,
             prediction_result=result,
             proba_cat=proba_cat,
             proba_dog=1 - proba_cat,

@@ -11,10 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
 from bench.client import UploadClient
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout whose wsgi.py is measured
 
 
 def run(
@@ -102,14 +105,9 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
         "RATELIMIT_ENABLED": "false",
         **(extra_env or {}),
     }
-    # Run in `instance`, not here (`-m` and flask put the working directory first on sys.path),
-    # so that catsdogs comes from PYTHONPATH or the install: PYTHONPATH=<checkout> measures it.
-    env["PYTHONPATH"] = os.pathsep.join(
-        os.path.abspath(path) for path in env.get("PYTHONPATH", "").split(os.pathsep) if path
-    )
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"],
-        cwd=instance,
+        cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
@@ -117,14 +115,13 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
     server = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "catsdogs.serve",
+            "wsgi.py",
             "--host",
             "127.0.0.1",
             f"--port={port}",
             *([f"--threads={threads}"] if threads else []),
         ],
-        cwd=instance,
+        cwd=ROOT,
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

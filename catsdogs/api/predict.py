@@ -1,12 +1,13 @@
 """JSON API: classify a photo."""
 
 from flask import request
+from werkzeug.datastructures import FileStorage
 
+from catsdogs.api.openapi import BEARER, ApiBlueprint
+from catsdogs.api.schemas import ApiError, PredictionResult, UploadSchema
 from catsdogs.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
-from catsdogs.openapi import BEARER, ApiBlueprint
-from catsdogs.schemas import ApiError, PredictionResult, UploadSchema
 
 bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or dog")
 
@@ -21,11 +22,11 @@ bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or d
 @bp.doc(security=BEARER)
 @auth.login_required
 @bp.arguments(UploadSchema, location="form_and_files")
-def predict(upload):
+def predict(form):
     """Classify one uploaded photo (multipart field `file`)."""
-    uploads = request.files.getlist("file")
-    if not uploads:  # a plain form field named `file` passes the schema but holds no file
-        raise ServiceError(400, "missing_file", "Send the photo as a file in the `file` field.")
-    if len(uploads) != 1:
-        raise ServiceError(400, "too_many_files", "Send exactly one file in the `file` field.")
-    return classify(uploads[0].read(), uploads[0].filename, upload["rgpd_consent"])
+    upload = form["file"]
+    if not isinstance(upload, FileStorage):  # a text field named `file` passes the schema
+        raise ServiceError("missing_file", "Send the photo as a file in the `file` field.")
+    if len(request.files.getlist("file")) > 1:
+        raise ServiceError("too_many_files", "Send exactly one file in the `file` field.")
+    return classify(upload.read(), upload.filename, form["rgpd_consent"])

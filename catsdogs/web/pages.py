@@ -4,26 +4,15 @@ from flask import Blueprint, current_app, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from catsdogs import records, web_monitoring
+from catsdogs import records, state
+from catsdogs.api.errors import status_for
 from catsdogs.classify import classify
-from catsdogs.errors import ServiceError, count
-from catsdogs.pages import render
+from catsdogs.errors import ServiceError
+from catsdogs.web.render import render
 
 bp = Blueprint("web", __name__)
-bp.register_blueprint(web_monitoring.bp)
 SESSION_IDS = "prediction_ids"
 KEEP_IDS = 20  # the signed session cookie stays small
-
-
-@bp.context_processor
-def page_settings():
-    """Give every page the retention period, the upload limit and the model version."""
-    config = current_app.config
-    return {
-        "retention_days": config["RETENTION_DAYS"],
-        "max_upload_mb": config["MAX_UPLOAD_MB"],
-        "model_version": current_app.extensions["catsdogs.classifier"].version,
-    }
 
 
 @bp.route("/")
@@ -42,8 +31,8 @@ def classify_photo():
     try:
         result = classify(upload.read(), upload.filename, consent)
     except ServiceError as error:
-        count(error.code)
-        return _result_error(error.status, error.message)
+        state.telemetry().record_error(error.code)
+        return _result_error(status_for(error), error.message)
     if consent and result["id"] is not None:
         session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
     return render("web/index.html", "web/_result.html", result=result, consent=consent)
@@ -51,11 +40,11 @@ def classify_photo():
 
 @bp.route("/feedback/<int:prediction_id>", methods=["POST"])
 def feedback(prediction_id: int):
-    """Record 👍/👎 and a comment on a prediction this browser made."""
+    """Record a vote and a comment on a prediction this browser made."""
     vote = request.form.get("satisfied")
     try:
         if vote not in ("0", "1"):
-            raise ServiceError(400, "invalid_request", "Choose “Yes, right” or “No, wrong”.")
+            raise ServiceError("invalid_request", "Choose “Yes, right” or “No, wrong”.")
         satisfied = vote == "1"
         records.give_feedback(
             prediction_id,
@@ -64,8 +53,8 @@ def feedback(prediction_id: int):
             allowed_ids=set(session.get(SESSION_IDS, [])),
         )
     except ServiceError as error:
-        count(error.code)
-        return _feedback_error(prediction_id, error.status, error.message)
+        state.telemetry().record_error(error.code)
+        return _feedback_error(prediction_id, status_for(error), error.message)
     return render(
         "web/feedback.html",
         "web/_feedback.html",
@@ -78,7 +67,7 @@ def feedback(prediction_id: int):
 @bp.route("/info")
 def info():
     """Show the model card and how personal data is handled."""
-    card = current_app.extensions["catsdogs.classifier"].card.data
+    card = state.classifier().card.data
     return render("web/info.html", "web/_info.html", card=card)
 
 

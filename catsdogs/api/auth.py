@@ -4,7 +4,7 @@ import hmac
 
 from flask import current_app, request
 
-from catsdogs.errors import error_response
+from catsdogs.api.errors import error_response
 from catsdogs.extensions import auth
 
 QUERY_TOKEN_NAMES = ("token", "access_token", "api_token", "api_key")

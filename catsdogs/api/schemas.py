@@ -86,7 +86,6 @@ class FeedbackRequest(Strict):
 
 
 class FeedbackResult(ma.Schema):
-    success = ma.fields.Boolean(required=True)
     feedback_id = ma.fields.Integer(required=True)
     user_feedback = ma.fields.Integer(required=True)
     user_comment = ma.fields.String(allow_none=True)
@@ -108,7 +107,6 @@ class StoredPrediction(ma.Schema):
     proba_dog = ma.fields.Float(allow_none=True)
     confidence = ma.fields.Float(allow_none=True)
     inference_time_ms = ma.fields.Float()
-    success = ma.fields.Boolean()
     model_version = ma.fields.String()
     rgpd_consent = ma.fields.Boolean()
     filename = ma.fields.String(allow_none=True)

@@ -1,9 +1,9 @@
 """JSON API: feedback on a prediction, and erasure of a prediction."""
 
 from catsdogs import records
+from catsdogs.api.openapi import BEARER, ApiBlueprint
+from catsdogs.api.schemas import ApiError, FeedbackRequest, FeedbackResult
 from catsdogs.extensions import auth
-from catsdogs.openapi import BEARER, ApiBlueprint
-from catsdogs.schemas import ApiError, FeedbackRequest, FeedbackResult
 
 bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
 
@@ -18,12 +18,11 @@ bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
 @auth.login_required
 @bp.arguments(FeedbackRequest, location="json_or_form")
 def update_feedback(args):
-    """Record 👍 (1) or 👎 (0) and an optional comment on a consented prediction."""
+    """Record a thumbs-up (1) or thumbs-down (0) and a comment on a consented prediction."""
     record = records.give_feedback(
         args["feedback_id"], bool(args["user_feedback"]), args["user_comment"]
     )
     return {
-        "success": True,
         "feedback_id": record.id,
         "user_feedback": record.user_feedback,
         "user_comment": record.user_comment,

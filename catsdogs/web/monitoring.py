@@ -5,12 +5,12 @@ import logging
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import records, statistics
+from catsdogs import records, state, statistics
 from catsdogs.extensions import db
 from catsdogs.models import utc_now
-from catsdogs.pages import render
+from catsdogs.web.render import render
 
-bp = Blueprint("monitoring", __name__)
+bp = Blueprint("monitoring_page", __name__)
 log = logging.getLogger(__name__)
 LATEST = 15
 
@@ -30,7 +30,7 @@ def page():
 
 def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
-    version = current_app.extensions["catsdogs.classifier"].version
+    version = state.classifier().version
     try:
         return {
             "summary": statistics.summary(),

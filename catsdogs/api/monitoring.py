@@ -1,12 +1,10 @@
 """JSON API: health, statistics and the list of recent predictions."""
 
-from flask import current_app
-
 from catsdogs import health as checks
 from catsdogs import records, statistics
+from catsdogs.api.openapi import BEARER, ApiBlueprint
+from catsdogs.api.schemas import ApiError, Health, PageArgs, PredictionList, Statistics
 from catsdogs.extensions import auth
-from catsdogs.openapi import BEARER, ApiBlueprint
-from catsdogs.schemas import ApiError, Health, PageArgs, PredictionList, Statistics
 
 bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
 
@@ -16,7 +14,7 @@ bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and hi
 @bp.alt_response(503, schema=Health, description="The model is not loaded")
 def health():
     """Check the database and the model for real, now."""
-    return checks.report(current_app._get_current_object())
+    return checks.report()
 
 
 @bp.route("/api/statistics")

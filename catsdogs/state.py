@@ -1,0 +1,56 @@
+"""The app's own objects, kept in `app.extensions`: the only module that spells their keys.
+
+Each accessor reads the current app; `install` is what the factory (or a test) calls to set one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:  # for the annotations only: these modules must not depend on this one's load
+    from catsdogs.health import DatabaseWatch
+    from catsdogs.inference import Classifier
+    from catsdogs.metrics import Telemetry
+    from catsdogs.notifier import DiscordNotifier
+    from catsdogs.spool import Spool
+
+KEYS = {
+    "classifier": "catsdogs.classifier",
+    "telemetry": "catsdogs.telemetry",
+    "spool": "catsdogs.spool",
+    "watch": "catsdogs.watch",
+    "notifier": "catsdogs.notifier",
+}
+
+
+def install(app: Flask, **objects) -> None:
+    """Keep `objects` (by the names of KEYS) on `app`, replacing any already there."""
+    for name, value in objects.items():
+        app.extensions[KEYS[name]] = value
+
+
+def classifier(app: Flask | None = None) -> Classifier:
+    """The model this app serves."""
+    return (app or current_app).extensions[KEYS["classifier"]]
+
+
+def telemetry(app: Flask | None = None) -> Telemetry:
+    """The app's Prometheus metrics."""
+    return (app or current_app).extensions[KEYS["telemetry"]]
+
+
+def spool(app: Flask | None = None) -> Spool:
+    """The queue of prediction rows waiting for the database."""
+    return (app or current_app).extensions[KEYS["spool"]]
+
+
+def watch(app: Flask | None = None) -> DatabaseWatch:
+    """The background check of the database."""
+    return (app or current_app).extensions[KEYS["watch"]]
+
+
+def notifier(app: Flask | None = None) -> DiscordNotifier:
+    """The app's Discord notifier."""
+    return (app or current_app).extensions[KEYS["notifier"]]

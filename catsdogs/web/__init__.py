@@ -1,0 +1,23 @@
+"""The htmx pages: classify and give feedback, the model card, the monitoring page."""
+
+from flask import Flask, current_app
+
+from catsdogs import state
+from catsdogs.web import monitoring, pages
+
+
+def register(app: Flask) -> None:
+    """Register the pages' blueprints and what every page template is given."""
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(monitoring.bp)
+    app.context_processor(page_settings)
+
+
+def page_settings() -> dict:
+    """Give every page the retention period, the upload limit and the model version."""
+    config = current_app.config
+    return {
+        "retention_days": config["RETENTION_DAYS"],
+        "max_upload_mb": config["MAX_UPLOAD_MB"],
+        "model_version": state.classifier().version,
+    }

@@ -1,0 +1,115 @@
+"""What tests share besides fixtures: the token, test settings, generated and real photos."""
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from PIL import Image
+from sqlalchemy import create_engine, text
+
+from catsdogs import create_app
+from catsdogs.cli import MIGRATIONS
+from catsdogs.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DATASET = SHARED / "datasets" / "PetImages-180.zip"
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def shared_photos(label: str, count: int) -> list[tuple[str, bytes]]:
+    """The first `count` photos of a class ("Cat" or "Dog") from ../shared; skip if absent."""
+    if not DATASET.exists():
+        pytest.skip(f"{DATASET} is absent: real-photo checks need ../shared")
+    with zipfile.ZipFile(DATASET) as archive:
+        names = sorted(
+            n
+            for n in archive.namelist()
+            if n.startswith(f"PetImages/{label}/") and n.endswith(".jpg")
+        )
+        return [(n, archive.read(n)) for n in names[:count]]
+
+
+def image_bytes(mode="RGB", size=(64, 48), fmt="PNG", color=None, **save) -> bytes:
+    """A generated image of any Pillow mode, encoded in memory."""
+    image = Image.new(mode, size, color if color is not None else 128)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def database_url_for(backend: str, folder: Path) -> str:
+    """A database with no tables: a new SQLite file, or the emptied PostgreSQL test database."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'test.sqlite'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS predictions_feedback, alembic_version"))
+    engine.dispose()
+    return url
+
+
+def settings_for(folder: Path, database_url: str, **overrides) -> dict:
+    """The configuration every test app starts from."""
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(folder / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "API_TOKENS": {"test": TOKEN, "other": "second-token-abcdef"},
+        "DATABASE_CHECK_SECONDS": 0,
+        **overrides,
+    }
+
+
+def migrated_app(settings: dict, classifier=None):
+    """An app on `settings` whose database schema is up to date."""
+    app = create_app(settings, classifier)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    return app
+
+
+def close_app(app) -> None:
+    """Return the app's database connections (PostgreSQL would keep them open)."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+class ApiClient(FlaskClient):
+    """A test client that sends the Bearer token on every request."""
+
+    def open(self, *args, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Authorization", f"Bearer {TOKEN}")
+        return super().open(*args, headers=headers, **kwargs)
+
+
+class HtmxClient(FlaskClient):
+    """A test client whose requests look like htmx requests."""
+
+    def open(self, *args, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("HX-Request", "true")
+        return super().open(*args, headers=headers, **kwargs)
+
+
+class BrokenClassifier:
+    """A model whose runtime fails on every call, as a corrupted session would."""
+
+    version = "broken"
+
+    def predict(self, data):
+        raise RuntimeError("session lost")
+
+    def predict_pixels(self, pixels):
+        raise RuntimeError("session lost")
