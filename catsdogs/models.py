@@ -55,17 +55,16 @@ class Prediction(db.Model):
     user_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
 
-    def __init__(self, **values):
-        """Apply the column defaults now, so a row spooled before its INSERT carries them."""
-        for column in self.__table__.columns:
+    @classmethod
+    def new_row(cls, **values) -> dict:
+        """`values` plus the column defaults, computed now: a row spooled before its INSERT
+        keeps the request_id and created_at it is stored with later."""
+        row = dict(values)
+        for column in cls.__table__.columns:
             default = column.default
-            if column.key not in values and default is not None and not column.primary_key:
-                values[column.key] = default.arg(None) if default.is_callable else default.arg
-        super().__init__(**values)
-
-    def as_row(self) -> dict:
-        """The column values (all but the id), as `Prediction(**row)` takes them back."""
-        return {c.key: getattr(self, c.key) for c in self.__table__.columns if not c.primary_key}
+            if column.key not in row and default is not None:
+                row[column.key] = default.arg(None) if default.is_callable else default.arg
+        return row
 
     @property
     def confidence(self) -> float | None:

@@ -5,7 +5,7 @@ import logging
 import time
 import unicodedata
 
-from sqlalchemy import delete, exc, select, update
+from sqlalchemy import delete, exc, insert, select, update
 
 from catsdogs import state
 from catsdogs.errors import ServiceError
@@ -15,6 +15,9 @@ from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, utc_now
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 COLUMNS = {column.key for column in Prediction.__table__.columns}
+# A Core INSERT through the session: the ORM unit of work costs more than the row (see
+# docs/performance.md), and the defaults come from the model either way.
+INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -39,7 +42,7 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
 
     Without consent the file name is not kept (the database would refuse it anyway).
     """
-    record = Prediction(
+    row = Prediction.new_row(
         inference_time_ms=round(prediction.total_ms, 3),
         prediction_result=prediction.label,
         proba_cat=prediction.probabilities["cat"],
@@ -48,10 +51,9 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
         rgpd_consent=consent,
         filename=clean_filename(filename) if consent else None,
     )
-    row = record.as_row()  # taken now: a failed INSERT leaves the record in a dropped session
     started = time.perf_counter()
     try:
-        return _insert(record)
+        return _insert(row)
     except (exc.OperationalError, exc.InterfaceError):
         discard_session()
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
@@ -61,11 +63,9 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
         state.telemetry().record_database_write(time.perf_counter() - started)
 
 
-def _insert(record: Prediction) -> int:
+def _insert(row: dict) -> int:
     """The one way a prediction row reaches the database, live or replayed."""
-    db.session.add(record)
-    db.session.flush()
-    row_id = record.id  # read before the commit expires it: no second query
+    row_id = db.session.execute(INSERT_PREDICTION, row).scalar_one()
     db.session.commit()
     return row_id
 
@@ -81,7 +81,7 @@ def replay(rows: list[dict]) -> None:
     )
     for row in rows:
         if row["request_id"] not in known:
-            _insert(Prediction(**_from_spool(row)))
+            _insert(_from_spool(row))
 
 
 def _from_spool(row: dict) -> dict:
