@@ -15,7 +15,7 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     try:
         prediction = state.classifier().predict(data)
     except ImageError:
-        raise
+        raise  # the upload's fault, reported as it is; anything else is the model's
     except Exception:
         log.exception("the model failed on an upload")
         telemetry.record_failed_prediction()
