@@ -1,29 +1,31 @@
 """Whatever arrives, the API answers a prediction or its documented 4xx, never a 5xx.
 
-Every input is generated here; one app serves the whole module, so its health at the end
-shows that none of them left it worse.
+Every input is generated here; one app per backend serves the whole module, and once the
+module's tests are done (in whatever order) it must still be healthy and still classify.
 """
 
 import io
 import json
-import os
 import struct
 import zipfile
 import zlib
 
 import numpy as np
 import pytest
-from flask_migrate import upgrade
 from PIL import Image
-from sqlalchemy import create_engine, text
 
-from catsdogs import create_app
-from catsdogs.cli import MIGRATIONS
-from catsdogs.extensions import db
 from catsdogs.imaging import MAX_PIXELS
-from tests.helpers import BACKENDS, TOKEN, image_bytes, settings_for
+from catsdogs.models import COMMENT_MAX_LENGTH
+from tests.helpers import (
+    AUTH,
+    BACKENDS,
+    close_app,
+    database_url_for,
+    image_bytes,
+    migrated_app,
+    settings_for,
+)
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ATTACKS = [
     "'; DROP TABLE predictions_feedback; --",
     "1 OR 1=1",
@@ -35,29 +37,36 @@ ATTACKS = [
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def app(request, tmp_path_factory):
-    """One app per backend for the module; rate limits off, they are tested elsewhere."""
+def shared_app(request, tmp_path_factory, classifier):
+    """One app per backend for the module; rate limits off, they are tested elsewhere.
+
+    Its teardown checks that the module's inputs, whichever ran, left the service healthy.
+    """
     tmp = tmp_path_factory.mktemp("bad-inputs")
-    url = f"sqlite:///{tmp / 'bad.sqlite'}"
-    if request.param == "postgresql":
-        url = os.environ["TEST_DATABASE_URL"]
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS predictions_feedback, alembic_version"))
-        engine.dispose()
-    app = create_app(settings_for(tmp, url, RATELIMIT_ENABLED=False))
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        for engine in db.engines.values():
-            engine.dispose()
+    settings = settings_for(tmp, database_url_for(request.param, tmp), RATELIMIT_ENABLED=False)
+    app = migrated_app(settings, classifier)
+    try:
+        yield app
+        assert_still_healthy(app.test_client())
+    finally:
+        close_app(app)
 
 
 @pytest.fixture(scope="module")
-def api(app):
-    return app.test_client()
+def shared_api(shared_app):
+    return shared_app.test_client()
+
+
+def assert_still_healthy(client) -> None:
+    """Healthy, no prediction failed on the model, and a new photo is still classified."""
+    health = client.get("/health")
+    assert health.status_code == 200 and health.get_json()["status"] == "healthy"
+    stats = client.get("/api/statistics", headers=AUTH).get_json()
+    assert stats["predictions_by_class"]["error"] == 0
+    response = predict(client, image_bytes(), rgpd_consent="true")
+    assert response.status_code == 200 and response.get_json()["prediction"] in ("cat", "dog")
+    stats = client.get("/api/statistics", headers=AUTH).get_json()
+    assert stats["total_predictions"] > 0 and stats["predictions_by_class"]["error"] == 0
 
 
 def encode(image: Image.Image, fmt: str, **save) -> bytes:
@@ -205,8 +214,8 @@ INVALID = {
 }
 
 
-def predict(api, data: bytes, name: str = "photo.jpg", **form):
-    return api.post(
+def predict(client, data: bytes, name: str = "photo.jpg", **form):
+    return client.post(
         "/api/predict",
         headers=AUTH,
         content_type="multipart/form-data",
@@ -214,22 +223,23 @@ def predict(api, data: bytes, name: str = "photo.jpg", **form):
     )
 
 
-def consented_id(api) -> int:
-    return predict(api, image_bytes(), rgpd_consent="true").get_json()["id"]
+def consented_id(client) -> int:
+    return predict(client, image_bytes(), rgpd_consent="true").get_json()["id"]
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_every_kind_of_real_image_gets_a_prediction(api, name):
-    response = predict(api, VALID[name]())
+def test_every_kind_of_real_image_gets_a_prediction(shared_api, name):
+    response = predict(shared_api, VALID[name]())
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["prediction"] in ("cat", "dog")
 
 
 @pytest.mark.parametrize("name", INVALID)
-def test_what_is_not_a_usable_image_gets_its_documented_error(api, name):
+def test_what_is_not_a_usable_image_gets_its_documented_error(shared_api, name):
     make, status, code = INVALID[name]
-    response = predict(api, make())
+    response = predict(shared_api, make())
     assert (response.status_code, response.get_json()["error"]) == (status, code)
+    assert response.get_json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -244,6 +254,7 @@ def test_what_is_not_a_usable_image_gets_its_documented_error(api, name):
             413,
             "file_too_large",
         ),
+        ({"data": {}}, 400, "invalid_request"),
         ({"data": lambda: {"photo": (io.BytesIO(image_bytes()), "a.png")}}, 400, "invalid_request"),
         (
             {"data": lambda: {"file": [(io.BytesIO(image_bytes()), "a.png")] * 2}},
@@ -275,15 +286,16 @@ def test_what_is_not_a_usable_image_gets_its_documented_error(api, name):
         ),
     ],
 )
-def test_malformed_uploads_are_4xx(api, request_kwargs, status, code):
+def test_malformed_uploads_are_4xx(shared_api, request_kwargs, status, code):
     request_kwargs = dict(request_kwargs)  # each backend runs the case: files made fresh
     if callable(request_kwargs.get("data")):
         request_kwargs["data"] = request_kwargs["data"]()
     request_kwargs.setdefault("content_type", "multipart/form-data")
     if "json" in request_kwargs:
         request_kwargs.pop("content_type")
-    response = api.post("/api/predict", headers=AUTH, **request_kwargs)
+    response = shared_api.post("/api/predict", headers=AUTH, **request_kwargs)
     assert (response.status_code, response.get_json()["error"]) == (status, code)
+    assert response.get_json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -297,14 +309,14 @@ def test_malformed_uploads_are_4xx(api, request_kwargs, status, code):
         ("..", ".."),
     ],
 )
-def test_odd_file_names_are_reduced_to_a_printable_base_name(api, name, kept):
-    response = predict(api, image_bytes(), name=name, rgpd_consent="true")
+def test_odd_file_names_are_reduced_to_a_printable_base_name(shared_api, name, kept):
+    response = predict(shared_api, image_bytes(), name=name, rgpd_consent="true")
     assert response.status_code == 200 and response.get_json()["filename"] == kept
 
 
-def test_a_percent_encoded_non_utf8_file_name_is_replaced_not_refused(api):
+def test_a_percent_encoded_non_utf8_file_name_is_replaced_not_refused(shared_api):
     body = multipart(b"filename*=UTF-8''%FF%FEcat.png", image_bytes())
-    response = api.post(
+    response = shared_api.post(
         "/api/predict", headers=AUTH, data=body, content_type="multipart/form-data; boundary=B"
     )
     assert response.status_code == 200 and response.get_json()["filename"].endswith("cat.png")
@@ -314,14 +326,15 @@ def test_a_percent_encoded_non_utf8_file_name_is_replaced_not_refused(api):
     "consent",
     ["maybe", "2", "-1", "null", "[]", "yes please", "tru\x00e", "✓", "x" * 10_000, *ATTACKS],
 )
-def test_invalid_consent_values_are_400(api, consent):
-    response = predict(api, image_bytes(), rgpd_consent=consent)
+def test_invalid_consent_values_are_400(shared_api, consent):
+    response = predict(shared_api, image_bytes(), rgpd_consent=consent)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+    assert response.get_json()["message"]
 
 
-def test_a_windows_path_keeps_only_the_base_name(api):
+def test_a_windows_path_keeps_only_the_base_name(shared_api):
     body = multipart(b'filename="C:\\\\Users\\\\me\\\\cat.png"', image_bytes())
-    response = api.post(
+    response = shared_api.post(
         "/api/predict", headers=AUTH, data=body, content_type="multipart/form-data; boundary=B"
     )
     assert response.status_code == 200 and response.get_json()["filename"] == "cat.png"
@@ -330,16 +343,18 @@ def test_a_windows_path_keeps_only_the_base_name(api):
 @pytest.mark.parametrize(
     "text", [*ATTACKS, "\ud800 lone surrogate", "nul\x00byte", "línea\r\nnueva 🐕"]
 )
-def test_any_text_is_stored_as_plain_text(api, text):
+def test_any_text_is_stored_as_plain_text(shared_api, text):
     name = f"{text}.jpg" if text in ATTACKS else "photo.jpg"  # the client cannot send the rest
-    prediction_id = predict(api, image_bytes(), name=name, rgpd_consent="true").get_json()["id"]
-    response = api.post(
+    prediction_id = predict(shared_api, image_bytes(), name=name, rgpd_consent="true").get_json()[
+        "id"
+    ]
+    response = shared_api.post(
         "/api/update-feedback",
         headers=AUTH,
         json={"feedback_id": prediction_id, "user_feedback": 1, "user_comment": text},
     )
     assert response.status_code == 200
-    stored = api.get("/api/predictions?limit=1", headers=AUTH).get_json()["items"][0]
+    stored = shared_api.get("/api/predictions?limit=1", headers=AUTH).get_json()["items"][0]
     assert (
         stored["id"] == prediction_id
         and stored["user_comment"] == response.get_json()["user_comment"]
@@ -347,19 +362,24 @@ def test_any_text_is_stored_as_plain_text(api, text):
     assert "\x00" not in stored["user_comment"] and "\ud800" not in stored["user_comment"]
 
 
-def test_a_100_kb_comment_is_400(api):
-    response = api.post(
+def test_a_100_kb_comment_is_400(shared_api):
+    response = shared_api.post(
         "/api/update-feedback",
         headers=AUTH,
-        json={"feedback_id": consented_id(api), "user_feedback": 1, "user_comment": "x" * 100_000},
+        json={
+            "feedback_id": consented_id(shared_api),
+            "user_feedback": 1,
+            "user_comment": "x" * 100_000,
+        },
     )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        f'{{"feedback_id": {value}, "user_feedback": 1}}'
+# "$ID" stands for the id of a consented prediction: only the odd value can be refused.
+INVALID_ONLY, INVALID_OR_BAD = ("invalid_request",), ("invalid_request", "bad_request")
+INVALID_FEEDBACK = [
+    *(
+        (f'{{"feedback_id": {value}, "user_feedback": 1}}', INVALID_OR_BAD)
         for value in (
             2**31,
             10**100,
@@ -379,19 +399,37 @@ def test_a_100_kb_comment_is_400(api):
             '"' + "9" * 5000 + '"',
             *(json.dumps(a) for a in ATTACKS),
         )
-    ]
-    + [
-        f'{{"feedback_id": 1, "user_feedback": {value}}}'
+    ),
+    *(
+        (f'{{"feedback_id": $ID, "user_feedback": {value}}}', INVALID_OR_BAD)
         for value in ("-1", "1.5", "true", "NaN", '"1 OR 1=1"', "null")
-    ]
-    + ["[1, 2]", '"text"', "null", "{not json"],
-)
-def test_invalid_feedback_ids_and_votes_are_400(api, body):
-    response = api.post(
+    ),
+    *((body, INVALID_OR_BAD) for body in ("[1, 2]", '"text"', "null", "{not json")),
+    *(
+        (f'{{"feedback_id": {value}, "user_feedback": 1}}', INVALID_ONLY)
+        for value in (-1, 0, 2**64, '"1.5"', '"abc"')
+    ),
+    ('{"feedback_id": $ID, "user_feedback": 2}', INVALID_ONLY),
+    ('{"feedback_id": $ID, "user_feedback": "yes"}', INVALID_ONLY),
+    ('{"feedback_id": $ID}', INVALID_ONLY),
+    ('{"user_feedback": 1}', INVALID_ONLY),
+    (
+        '{"feedback_id": $ID, "user_feedback": 1, "user_comment": "%s"}'
+        % ("x" * (COMMENT_MAX_LENGTH + 1)),
+        INVALID_ONLY,
+    ),
+    ('{"feedback_id": $ID, "user_feedback": 1, "user_comment": 12}', INVALID_ONLY),
+]
+
+
+@pytest.mark.parametrize("body, codes", INVALID_FEEDBACK)
+def test_invalid_feedback_is_400(shared_api, body, codes):
+    body = body.replace("$ID", str(consented_id(shared_api)))
+    response = shared_api.post(
         "/api/update-feedback", headers=AUTH, data=body, content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.get_json()["error"] in ("invalid_request", "bad_request")
+    assert response.get_json()["error"] in codes
 
 
 @pytest.mark.parametrize(
@@ -404,10 +442,15 @@ def test_invalid_feedback_ids_and_votes_are_400(api, body):
         "/api/predictions/1;DROP%20TABLE%20x",
         "/api/predictions/%D9%A1",
         "/api/predictions/%F0%9E%A5%91",
+        "/api/predictions/0",
+        "/api/predictions/-3",
+        f"/api/predictions/{2**70}",
+        "/api/predictions/abc",
+        "/api/predictions/1.5",
     ],
 )
-def test_erasing_odd_ids_is_404(api, path):
-    response = api.delete(path, headers=AUTH)
+def test_erasing_odd_ids_is_404(shared_api, path):
+    response = shared_api.delete(path, headers=AUTH)
     assert response.status_code == 404 and response.get_json()["error"] == "not_found"
 
 
@@ -420,28 +463,35 @@ def test_erasing_odd_ids_is_404(api, path):
         "offset=1%20OR%201=1",
         "limit=%00",
         "offset=2147483649",
+        "limit=0",
+        "limit=101",
+        "limit=-1",
+        "limit=abc",
+        "offset=-5",
+        "offset=1e3",
+        "limit=99999999999999999999",
     ],
 )
-def test_odd_pagination_is_400(api, query):
-    response = api.get(f"/api/predictions?{query}", headers=AUTH)
+def test_odd_pagination_is_400(shared_api, query):
+    response = shared_api.get(f"/api/predictions?{query}", headers=AUTH)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
 @pytest.mark.parametrize("token", [*ATTACKS, "é" * 40, "x" * 10_000, ""])
-def test_odd_tokens_are_401(api, token):
-    response = api.get("/api/statistics", headers={"Authorization": f"Bearer {token}"})
+def test_odd_tokens_are_401(shared_api, token):
+    response = shared_api.get("/api/statistics", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
 
 
 @pytest.mark.parametrize("path", ["/feedback/" + "9" * 5000, "/feedback/-1", "/feedback/abc"])
-def test_odd_ids_on_the_page_are_404_or_400(api, path):
-    assert api.post(path, data={"satisfied": "1"}).status_code in (400, 404)
+def test_odd_ids_on_the_page_are_404_or_400(shared_api, path):
+    assert shared_api.post(path, data={"satisfied": "1"}).status_code in (400, 404)
 
 
-def test_the_page_escapes_what_it_shows(app, api):
-    app.config["WTF_CSRF_ENABLED"] = False  # the CSRF checks have their own tests
+def test_the_page_escapes_what_it_shows(shared_app, shared_api):
+    shared_app.config["WTF_CSRF_ENABLED"] = False  # the CSRF checks have their own tests
     try:
-        page = api.post(
+        page = shared_api.post(
             "/classify",
             content_type="multipart/form-data",
             data={
@@ -450,14 +500,7 @@ def test_the_page_escapes_what_it_shows(app, api):
             },
         )
     finally:
-        app.config["WTF_CSRF_ENABLED"] = True
+        shared_app.config["WTF_CSRF_ENABLED"] = True
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.jpg" in html
-
-
-def test_the_service_is_still_healthy_afterwards(api):
-    health = api.get("/health")
-    assert health.status_code == 200 and health.get_json()["status"] == "healthy"
-    stats = api.get("/api/statistics", headers=AUTH).get_json()
-    assert stats["total_predictions"] > 0 and stats["predictions_by_class"]["error"] == 0

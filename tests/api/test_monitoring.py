@@ -1,0 +1,66 @@
+"""GET /health, /api/statistics and /api/predictions: what they report, and during an outage."""
+
+import io
+
+import pytest
+
+from tests.helpers import AUTH
+
+
+def predict(api, data: bytes, **form) -> int:
+    """The id of a new prediction of `data`."""
+    response = api.post(
+        "/api/predict",
+        data={"file": (io.BytesIO(data), "photo.jpg"), **form},
+        content_type="multipart/form-data",
+    )
+    return response.get_json()["id"]
+
+
+def test_health_exercises_model_and_database(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "healthy" and body["database"] == "connected"
+    assert body["model"]["loaded"] is True and body["model"]["version"].startswith("1.")
+
+
+def test_database_outage_degrades_health_and_spools_predictions(make_app, cat_photo):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    client = app.test_client()
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.get_json()["status"] == "degraded"
+    assert health.get_json()["database"] == "disconnected"
+    response = client.post(
+        "/api/predict", headers=AUTH, data={"file": (io.BytesIO(cat_photo), "c.jpg")}
+    )
+    assert response.status_code == 200 and response.get_json()["id"] is None
+    assert client.get("/health").get_json()["spooled_predictions"] == 1
+
+
+def test_statistics_count_what_happened(api, cat_photo, dog_photo):
+    first = predict(api, cat_photo, rgpd_consent="true")
+    predict(api, dog_photo, rgpd_consent="true")
+    predict(api, dog_photo)
+    api.post("/api/update-feedback", json={"feedback_id": first, "user_feedback": 0})
+    stats = api.get("/api/statistics").get_json()
+    assert stats["total_predictions"] == 3
+    assert stats["predictions_by_class"] == {"cat": 1, "dog": 2, "error": 0}
+    assert stats["consents"] == 2 and stats["consent_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert stats["feedback"] == {"positive": 0, "negative": 1, "total": 1}
+    assert stats["satisfaction_rate"] == 0.0
+    assert 0 < stats["inference_time_ms"]["mean"] <= stats["inference_time_ms"]["p95"] * 3
+
+
+def test_statistics_of_an_empty_database(api):
+    stats = api.get("/api/statistics").get_json()
+    assert stats["total_predictions"] == 0 and stats["satisfaction_rate"] is None
+
+
+def test_predictions_are_listed_newest_first_and_paginated(api, cat_photo):
+    ids = [predict(api, cat_photo) for _ in range(3)]
+    page = api.get("/api/predictions?limit=2").get_json()
+    assert [item["id"] for item in page["items"]] == ids[::-1][:2]
+    rest = api.get("/api/predictions?limit=2&offset=2").get_json()
+    assert [item["id"] for item in rest["items"]] == [ids[0]]

@@ -1,0 +1,54 @@
+"""/openapi.json covers every endpoint; /docs uses local assets and works under the CSP."""
+
+import pytest
+
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.serve_helpers import serve
+
+
+def test_openapi_documents_every_endpoint(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    assert {
+        "/api/predict",
+        "/api/update-feedback",
+        "/api/statistics",
+        "/api/predictions",
+        "/api/predictions/{prediction_id}",
+        "/health",
+    } <= set(paths)
+    upload = paths["/api/predict"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    schema = spec["components"]["schemas"][upload["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert {"file", "rgpd_consent"} <= set(schema["properties"])
+    assert {"200", "400", "401", "413", "415", "503"} <= set(
+        paths["/api/predict"]["post"]["responses"]
+    )
+
+
+def test_docs_are_served_with_local_assets(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/docs/assets/swagger-ui-bundle.js" in html and "https://" not in html
+    with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200 and b"SwaggerUIBundle" in asset.data
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent")
+def test_the_docs_page_works_under_the_policy(app):
+    from playwright.sync_api import sync_playwright
+
+    problems = []
+    with serve(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on(
+            "console", lambda m: m.type == "error" and problems.append(f"{m.text} {m.location}")
+        )
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+        page.goto(f"{url}/docs")
+        page.wait_for_selector("#operations-predict-post_api_predict", timeout=15_000)
+        browser.close()
+    assert problems == []

@@ -1,0 +1,60 @@
+"""POST /api/predict: the documented answer, consent, size limit and a failing model."""
+
+import io
+
+import pytest
+
+from catsdogs import state
+from tests.helpers import AUTH, BrokenClassifier
+
+
+def predict(api, data: bytes, name="photo.jpg", **form):
+    return api.post(
+        "/api/predict",
+        data={"file": (io.BytesIO(data), name), **form},
+        content_type="multipart/form-data",
+    )
+
+
+def test_predict_returns_the_documented_fields(api, cat_photo):
+    response = predict(api, cat_photo, rgpd_consent="true")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["prediction"] == "cat"
+    assert body["id"] == body["feedback_id"] and body["id"] > 0
+    assert abs(body["probabilities"]["cat"] + body["probabilities"]["dog"] - 1) < 1e-5
+    assert 0.5 <= body["confidence"] <= 1 and body["confidence"] == body["probabilities"]["cat"]
+    assert body["inference_time_ms"] > 0
+    assert body["model_version"].startswith("1.")
+    assert body["filename"] == "photo.jpg"
+
+
+def test_dog_photo_is_a_dog(api, dog_photo):
+    assert predict(api, dog_photo).get_json()["prediction"] == "dog"
+
+
+@pytest.mark.parametrize("consent", ["false", "0", "off", "no", ""])
+def test_without_consent_no_file_name_is_kept(api, cat_photo, consent):
+    body = predict(api, cat_photo, name="my-cat.jpg", rgpd_consent=consent).get_json()
+    assert body["filename"] is None
+    stored = api.get("/api/predictions").get_json()["items"][0]
+    assert stored["filename"] is None and stored["rgpd_consent"] is False
+
+
+def test_an_upload_over_the_configured_limit_is_413(make_app):
+    client = make_app(MAX_UPLOAD_MB=0.01).test_client()
+    response = client.post(
+        "/api/predict",
+        headers=AUTH,
+        data={"file": (io.BytesIO(b"\xff" * 20_000), "big.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413 and response.get_json()["error"] == "file_too_large"
+
+
+def test_a_failing_model_is_503_and_health_says_so(api, app, cat_photo):
+    state.install(app, classifier=BrokenClassifier())
+    response = predict(api, cat_photo)
+    assert response.status_code == 503 and response.get_json()["error"] == "model_unavailable"
+    health = api.get("/health")
+    assert health.status_code == 503 and health.get_json()["model"]["loaded"] is False
