@@ -8,6 +8,7 @@ STAGES = ("decode", "preprocess", "inference", "database")
 ERROR_CODES = (
     "bad_request",
     "empty_file",
+    "missing_file",
     "file_too_large",
     "image_too_large",
     "invalid_request",

@@ -470,6 +470,7 @@ def test_erasing_odd_ids_is_404(shared_api, path):
         "offset=-5",
         "offset=1e3",
         "limit=99999999999999999999",
+        "limt=5",
     ],
 )
 def test_odd_pagination_is_400(shared_api, query):

@@ -1,5 +1,7 @@
 """JSON API: health, statistics and the list of recent predictions."""
 
+import marshmallow as ma
+
 from catsdogs import health as checks
 from catsdogs import records, statistics
 from catsdogs.api.openapi import BEARER, ApiBlueprint
@@ -33,7 +35,7 @@ def get_statistics():
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
 @bp.doc(security=BEARER)
 @auth.login_required
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs, location="query", unknown=ma.RAISE)
 def list_predictions(args):
     """Recent predictions, newest first (limit at most 100)."""
     return {"items": records.recent(args["limit"], args["offset"]), **args}

@@ -92,8 +92,7 @@ class FeedbackResult(ma.Schema):
 
 
 class PageArgs(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE  # a mistyped `limt=5` is an error, not silently the default
+    """Read with unknown=RAISE: a mistyped `limt=5` is an error, not silently the default."""
 
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31))
