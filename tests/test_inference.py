@@ -1,29 +1,12 @@
 """The classifier: an ONNX Runtime session configured and checked from its model card."""
 
-import json
-import logging
 import shutil
 
 import pytest
 
-from catsdogs import create_app, state
-from catsdogs.card import SHIPPED_MODEL, CardError, ModelCard
+from catsdogs.card import SHIPPED_MODEL, CardError
+from catsdogs.inference import load_classifier
 from tests.helpers import image_bytes
-
-
-def test_each_app_loads_the_model_of_its_settings(make_app, tmp_path):
-    copied = tmp_path / "copy.onnx"
-    shutil.copy(SHIPPED_MODEL, copied)
-    shutil.copy(SHIPPED_MODEL.with_suffix(".json"), copied.with_suffix(".json"))
-    first, second = make_app(MODEL_PATH=str(copied)), make_app(MODEL_PATH=str(copied))
-    assert state.classifier(first).card.model_path == copied
-    assert state.classifier(first) is not state.classifier(second)  # no process-wide cache
-
-
-def test_the_card_describes_the_shipped_model():
-    card = ModelCard.for_model(SHIPPED_MODEL)
-    assert card.classes == ("cat", "dog") and 0 < card.threshold < 1
-    assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
 
 
 @pytest.mark.parametrize(
@@ -47,48 +30,20 @@ def test_every_mode_gets_a_prediction(classifier, mode, fmt):
     assert prediction.decode_ms >= 0 and prediction.inference_ms > 0
 
 
-def broken_copy(tmp_path, change) -> str:
+def test_a_prediction_names_the_likelier_class_and_the_model_version(classifier):
+    prediction = classifier.predict(image_bytes(size=(120, 90)))
+    card = classifier.card
+    dog_wins = prediction.probabilities["dog"] >= card.threshold
+    assert prediction.label == ("dog" if dog_wins else "cat")
+    assert prediction.confidence == prediction.probabilities[prediction.label]
+    assert prediction.model_version == classifier.version == card.version
+    stages = prediction.decode_ms + prediction.preprocess_ms + prediction.inference_ms
+    assert prediction.total_ms == pytest.approx(stages)
+
+
+def test_a_model_file_onnx_runtime_cannot_read_is_a_card_error(tmp_path):
     model = tmp_path / "model.onnx"
-    shutil.copy(SHIPPED_MODEL, model)
-    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
-    change(card)
-    model.with_suffix(".json").write_text(json.dumps(card))
-    return str(model)
-
-
-def rename_input(card):
-    card["input"]["name"] = "pixels"
-
-
-def wrong_size(card):
-    card["preprocessing"]["resize"]["size"] = [160, 160]
-
-
-def no_classes(card):
-    del card["classes"]
-
-
-@pytest.mark.parametrize("change", [rename_input, wrong_size, no_classes])
-def test_an_inconsistent_card_stops_start_up(make_app, tmp_path, caplog, change):
-    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError):
-        make_app(MODEL_PATH=broken_copy(tmp_path, change))
-    assert [r.levelname for r in caplog.records if r.levelno >= logging.CRITICAL] == ["CRITICAL"]
-
-
-def test_a_missing_model_stops_start_up(tmp_path, caplog):
-    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError, match="not found"):
-        create_app(
-            {
-                "TESTING": True,
-                "INSTANCE_PATH": str(tmp_path),
-                "MODEL_PATH": str(tmp_path / "nothing.onnx"),
-            }
-        )
-    assert "cannot start: model file not found" in caplog.text
-
-
-def test_a_missing_card_stops_start_up(tmp_path):
-    model = tmp_path / "model.onnx"
-    shutil.copy(SHIPPED_MODEL, model)
-    with pytest.raises(CardError, match="card not found"):
-        ModelCard.for_model(model)
+    model.write_bytes(b"not an onnx graph")
+    shutil.copy(SHIPPED_MODEL.with_suffix(".json"), model.with_suffix(".json"))
+    with pytest.raises(CardError, match="cannot load model"):
+        load_classifier(str(model))

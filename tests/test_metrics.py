@@ -1,15 +1,14 @@
-"""Every metric at /metrics, moved by real requests through the test client."""
+"""Telemetry and its exporter: every metric at /metrics, moved by real requests."""
 
 import io
-import time
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import config, state
-from catsdogs.health import database_connected
-from tests.helpers import TOKEN, BrokenClassifier, image_bytes
+from catsdogs import state
+from catsdogs.metrics import Telemetry
+from tests.helpers import AUTH, BrokenClassifier, image_bytes
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STAGES = ("decode", "preprocess", "inference", "database")
 
 
@@ -121,24 +120,12 @@ def test_predictions_are_served_with_prometheus_disabled(make_app):
     assert predict(client, image_bytes()).status_code == 200
 
 
-def test_database_gauge_is_kept_current_by_the_background_check(make_app):
-    assert 0 < config.DEFAULTS["DATABASE_CHECK_SECONDS"] <= 15
-    app = make_app()
-    client, watch = app.test_client(), state.watch(app)
-    assert value(scrape(client), "cv_database_connected") == 0  # nothing checked yet
-    watch.interval = 0.05
-    watch.start()
-    try:
-        deadline = time.monotonic() + 5
-        while value(scrape(client), "cv_database_connected") != 1:
-            assert time.monotonic() < deadline, "the watch never set the gauge"
-            time.sleep(0.05)
-    finally:
-        watch.stop()
-
-
-def test_database_gauge_drops_when_the_database_is_unreachable(make_app, tmp_path):
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
-    with app.app_context():
-        state.watch(app).observe(database_connected())
-    assert value(scrape(app.test_client()), "cv_database_connected") == 0
+def test_an_unknown_error_code_is_counted_as_other_and_no_version_means_no_model_info():
+    registry = CollectorRegistry()
+    telemetry = Telemetry(registry, None)
+    telemetry.record_error("something-new")
+    telemetry.record_error("not_found")
+    assert registry.get_sample_value("cv_errors_total", {"code": "other"}) == 1
+    assert registry.get_sample_value("cv_errors_total", {"code": "something-new"}) is None
+    assert registry.get_sample_value("cv_errors_total", {"code": "not_found"}) == 1
+    assert not [s for f in registry.collect() if f.name == "cv_model_info" for s in f.samples]

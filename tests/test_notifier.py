@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from catsdogs import notifier, state
+from catsdogs import notifier
 from catsdogs.card import CardError
 from catsdogs.notifier import COLORS, DiscordNotifier, Event
 from tests.discord_stub import DiscordStub
@@ -104,23 +104,6 @@ def test_without_url_nothing_is_sent():
     sender.notify(DOWN)
     assert sender.flush(timeout=0.1)
     assert sender._thread is None
-
-
-def test_database_watch_notifies_a_loss_and_a_recovery(make_app, stub):
-    app = make_app(DISCORD_WEBHOOK_URL=stub.url)
-    sender = state.notifier(app)
-    sender.cooldown = 0  # the recovery would otherwise wait for the one-minute cooldown
-    watch = state.watch(app)
-    with app.app_context():
-        for connected in (True, True, False, False, False, True, True):
-            watch.observe(connected)
-    assert sender.flush(timeout=5)
-    sender.close()
-    embeds = [body["embeds"][0] for body in stub.wait_for(2, timeout=5)]
-    assert [(e["title"], e["color"]) for e in embeds] == [
-        ("Database unreachable", COLORS["critical"]),
-        ("Database restored", COLORS["info"]),
-    ]
 
 
 def test_a_model_that_fails_to_load_is_reported_before_start_up_fails(make_app, stub, tmp_path):

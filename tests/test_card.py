@@ -1,0 +1,67 @@
+"""The model card describes the shipped model; a missing or inconsistent card stops start-up."""
+
+import json
+import logging
+import shutil
+
+import pytest
+
+from catsdogs import create_app
+from catsdogs.card import SHIPPED_MODEL, CardError, ModelCard
+
+
+def test_the_card_describes_the_shipped_model():
+    card = ModelCard.for_model(SHIPPED_MODEL)
+    assert card.classes == ("cat", "dog") and 0 < card.threshold < 1
+    assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
+
+
+def broken_copy(tmp_path, change) -> str:
+    model = tmp_path / "model.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    change(card)
+    model.with_suffix(".json").write_text(json.dumps(card))
+    return str(model)
+
+
+def rename_input(card):
+    card["input"]["name"] = "pixels"
+
+
+def wrong_size(card):
+    card["preprocessing"]["resize"]["size"] = [160, 160]
+
+
+def no_classes(card):
+    del card["classes"]
+
+
+def swapped_classes(card):
+    card["classes"] = ["dog", "cat"]
+
+
+@pytest.mark.parametrize("change", [rename_input, wrong_size, no_classes, swapped_classes])
+def test_an_inconsistent_card_stops_start_up(make_app, tmp_path, caplog, change):
+    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError):
+        make_app(MODEL_PATH=broken_copy(tmp_path, change))
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.CRITICAL] == ["CRITICAL"]
+
+
+def test_a_missing_model_stops_start_up(tmp_path, caplog):
+    with caplog.at_level(logging.CRITICAL), pytest.raises(CardError, match="not found"):
+        create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path),
+                "MODEL_PATH": str(tmp_path / "nothing.onnx"),
+            }
+        )
+    assert "cannot start: model file not found" in caplog.text
+
+
+def test_a_missing_card_stops_start_up(tmp_path):
+    model = tmp_path / "model.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    with pytest.raises(CardError, match="card not found"):
+        ModelCard.for_model(model)

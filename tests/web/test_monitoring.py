@@ -1,0 +1,61 @@
+"""The monitoring page: figures, charts and links, polled by htmx, and what it never shows."""
+
+from sqlalchemy.exc import OperationalError
+
+from catsdogs import statistics
+from catsdogs.extensions import db
+from catsdogs.models import Prediction
+
+EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
+
+
+def store(result="cat", proba_cat=0.9, feedback=None, **fields) -> None:
+    """Add one prediction made now; a vote implies consent."""
+    db.session.add(
+        Prediction(
+            inference_time_ms=10.0,
+            prediction_result=result,
+            proba_cat=proba_cat,
+            proba_dog=1 - proba_cat,
+            model_version="1.0.0",
+            rgpd_consent=feedback is not None or "filename" in fields,
+            user_feedback=feedback,
+            **fields,
+        )
+    )
+    db.session.commit()
+
+
+def test_the_page_shows_the_figures_and_polls(client, app):
+    app.config["GRAFANA_URL"] = "https://grafana.example.org/d/catsdogs"
+    with app.app_context():
+        store("cat", 0.9, feedback=1)
+        store("dog", 0.3)
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert 'id="kpi-total">2<' in body and "1 / 1" in body
+    assert 'hx-trigger="every 10s"' in body and 'hx-get="/monitoring"' in body
+    assert 'href="https://grafana.example.org/d/catsdogs"' in body
+    assert f'href="{app.config["PROMETHEUS_URL"]}"' in body
+    assert "data-charts='{" in body and 'id="chart-predictions"' in body
+    assert "Connected" in body
+
+
+def test_the_page_says_when_the_database_does_not_answer(client, monkeypatch):
+    def down():
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(statistics, "summary", down)
+    response = client.get("/monitoring", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Unreachable" in body and "The database does not answer" in body
+    assert "connection refused" not in body
+
+
+def test_other_peoples_file_names_and_comments_never_reach_the_page(client, app):
+    with app.app_context():
+        store(feedback=1, filename=EVIL_NAME, user_comment="secret remark")
+    for headers in ({"HX-Request": "false"}, {"HX-Request": "true"}):
+        body = client.get("/monitoring", headers=headers).get_data(as_text=True)
+        assert "onerror" not in body and "secret remark" not in body
+        assert "👍" in body

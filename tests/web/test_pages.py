@@ -1,0 +1,192 @@
+"""The classify, feedback and info pages as a browser sees them: forms, CSRF, sessions, escaping."""
+
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from catsdogs import records, state
+from catsdogs.extensions import db
+from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
+from tests.helpers import TOKEN, BrokenClassifier, image_bytes
+
+PAGES = ("/", "/monitoring", "/info")
+SCRIPT = "<script>alert('x')</script>"
+EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
+PLAIN = {"HX-Request": "false"}  # the htmx fixture's client, asking as a browser without htmx
+HX = {"HX-Request": "true"}
+
+
+def csrf_token(client) -> str:
+    """The token of the client's session, read from the form as a browser would."""
+    page = client.get("/", headers=PLAIN).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def classify(client, data: bytes, name="photo.jpg", consent=True, token=None, headers=None):
+    form = {"file": (io.BytesIO(data), name), "csrf_token": token or csrf_token(client)}
+    if consent:
+        form["consent"] = "yes"
+    return client.post("/classify", data=form, headers=headers, content_type="multipart/form-data")
+
+
+def send_feedback(client, prediction_id: int, satisfied="1", comment="", token=None, headers=None):
+    form = {"satisfied": satisfied, "comment": comment, "csrf_token": token or csrf_token(client)}
+    return client.post(f"/feedback/{prediction_id}", data=form, headers=headers)
+
+
+def stored() -> list[Prediction]:
+    return list(db.session.scalars(select(Prediction).order_by(Prediction.id)))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_ready_for_a_strict_content_security_policy(client, path):
+    body = client.get(path).get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", body)
+    assert not re.search(r"\sstyle=|\son[a-z]+=|javascript:", body)
+    assert '"historyRestoreAsHxRequest": false' in body
+    assert '"includeIndicatorStyles": false' in body
+    assert TOKEN not in body
+
+
+def test_the_consent_box_is_unticked_and_says_what_is_kept(client, app):
+    body = client.get("/").get_data(as_text=True)
+    box = re.search(r'<input id="consent"[^>]*>', body).group(0)
+    assert "checked" not in box
+    assert f"for {app.config['RETENTION_DAYS']} days" in body
+    assert "The photo itself is never stored" in body
+
+
+def test_classify_swaps_in_the_result_card(htmx, cat_photo):
+    response = classify(htmx, cat_photo)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert re.search(r"It’s a <strong>(cat|dog)</strong>", body)
+    assert "Probability of cat" in body and "Probability of dog" in body
+    assert "Inference time" in body and "Model version" in body
+    assert "Did we get it right?" in body
+
+
+def test_classify_without_javascript_renders_the_page_with_the_result(client, cat_photo):
+    body = classify(client, cat_photo, headers=PLAIN).get_data(as_text=True)
+    assert body.startswith("<!doctype html>") and "It’s a <strong>" in body
+
+
+def test_without_consent_there_is_no_feedback_form(htmx, app, cat_photo):
+    body = classify(htmx, cat_photo, consent=False).get_data(as_text=True)
+    assert "It’s a <strong>" in body and "Did we get it right?" not in body
+    with app.app_context():
+        assert stored()[0].rgpd_consent is False and stored()[0].filename is None
+
+
+def test_while_the_database_is_down_the_result_comes_without_feedback(htmx, cat_photo, monkeypatch):
+    monkeypatch.setattr(records, "save_prediction", lambda *args: None)  # spooled
+    body = classify(htmx, cat_photo).get_data(as_text=True)
+    assert "It’s a <strong>" in body and "Did we get it right?" not in body
+    assert "Feedback is not available for this photo right now" in body
+
+
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"", "empty.jpg", "The uploaded file is empty."),
+        (b"this is text", "notes.jpg", "The file is not an image we can read."),
+        (b"%PDF-1.7 ...", "scan.pdf", "The file is not an image we can read."),
+    ],
+)
+def test_bad_uploads_show_plain_words_in_the_card(htmx, data, name, message):
+    body = classify(htmx, data, name).get_data(as_text=True)
+    assert 'role="alert"' in body and message in body
+
+
+def test_no_file_chosen(htmx):
+    form = {"csrf_token": csrf_token(htmx)}
+    body = htmx.post("/classify", data=form).get_data(as_text=True)
+    assert "Choose a photo first." in body
+
+
+def test_a_file_over_the_limit_is_refused_in_the_card(app, htmx):
+    app.config.update(MAX_UPLOAD_MB=0.01, MAX_CONTENT_LENGTH=10_000)
+    big = image_bytes(size=(400, 400), fmt="BMP")
+    assert "larger than 0.01 MB" in classify(htmx, big, "big.bmp").get_data(as_text=True)
+
+
+def test_a_missing_model_is_explained(htmx, app):
+    state.install(app, classifier=BrokenClassifier())
+    body = classify(htmx, image_bytes()).get_data(as_text=True)
+    assert "The model is unavailable right now" in body and "NoneType" not in body
+
+
+def test_forms_without_a_csrf_token_are_refused(app, client, htmx, cat_photo):
+    upload = {"file": (io.BytesIO(cat_photo), "cat.jpg"), "consent": "yes"}
+    assert client.post("/classify", data=upload, headers=PLAIN).status_code == 400
+    body = htmx.post("/classify", data={"file": (io.BytesIO(cat_photo), "cat.jpg")})
+    assert "This form has expired" in body.get_data(as_text=True)
+    with app.app_context():
+        assert stored() == []
+
+
+def test_feedback_without_a_csrf_token_is_refused(app, htmx, cat_photo):
+    classify(htmx, cat_photo)
+    assert htmx.post("/feedback/1", data={"satisfied": "1"}, headers=PLAIN).status_code == 400
+    assert "This form has expired" in htmx.post("/feedback/1", data={"satisfied": "1"}).text
+    with app.app_context():
+        assert stored()[0].user_feedback is None
+
+
+def test_feedback_is_recorded_and_the_buttons_disabled(app, htmx, cat_photo):
+    classify(htmx, cat_photo)
+    body = send_feedback(htmx, 1, "0", "It is my neighbour's dog").get_data(as_text=True)
+    assert "Thank you!" in body and body.count("disabled") == 2
+    with app.app_context():
+        row = stored()[0]
+        assert row.user_feedback == 0 and row.user_comment == "It is my neighbour's dog"
+
+
+def test_feedback_on_a_prediction_of_another_session_is_refused(app, cat_photo):
+    owner, stranger = app.test_client(), app.test_client()
+    classify(owner, cat_photo, headers=HX)
+    response = send_feedback(stranger, 1, headers=HX)
+    assert "No prediction with id 1." in response.get_data(as_text=True)
+    assert send_feedback(stranger, 1, headers=PLAIN).status_code == 404
+    with app.app_context():
+        assert stored()[0].user_feedback is None
+    assert "Thank you!" in send_feedback(owner, 1, headers=HX).get_data(as_text=True)
+
+
+def test_feedback_needs_a_vote(htmx, cat_photo):
+    classify(htmx, cat_photo)
+    body = send_feedback(htmx, 1, satisfied="maybe").get_data(as_text=True)
+    assert "Choose “Yes, right” or “No, wrong”." in body
+
+
+def test_script_in_a_file_name_is_rendered_inert(htmx, cat_photo):
+    body = classify(htmx, cat_photo, EVIL_NAME).get_data(as_text=True)
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror=alert(1)&gt;.jpg" in body
+
+
+def test_script_in_a_comment_is_rendered_inert(htmx, cat_photo):
+    classify(htmx, cat_photo)
+    comment = SCRIPT + "x" * COMMENT_MAX_LENGTH  # too long: the form comes back with it
+    body = send_feedback(htmx, 1, comment=comment).get_data(as_text=True)
+    assert "limited to 1000 characters" in body
+    assert SCRIPT not in body and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in body
+
+
+def test_the_info_page_reads_the_model_card(client, app):
+    card = state.classifier(app).card.data
+    body = client.get("/info").get_data(as_text=True)
+    assert card["version"] in body and card["architecture"] in body
+    assert f"{card['evaluation']['test']['accuracy'] * 100:.1f} %" in body
+    assert f"deleted after {app.config['RETENTION_DAYS']} days" in body
+    assert "DELETE /api/predictions/&lt;number&gt;" in body
+
+
+def test_the_info_page_copes_with_a_card_without_figures(client, app, monkeypatch):
+    card = state.classifier(app).card.data
+    for key in ("evaluation", "dataset", "training"):
+        monkeypatch.delitem(card, key)
+    body = client.get("/info").get_data(as_text=True)
+    assert "How well it works" in body and "Accuracy</dt><dd>–" in body
