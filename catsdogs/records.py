@@ -15,8 +15,8 @@ from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, utc_now
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 COLUMNS = {column.key for column in Prediction.__table__.columns}
-# A Core INSERT through the session: the ORM unit of work costs more than the row (see
-# docs/performance.md), and the defaults come from the model either way.
+# A Core INSERT: the ORM's unit of work costs more than the row itself (docs/performance.md);
+# the defaults come from the model either way.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
 
 
@@ -55,7 +55,6 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
     try:
         return _insert(row)
     except (exc.OperationalError, exc.InterfaceError):
-        discard_session()
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
         state.spool().append(row)
         return None
@@ -64,10 +63,13 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
 
 
 def _insert(row: dict) -> int:
-    """The one way a prediction row reaches the database, live or replayed."""
-    row_id = db.session.execute(INSERT_PREDICTION, row).scalar_one()
-    db.session.commit()
-    return row_id
+    """The one way a prediction row reaches the database, live or replayed.
+
+    One statement, so autocommit: one round trip where a transaction takes three (BEGIN, INSERT,
+    COMMIT), on a connection of the app's own pool.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(INSERT_PREDICTION, row).scalar_one()
 
 
 def replay(rows: list[dict]) -> None:
