@@ -44,16 +44,23 @@ def summary() -> dict:
 
 
 def _p95_inference_ms(total: int) -> float | None:
-    if not total:
+    value = percentile(Prediction.inference_time_ms, 0.95, total) if total else None
+    return round(value, 3) if value is not None else None
+
+
+def percentile(column, fraction: float, count: int) -> float | None:
+    """The `fraction` quantile of `column` over `count` rows, interpolated between closest ranks.
+
+    The definition of numpy's default and PostgreSQL's percentile_cont, computed here because
+    SQLite has neither: one query reads the two neighbouring values, never the whole column.
+    """
+    rank = fraction * (count - 1)
+    below = int(rank)
+    values = db.session.scalars(select(column).order_by(column).offset(below).limit(2)).all()
+    if not values:  # rows erased since they were counted
         return None
-    rank = int(0.95 * (total - 1))
-    value = db.session.scalar(
-        select(Prediction.inference_time_ms)
-        .order_by(Prediction.inference_time_ms)
-        .offset(rank)
-        .limit(1)
-    )
-    return round(value, 3)
+    upper = values[1] if len(values) > 1 else values[0]
+    return values[0] + (upper - values[0]) * (rank - below)
 
 
 CONFIDENCE_BINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))  # 0.50, 0.55 ... 1.00

@@ -2,6 +2,10 @@
 
 import datetime
 
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
 from catsdogs import statistics
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
@@ -39,7 +43,32 @@ def test_summary_counts_classes_consent_votes_and_inference_time(app):
     assert figures["consents"] == 2 and figures["consent_rate"] == 0.5
     assert figures["feedback"] == {"positive": 1, "negative": 1, "total": 2}
     assert figures["satisfaction_rate"] == 0.5
-    assert figures["inference_time_ms"] == {"mean": 25.0, "p95": 30.0}  # rank int(0.95 * 3)
+    assert figures["inference_time_ms"] == {"mean": 25.0, "p95": 38.5}
+
+
+def test_p95_of_two_predictions_lies_between_them_above_the_mean(app):
+    with app.app_context():
+        add(ms=10)
+        add(ms=30)
+        figures = statistics.summary()["inference_time_ms"]
+    assert figures == {"mean": 20.0, "p95": 29.0}
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [[7.5], [3.0, 3.0], [1.0, 2.0, 4.0], [40.0, 10.0, 30.0, 20.0, 50.0], list(range(1, 22))],
+)
+def test_p95_is_numpy_s_percentile_and_postgresql_s_percentile_cont(app, sample):
+    with app.app_context():
+        for ms in sample:
+            add(ms=ms)
+        p95 = statistics.summary()["inference_time_ms"]["p95"]
+        if db.engine.dialect.name == "postgresql":
+            in_sql = db.session.scalar(
+                select(func.percentile_cont(0.95).within_group(Prediction.inference_time_ms))
+            )
+            assert p95 == pytest.approx(in_sql, abs=1e-3)
+    assert p95 == pytest.approx(np.percentile(sample, 95), abs=1e-3)
 
 
 def test_summary_of_an_empty_database_has_no_rates(app):
