@@ -3,6 +3,7 @@
 import logging
 from pathlib import Path
 
+import click
 from flask import Flask
 
 from catsdogs import api, cli, config, metrics, notifier, security, state, web
@@ -10,6 +11,7 @@ from catsdogs.card import CardError
 from catsdogs.extensions import csrf, db, migrate
 from catsdogs.health import DatabaseWatch
 from catsdogs.inference import Classifier, load_classifier
+from catsdogs.retention import RetentionPurge
 from catsdogs.spool import Spool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,7 @@ def create_app(test_config: dict | None = None, classifier: Classifier | None = 
     security.register(app)
     cli.register(app)
     register_database_watch(app)
+    register_retention(app)
     return app
 
 
@@ -89,3 +92,20 @@ def register_database_watch(app: Flask) -> None:
     state.install(app, watch=watch)
     if app.config["DATABASE_CHECK_SECONDS"] > 0 and not app.config.get("TESTING"):
         watch.start()
+
+
+def register_retention(app: Flask) -> None:
+    interval = app.config["PURGE_INTERVAL_SECONDS"]
+    purge = RetentionPurge(app, interval, app.config["RETENTION_DAYS"])
+    state.install(app, purge=purge)
+    if interval > 0 and serving(app):
+        purge.start()
+
+
+def serving(app: Flask) -> bool:
+    """Whether this process serves requests: not under tests, not in a `flask` command but `run`.
+
+    `flask init-db` creates the app before the table it would purge exists.
+    """
+    command = click.get_current_context(silent=True)
+    return not app.config.get("TESTING") and (command is None or command.command.name == "run")

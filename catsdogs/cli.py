@@ -39,13 +39,17 @@ def api_token() -> None:
 @click.option(
     "--older-than",
     "older_than",
-    default="30d",
-    show_default=True,
-    help="Retention period: a number of days (30d), hours (12h) or minutes (90m).",
+    help="Retention period: a number of days (30d), hours (12h) or minutes (90m). "
+    "Default: RETENTION_DAYS days.",
 )
 @with_appcontext
-def purge(older_than: str) -> None:
-    """Clear file names and comments of predictions older than the retention period."""
+def purge(older_than: str | None) -> None:
+    """Clear file names and comments of predictions older than the retention period.
+
+    The running service does this on its own every PURGE_INTERVAL_SECONDS; this is for cron.
+    """
+    if older_than is None:
+        older_than = f"{current_app.config['RETENTION_DAYS']}d"
     match = re.fullmatch(r"(\d+)([dhm])", older_than.strip())
     if not match:
         raise click.BadParameter(

@@ -17,6 +17,7 @@ DEFAULTS = {
     "LOG_LEVEL": "INFO",
     "INFERENCE_THREADS": 1,
     "RETENTION_DAYS": 30,
+    "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
     "DATABASE_CHECK_SECONDS": 10,
     "GRAFANA_URL": "http://localhost:3000",
     "PROMETHEUS_URL": "http://localhost:9090",
@@ -46,6 +47,7 @@ ENVIRONMENT = {
     "LOG_LEVEL": str.upper,
     "INFERENCE_THREADS": int,
     "RETENTION_DAYS": int,
+    "PURGE_INTERVAL_SECONDS": float,
     "DATABASE_CHECK_SECONDS": float,
     "GRAFANA_URL": str,
     "PROMETHEUS_URL": str,

@@ -79,6 +79,9 @@ class Telemetry:
             "cv_database_connected", "1 when the database answers", registry=registry
         )
         self.model_info = Gauge("cv_model_info", "The served model", ["version"], registry=registry)
+        self.purged = counter(
+            "cv_purged_predictions_total", "Predictions whose personal data retention cleared"
+        )
         # Expose every series from the start, so rates and absent() behave from the first scrape.
         for result in RESULTS:
             self.predictions.labels(result)
@@ -108,6 +111,9 @@ class Telemetry:
 
     def record_feedback(self, satisfied: bool) -> None:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()
+
+    def record_purge(self, cleared: int) -> None:
+        self.purged.inc(cleared)
 
 
 def init_app(app, model_version: str | None) -> Telemetry:

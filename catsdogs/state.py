@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # for the annotations only: these modules must not depend on 
     from catsdogs.inference import Classifier
     from catsdogs.metrics import Telemetry
     from catsdogs.notifier import DiscordNotifier
+    from catsdogs.retention import RetentionPurge
     from catsdogs.spool import Spool
 
 KEYS = {
@@ -22,6 +23,7 @@ KEYS = {
     "spool": "catsdogs.spool",
     "watch": "catsdogs.watch",
     "notifier": "catsdogs.notifier",
+    "purge": "catsdogs.purge",
 }
 
 
@@ -54,3 +56,8 @@ def watch(app: Flask | None = None) -> DatabaseWatch:
 def notifier(app: Flask | None = None) -> DiscordNotifier:
     """The app's Discord notifier."""
     return (app or current_app).extensions[KEYS["notifier"]]
+
+
+def purge(app: Flask | None = None) -> RetentionPurge:
+    """The scheduled retention purge."""
+    return (app or current_app).extensions[KEYS["purge"]]

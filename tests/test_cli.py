@@ -83,6 +83,16 @@ def test_purge_clears_personal_data_past_retention(app, runner):
         assert (recent.filename, recent.user_comment) == ("mine.jpg", "nice")
 
 
+def test_purge_defaults_to_retention_days(make_app):
+    app = make_app(RETENTION_DAYS=10)
+    with app.app_context():
+        add_prediction(datetime.timedelta(days=12))
+        add_prediction(datetime.timedelta(days=5))
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "from 1 predictions older than 10d" in result.output
+
+
 @pytest.mark.parametrize("value", ["30", "thirty days", "-3d", "3w", ""])
 def test_purge_refuses_unclear_periods(runner, value):
     result = runner.invoke(args=["purge", "--older-than", value])
