@@ -8,9 +8,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import exc
 
-from catsdogs import records
+from catsdogs import database, records
 from catsdogs.config import instance_secret
+from catsdogs.extensions import db
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -19,6 +21,7 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (idempotent)."""
+    require_database()
     upgrade(directory=MIGRATIONS)
     click.echo("Database schema is up to date.")
 
@@ -56,8 +59,21 @@ def purge(older_than: str | None) -> None:
             "use a number followed by d, h or m, e.g. 30d", param_hint="--older-than"
         )
     unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
+    require_database()
     cleared = records.purge_personal_data(datetime.timedelta(**{unit: int(match[1])}))
     click.echo(f"Cleared personal data from {cleared} predictions older than {older_than}.")
+
+
+def require_database() -> None:
+    """Stop the command with one line, not a driver's traceback, if the database does not answer."""
+    try:
+        with db.engine.connect():
+            pass
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise click.ClickException(
+            f"cannot connect to the database at {database.shown(str(db.engine.url))}: "
+            f"{database.reason(error)}"
+        ) from None
 
 
 def register(app) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 
+from catsdogs import database
 from catsdogs.card import SHIPPED_MODEL
 
 DEFAULTS = {
@@ -78,6 +79,9 @@ def load(app, test_config: dict | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'catsdogs.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     if in_memory(app.config["SQLALCHEMY_DATABASE_URI"]):
         raise ValueError(
             "DATABASE_URL is an in-memory SQLite database, which loses every prediction on "

@@ -11,7 +11,7 @@ import threading
 
 from sqlalchemy import exc
 
-from catsdogs import records, state
+from catsdogs import database, records, state
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class RetentionPurge:
                 cleared = records.purge_personal_data(datetime.timedelta(days=self.days))
             except (exc.OperationalError, exc.InterfaceError) as error:
                 records.discard_session()
-                reason = str(error.orig).strip().splitlines()[0]
-                log.warning("retention purge postponed, database unreachable: %s", reason)
+                reason = database.reason(error)
+                log.warning("retention purge postponed to its next round: %s", reason)
                 return 0
             state.telemetry().record_purge(cleared)
         if cleared:

@@ -1,6 +1,7 @@
 """waitress settings for the served app: the one place where waitress is configured."""
 
 import argparse
+import errno
 import gc
 import os
 
@@ -35,4 +36,15 @@ def main(app, argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # What start-up built lives as long as the process: keep the collector from walking it.
     gc.freeze()
-    waitress.serve(app, host=args.host, port=args.port, **settings(args.threads))
+    try:
+        server = waitress.create_server(
+            app, host=args.host, port=args.port, **settings(args.threads)
+        )
+    except OSError as error:  # binding the socket: one line, not a traceback
+        place = f"{args.host}:{args.port}"
+        if error.errno == errno.EADDRINUSE:
+            hint = "pick another port: --port, or PORT= for make run"
+            parser.exit(2, f"cannot start: {place} is already in use; {hint}\n")
+        parser.exit(2, f"cannot start: cannot listen on {place}: {error.strerror or error}\n")
+    server.print_listen("Serving on http://{}:{}")
+    server.run()

@@ -1,12 +1,16 @@
 """Flask CLI: init-db, api-token and the retention purge."""
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import inspect, select
 
 from catsdogs.extensions import db
 from catsdogs.models import Prediction, utc_now
+from tests.serve_helpers import free_port
 
 
 def test_init_db_is_idempotent(runner, app):
@@ -33,6 +37,38 @@ def test_init_db_is_idempotent(runner, app):
         "ix_predictions_feedback_created_at",
         "ix_predictions_feedback_prediction_result",
     } <= indexes
+
+
+def test_init_db_says_in_one_line_that_the_database_is_unreachable(tmp_path):
+    port = free_port()  # nothing listens there
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://catsdogs:s3cret@127.0.0.1:{port}/catsdogs",
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_CHECK_SECONDS": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: cannot connect to the database at "
+        f"postgresql+psycopg2://catsdogs:***@127.0.0.1:{port}/catsdogs: Connection refused"
+    )
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_purge_says_in_one_line_that_the_database_is_unreachable(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("db.sqlite: unable to open database file")
+    assert result.output.count("\n") == 1
 
 
 def test_migrations_match_the_models(runner):

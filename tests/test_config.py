@@ -5,6 +5,7 @@ import stat
 import pytest
 
 from catsdogs import config, create_app
+from catsdogs.extensions import db
 from tests.helpers import settings_for
 
 
@@ -12,6 +13,23 @@ from tests.helpers import settings_for
 def test_an_in_memory_database_is_refused_at_start(tmp_path, url):
     with pytest.raises(ValueError, match="in-memory SQLite database, which loses every"):
         create_app(settings_for(tmp_path, url))
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_driverless_postgresql_url_is_accepted(tmp_path, classifier, scheme):
+    app = create_app(settings_for(tmp_path, f"{scheme}://cd:pw@db.invalid:5432/cd"), classifier)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://cd:pw@db.invalid:5432/cd"
+    with app.app_context():
+        assert db.engine.url.drivername == "postgresql+psycopg2"
+
+
+def test_a_postgres_url_in_the_environment_is_accepted(tmp_path, monkeypatch, classifier):
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", "postgres://cd:pw@db.invalid/cd")
+    app = create_app(classifier=classifier)
+    with app.app_context():
+        assert db.engine.url.drivername == "postgresql+psycopg2"
 
 
 @pytest.mark.parametrize(

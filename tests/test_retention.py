@@ -86,5 +86,7 @@ def test_an_unreachable_database_postpones_the_purge_in_one_line(make_app, tmp_p
     with caplog.at_level(logging.WARNING, logger="catsdogs.retention"):
         assert state.purge(app).purge() == 0
     [record] = caplog.records
-    assert record.getMessage().startswith("retention purge postponed, database unreachable:")
+    assert record.getMessage().startswith(
+        "retention purge postponed to its next round: unable to open"
+    )
     assert "\n" not in record.getMessage() and record.exc_info is None

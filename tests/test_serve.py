@@ -1,6 +1,7 @@
 """`python wsgi.py`, as `make run` and the image start it: a real process on loopback."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -76,3 +77,31 @@ def test_refuses_an_unknown_option_with_a_usage_message(tmp_path):
     )
     assert result.returncode == 2
     assert "usage: python wsgi.py" in result.stderr
+
+
+def test_a_port_in_use_is_one_line_and_status_2(tmp_path):
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "SECRET_KEY": "x",
+        "API_TOKEN": TOKEN,
+        "DATABASE_CHECK_SECONDS": "0",
+        "PURGE_INTERVAL_SECONDS": "0",
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", free_port()))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        f"cannot start: 127.0.0.1:{port} is already in use; "
+        "pick another port: --port, or PORT= for make run\n"
+    ) in result.stderr
