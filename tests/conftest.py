@@ -4,6 +4,8 @@ Database tests run on SQLite, and also on PostgreSQL when TEST_DATABASE_URL poin
 Shared helpers live in tests/helpers.py.
 """
 
+import os
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -51,6 +53,24 @@ def make_app(database_url, tmp_path, classifier):
     yield build
     for app in apps:
         close_app(app)
+
+
+@pytest.fixture
+def environment(tmp_path, monkeypatch):
+    """For create_app() from the environment: a fresh working directory (write a .env there),
+    no background threads; the variables a .env loads are dropped after the test."""
+    saved = dict(os.environ)
+    monkeypatch.chdir(tmp_path)
+    for name in ("API_TOKEN", "API_TOKENS", "DATABASE_URL", "SECRET_KEY"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        DATABASE_CHECK_SECONDS="0",
+        PURGE_INTERVAL_SECONDS="0",
+    )
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ def test_a_driverless_postgresql_url_is_accepted(tmp_path, classifier, scheme):
         assert db.engine.url.drivername == "postgresql+psycopg2"
 
 
-def test_a_postgres_url_in_the_environment_is_accepted(tmp_path, monkeypatch, classifier):
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+def test_a_postgres_url_in_the_environment_is_accepted(environment, monkeypatch, classifier):
     monkeypatch.setenv("DATABASE_URL", "postgres://cd:pw@db.invalid/cd")
     app = create_app(classifier=classifier)
     with app.app_context():
