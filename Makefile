@@ -7,7 +7,7 @@ PORT ?= 8000
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 
-.PHONY: run test train evaluate lint bench soak init-db clean
+.PHONY: run test train evaluate lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -60,6 +60,16 @@ lint: $(VENV)/.test
 
 init-db: $(VENV)/.serve
 	$(FLASK) init-db
+
+# The pages' words (babel.cfg says where they are). The French catalog and its compiled .mo are
+# both committed, so a fresh clone serves French; tests/web/test_translations.py checks both.
+TRANSLATIONS := catsdogs/translations
+translations: $(VENV)/.serve  ## re-extract the pages' words, update the catalogs, compile them
+	mkdir -p build
+	$(BIN)/pybabel --quiet extract -F babel.cfg --add-location=file -o build/messages.pot .
+	$(BIN)/pybabel --quiet update -i build/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --previous
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build *.egg-info .pytest_cache

@@ -8,7 +8,7 @@ from flask import Flask
 
 from catsdogs import api, cli, config, metrics, notifier, security, state, web
 from catsdogs.card import CardError
-from catsdogs.extensions import csrf, db, migrate
+from catsdogs.extensions import babel, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
 from catsdogs.inference import Classifier, load_classifier
 from catsdogs.retention import RetentionPurge
@@ -60,6 +60,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    # Bound before the model loads: a model that fails to load is reported in NOTIFY_LANGUAGE.
+    babel.init_app(app, locale_selector=web.language.select)
     state.install(
         app,
         spool=Spool(Path(app.instance_path) / "spool.jsonl"),
@@ -76,19 +78,21 @@ def register_model(app: Flask, classifier: Classifier | None) -> None:
     except CardError as error:
         log.critical("cannot start: %s", error)
         alerts = state.notifier(app)
-        alerts.notify(notifier.model_failed_event(error))
+        with app.app_context():  # where the words of NOTIFY_LANGUAGE are found
+            alerts.notify(notifier.model_failed_event(error, app.config["NOTIFY_LANGUAGE"]))
         alerts.close(timeout=15)  # the process is about to exit: send before it does
         raise
     state.install(app, classifier=classifier, telemetry=metrics.init_app(app, classifier.version))
 
 
 def register_database_watch(app: Flask) -> None:
-    alerts = state.notifier(app)
-    watch = DatabaseWatch(
-        app,
-        app.config["DATABASE_CHECK_SECONDS"],
-        on_change=lambda connected: alerts.notify(notifier.database_event(connected)),
-    )
+    alerts, language = state.notifier(app), app.config["NOTIFY_LANGUAGE"]
+
+    def tell(connected: bool) -> None:
+        with app.app_context():  # where the words of NOTIFY_LANGUAGE are found
+            alerts.notify(notifier.database_event(connected, language))
+
+    watch = DatabaseWatch(app, app.config["DATABASE_CHECK_SECONDS"], on_change=tell)
     state.install(app, watch=watch)
     if app.config["DATABASE_CHECK_SECONDS"] > 0 and not app.config.get("TESTING"):
         watch.start()

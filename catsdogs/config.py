@@ -10,11 +10,13 @@ from sqlalchemy.engine import make_url
 from catsdogs import database
 from catsdogs.card import SHIPPED_MODEL
 
+LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
 DEFAULTS = {
     "MODEL_PATH": str(SHIPPED_MODEL),
     "MAX_UPLOAD_MB": 10,
     "ENABLE_PROMETHEUS": True,
     "DISCORD_WEBHOOK_URL": None,
+    "NOTIFY_LANGUAGE": "en",  # of the app's Discord messages
     "LOG_LEVEL": "INFO",
     "INFERENCE_THREADS": 1,
     "RETENTION_DAYS": 30,
@@ -45,6 +47,7 @@ ENVIRONMENT = {
     "MAX_UPLOAD_MB": float,
     "ENABLE_PROMETHEUS": flag,
     "DISCORD_WEBHOOK_URL": str,
+    "NOTIFY_LANGUAGE": str.lower,
     "LOG_LEVEL": str.upper,
     "INFERENCE_THREADS": int,
     "RETENTION_DAYS": int,
@@ -87,6 +90,8 @@ def load(app, test_config: dict | None) -> None:
             "DATABASE_URL is an in-memory SQLite database, which loses every prediction on "
             "restart: use a file (sqlite:////absolute/path.sqlite) or PostgreSQL"
         )
+    if app.config["NOTIFY_LANGUAGE"] not in LANGUAGES:
+        raise ValueError(f"NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):

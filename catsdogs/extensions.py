@@ -3,6 +3,7 @@
 flask-smorest's `Api` lives with the rest of the OpenAPI plumbing, in `catsdogs.api.openapi`.
 """
 
+from flask_babel import Babel
 from flask_httpauth import HTTPTokenAuth
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -18,3 +19,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 auth = HTTPTokenAuth(scheme="Bearer")
 csrf = CSRFProtect()
+babel = Babel()

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+from flask_babel import force_locale, gettext
 
 log = logging.getLogger(__name__)
 COLORS = {"critical": 0xE74C3C, "warning": 0xF1C40F, "info": 0x3498DB}
@@ -21,10 +22,12 @@ class Event:
     severity: str
     title: str
     description: str
+    severity_field: tuple[str, str] | None = None  # (name, value) in the message's language
 
 
 def embed_payload(event: Event, username: str = "catsdogs") -> dict:
     """The Discord webhook body: one embed coloured by severity."""
+    name, value = event.severity_field or ("Severity", event.severity)
     return {
         "username": username,
         "embeds": [
@@ -32,7 +35,7 @@ def embed_payload(event: Event, username: str = "catsdogs") -> dict:
                 "title": event.title,
                 "description": event.description[:4000],  # Discord rejects more than 4096
                 "color": COLORS.get(event.severity, COLORS["info"]),
-                "fields": [{"name": "Severity", "value": event.severity, "inline": True}],
+                "fields": [{"name": name, "value": value, "inline": True}],
                 "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
             }
         ],
@@ -160,27 +163,44 @@ def _retry_after(response, default: float) -> float:
         return default
 
 
-def database_event(connected: bool) -> Event:
-    """The message for a database lost (critical) or restored (info)."""
-    if connected:
-        return Event(
+def database_event(connected: bool, language: str = "en") -> Event:
+    """The message for a database lost (critical) or restored (info), in `language`."""
+    with force_locale(language):
+        if connected:
+            return _event(
+                "database",
+                "up",
+                "info",
+                gettext("Database restored"),
+                gettext("The database answers again; spooled predictions are being replayed."),
+            )
+        return _event(
             "database",
-            "up",
-            "info",
-            "Database restored",
-            "The database answers again; spooled predictions are being replayed.",
+            "down",
+            "critical",
+            gettext("Database unreachable"),
+            gettext("Predictions are still served and spooled until the database comes back."),
         )
-    return Event(
-        "database",
-        "down",
-        "critical",
-        "Database unreachable",
-        "Predictions are still served and spooled until the database comes back.",
-    )
 
 
-def model_failed_event(error: Exception) -> Event:
-    """The message for a model that cannot be loaded at start-up."""
-    return Event(
-        "model", "failed", "critical", "Model failed to load", f"The service cannot start: {error}"
-    )
+def model_failed_event(error: Exception, language: str = "en") -> Event:
+    """The message for a model that cannot be loaded at start-up, in `language`."""
+    with force_locale(language):
+        return _event(
+            "model",
+            "failed",
+            "critical",
+            gettext("Model failed to load"),
+            gettext("The service cannot start: %(error)s", error=error),
+        )
+
+
+def _event(topic: str, state: str, severity: str, title: str, description: str) -> Event:
+    # Called inside force_locale: outside an app context, gettext leaves the English words.
+    severities = {
+        "critical": gettext("critical"),
+        "warning": gettext("warning"),
+        "info": gettext("info"),
+    }
+    field = (gettext("Severity"), severities[severity])
+    return Event(topic, state, severity, title, description, field)

@@ -25,6 +25,21 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
 )
 BLOCKING = ("serious", "critical")
+# What the flow reads and clicks, in each language the pages speak.
+WORDS = {
+    "en": {
+        "classify": "Classify",
+        "outcome": "It’s a cat",
+        "right": "Yes, right",
+        "thanks": "Thank you!",
+    },
+    "fr": {
+        "classify": "Classer",
+        "outcome": "C’est un chat",
+        "right": "Oui, c’est juste",
+        "thanks": "Merci\u00a0!",
+    },
+}
 # Functions, not expressions: Playwright evals expressions, and the page's CSP forbids eval.
 CHARTED = """count => {
   const chart = Chart.getChart("chart-predictions");
@@ -66,12 +81,16 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A page with axe loaded (as an init script: a strict CSP cannot block it) and a log."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def page(browser, request):
+    """A page with axe loaded (as an init script: a strict CSP cannot block it) and a log.
+
+    Its browser asks for the language of the test's `page` parameter (English by default).
+    """
+    language = getattr(request, "param", "en")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=language)
     context.add_init_script(path=str(AXE))
     page = context.new_page()
-    page.problems = []
+    page.language, page.problems = language, []
     page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
     page.on("pageerror", lambda error: page.problems.append(str(error)))
     yield page
@@ -117,42 +136,49 @@ def hold_the_model(app) -> threading.Event:
     return release
 
 
+@pytest.mark.parametrize("page", ["en", "fr"], indirect=True)
 def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, violations):
-    photo = surest_cat[1]
+    photo, language = surest_cat[1], page.language
+    words = WORDS[language]
+
+    def shot(name: str) -> None:
+        step(page, name if language == "en" else f"{name}-{language}", violations)
+
     page.goto(site + "/")
+    assert page.get_attribute("html", "lang") == language
     assert page.is_checked("#consent") is False
-    step(page, "01-home", violations)
+    shot("01-home")
 
     page.set_input_files(
         "#file", files=[{"name": "my-cat.jpg", "mimeType": "image/jpeg", "buffer": photo}]
     )
     page.wait_for_selector("#preview:not([hidden])")
     page.check("#consent")
-    step(page, "02-photo-chosen", violations)
+    shot("02-photo-chosen")
 
     held = hold_the_model(app)
-    page.get_by_role("button", name="Classify").click()
+    page.get_by_role("button", name=words["classify"]).click()
     page.wait_for_selector("#busy", state="visible")
     page.wait_for_function("() => document.getElementById('upload-progress').value === 100")
-    assert page.get_by_role("button", name="Classify").is_disabled()
-    step(page, "03-classifying", violations)
+    assert page.get_by_role("button", name=words["classify"]).is_disabled()
+    shot("03-classifying")
     held.set()
     page.wait_for_selector("#result .outcome")
-    assert page.inner_text("#result h2") == "It’s a cat"
+    assert page.inner_text("#result h2") == words["outcome"]
     assert "my-cat.jpg" in page.inner_text("#result")
-    step(page, "04-result", violations)
+    shot("04-result")
 
     page.fill("#comment", "Spot on, that is Minou.")
-    page.get_by_role("button", name="Yes, right").click()
-    page.wait_for_selector("#feedback .thanks")
+    page.get_by_role("button", name=words["right"]).click()
+    assert page.inner_text("#feedback .thanks").startswith(words["thanks"])
     assert page.locator("#feedback button:disabled").count() == 2
-    step(page, "05-feedback-sent", violations)
+    shot("05-feedback-sent")
 
     page.goto(site + "/monitoring")
     assert page.inner_text("#kpi-total") == "1"
     assert "👍" in page.inner_text("#live table") and "my-cat.jpg" not in page.content()
     page.wait_for_function(CHARTED, arg=1)
-    step(page, "06-monitoring", violations)
+    shot("06-monitoring")
 
     # Another prediction arrives through the API; the polling shows it without a reload.
     response = page.request.post(
@@ -165,7 +191,7 @@ def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, 
         "() => document.getElementById('kpi-total').textContent === '2'", timeout=15_000
     )
     page.wait_for_function(CHARTED, arg=2)
-    step(page, "07-monitoring-refreshed", violations)
+    shot("07-monitoring-refreshed")
 
 
 def test_errors_info_and_a_phone_screen(site, page, violations):
@@ -190,6 +216,17 @@ def test_errors_info_and_a_phone_screen(site, page, violations):
     page.goto(site + "/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     step(page, "10-phone", violations)
+
+
+def test_the_language_switch_keeps_the_page(site, page, violations):
+    page.goto(site + "/info")
+    page.get_by_role("link", name="Français").click()
+    page.wait_for_url(site + "/info")
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.inner_text("h1") == "Le modèle et vos données"
+    step(page, "11-info-fr", violations)
+    page.get_by_role("link", name="Suivi").click()
+    assert page.inner_text("h1") == "Suivi"  # the choice sticks
 
 
 def test_the_page_works_from_the_keyboard(site, page, surest_cat):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from catsdogs import notifier
+from catsdogs import notifier, state
 from catsdogs.card import CardError
 from catsdogs.notifier import COLORS, DiscordNotifier, Event
 from tests.discord_stub import DiscordStub
@@ -113,3 +113,49 @@ def test_a_model_that_fails_to_load_is_reported_before_start_up_fails(make_app, 
     assert body["embeds"][0]["title"] == "Model failed to load"
     assert body["embeds"][0]["color"] == COLORS["critical"]
     assert "missing.onnx" in body["embeds"][0]["description"]
+
+
+@pytest.mark.parametrize(
+    "language, down, up, severity",
+    [
+        ("en", "Database unreachable", "Database restored", ("Severity", "critical")),
+        ("fr", "Base de données injoignable", "Base de données rétablie", ("Gravité", "critique")),
+    ],
+)
+def test_database_messages_speak_the_configured_language(app, language, down, up, severity):
+    with app.app_context():
+        lost, back = (
+            notifier.database_event(False, language),
+            notifier.database_event(True, language),
+        )
+    assert (lost.title, back.title, lost.severity_field) == (down, up, severity)
+    assert (lost.severity, lost.state, back.state) == ("critical", "down", "up")  # never translated
+
+
+def test_the_watch_tells_discord_in_notify_language(make_app, stub):
+    app = make_app(DISCORD_WEBHOOK_URL=stub.url, NOTIFY_LANGUAGE="fr")
+    watch = state.watch(app)
+    watch.connected = True  # last seen up
+    watch.observe(False)  # as the watch's thread calls it, outside any context
+    [body] = stub.wait_for(1, timeout=5)
+    [embed] = body["embeds"]
+    assert embed["title"] == "Base de données injoignable"
+    assert embed["description"].startswith("Les prédictions restent servies")
+    assert embed["fields"] == [{"name": "Gravité", "value": "critique", "inline": True}]
+
+
+def test_a_model_that_fails_to_load_is_reported_in_french(make_app, stub, tmp_path):
+    with pytest.raises(CardError):
+        make_app(
+            MODEL_PATH=str(tmp_path / "missing.onnx"),
+            DISCORD_WEBHOOK_URL=stub.url,
+            NOTIFY_LANGUAGE="fr",
+        )
+    [body] = stub.wait_for(1, timeout=1)
+    assert body["embeds"][0]["title"] == "Échec du chargement du modèle"
+    assert body["embeds"][0]["description"].startswith("Le service ne peut pas démarrer\u00a0: ")
+
+
+def test_an_unknown_notify_language_is_refused_at_start(make_app):
+    with pytest.raises(ValueError, match="NOTIFY_LANGUAGE must be one of en, fr"):
+        make_app(NOTIFY_LANGUAGE="de")

@@ -1,16 +1,19 @@
-"""The htmx pages: classify and give feedback, the model card, the monitoring page."""
+"""The htmx pages, in English or French: classify and give feedback, the model card, monitoring."""
 
 from flask import Flask, current_app
 
 from catsdogs import state
-from catsdogs.web import monitoring, pages
+from catsdogs.web import formats, language, monitoring, pages
 
 
 def register(app: Flask) -> None:
     """Register the pages' blueprints and what every page template is given."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(language.bp)
     app.context_processor(page_settings)
+    app.context_processor(language.links)
+    formats.register(app)
 
 
 def page_settings() -> dict:

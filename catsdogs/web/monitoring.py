@@ -1,5 +1,6 @@
 """The monitoring page: figures, charts and the latest predictions, refreshed by htmx polling."""
 
+import itertools
 import logging
 
 from flask import Blueprint, current_app
@@ -8,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from catsdogs import records, state, statistics
 from catsdogs.extensions import db
 from catsdogs.models import utc_now
+from catsdogs.web.formats import decimal, percent
 from catsdogs.web.render import render
 
 bp = Blueprint("monitoring_page", __name__)
@@ -37,7 +39,7 @@ def figures() -> dict:
             "latest": records.recent(LATEST, 0),
             "charts": {
                 "timeline": statistics.timeline(utc_now()),
-                "confidence": statistics.confidence_histogram(),
+                "confidence": confidence_chart(),
             },
             "database_up": True,
             "model_version": version,
@@ -52,3 +54,12 @@ def figures() -> dict:
             "database_up": False,
             "model_version": version,
         }
+
+
+def confidence_chart() -> dict:
+    """The confidence histogram, its bins named in the page's language ("50–55%")."""
+    edges = itertools.pairwise(statistics.CONFIDENCE_BINS)
+    return {
+        "bins": [f"{decimal(low * 100, 0)}–{percent(high, 0)}" for low, high in edges],
+        "counts": statistics.confidence_histogram()["counts"],
+    }

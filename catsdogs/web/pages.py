@@ -1,6 +1,7 @@
 """HTML pages (htmx): classify a photo, give feedback on it, read about the model."""
 
 from flask import Blueprint, current_app, request, session
+from flask_babel import format_decimal, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -8,6 +9,7 @@ from catsdogs import records, state
 from catsdogs.api.errors import status_for
 from catsdogs.classify import classify
 from catsdogs.errors import ServiceError
+from catsdogs.web import messages
 from catsdogs.web.render import render
 
 bp = Blueprint("web", __name__)
@@ -26,13 +28,13 @@ def classify_photo():
     """Classify the uploaded photo; remember consented predictions in the session."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _result_error(400, "Choose a photo first.")
+        return _result_error(400, gettext("Choose a photo first."))
     consent = request.form.get("consent") == "yes"
     try:
         result = classify(upload.read(), upload.filename, consent)
     except ServiceError as error:
         state.telemetry().record_error(error.code)
-        return _result_error(status_for(error), error.message)
+        return _result_error(status_for(error), messages.for_error(error))
     if consent and result["id"] is not None:
         session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
     return render("web/index.html", "web/_result.html", result=result, consent=consent)
@@ -54,7 +56,8 @@ def feedback(prediction_id: int):
         )
     except ServiceError as error:
         state.telemetry().record_error(error.code)
-        return _feedback_error(prediction_id, status_for(error), error.message)
+        message = messages.for_error(error, id=prediction_id)
+        return _feedback_error(prediction_id, status_for(error), message)
     return render(
         "web/feedback.html",
         "web/_feedback.html",
@@ -74,14 +77,16 @@ def info():
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error):
     """Say in the card that the file is over the limit (raised before the view runs)."""
-    limit = current_app.config["MAX_UPLOAD_MB"]
-    return _result_error(413, f"The file is larger than {limit:g} MB; choose a smaller photo.")
+    limit = format_decimal(current_app.config["MAX_UPLOAD_MB"])
+    return _result_error(
+        413, gettext("The file is larger than %(limit)s MB; choose a smaller photo.", limit=limit)
+    )
 
 
 @bp.errorhandler(CSRFError)
 def form_expired(error):
     """Say that a form without a valid CSRF token has expired."""
-    message = "This form has expired. Reload the page and try again."
+    message = gettext("This form has expired. Reload the page and try again.")
     if request.endpoint == "web.feedback":
         return _feedback_error(request.view_args["prediction_id"], 400, message)
     return _result_error(400, message)

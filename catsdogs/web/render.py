@@ -20,4 +20,5 @@ def render(page: str, partial: str, status: int = 200, **context):
         render_template(partial if fragment else page, **context), 200 if fragment else status
     )
     response.vary.add("HX-Request")
+    response.vary.add("Accept-Language")  # the words follow it when the session chose none
     return response

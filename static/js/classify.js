@@ -9,6 +9,8 @@
   var progress = document.getElementById("upload-progress");
   var result = document.getElementById("result");
   var maxBytes = Number(form.dataset.maxBytes);
+  // The words come translated from the page (data-messages): this file holds no sentence.
+  var say = JSON.parse(form.dataset.messages);
 
   function showMessage(title, text) {
     // Built with textContent: nothing here is ever parsed as HTML.
@@ -34,7 +36,7 @@
       context.clearRect(0, 0, preview.width, preview.height);
       context.drawImage(bitmap, (preview.width - width) / 2, (preview.height - height) / 2,
                         width, height);
-      preview.setAttribute("aria-label", "Preview of " + file.name);
+      preview.setAttribute("aria-label", say.preview_of.replace("{name}", file.name));
       preview.hidden = false;
     }).catch(function () { preview.hidden = true; });
   }
@@ -62,8 +64,7 @@
     var file = input.files[0];
     if (file && maxBytes && file.size > maxBytes) {
       event.preventDefault();
-      showMessage("We could not classify this photo",
-                  "The file is larger than " + form.dataset.maxMb + " MB; choose a smaller photo.");
+      showMessage(say.failed, say.too_large);
     }
   });
   form.addEventListener("htmx:beforeRequest", function () { progress.value = 0; });
@@ -80,9 +81,7 @@
     }
   });
   form.addEventListener("htmx:responseError", function (event) {
-    showMessage("We could not classify this photo", event.detail.xhr.status === 429
-      ? "Too many photos at once. Please wait a minute and try again."
-      : "The service had a problem. Please try again in a moment.");
+    showMessage(say.failed, event.detail.xhr.status === 429 ? say.rate_limited : say.server_error);
   });
   // The feedback form lives inside the result card: tell its failures next to its buttons.
   ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
@@ -92,12 +91,11 @@
       var note = section.querySelector(".error-text") || document.createElement("p");
       note.className = "error-text";
       note.setAttribute("role", "alert");
-      note.textContent = "Your answer could not be sent. Please try again in a moment.";
+      note.textContent = say.feedback_failed;
       section.querySelector("form").prepend(note);
     });
   });
   form.addEventListener("htmx:sendError", function () {
-    showMessage("We could not reach the service",
-                "Check your connection and try again.");
+    showMessage(say.unreachable, say.check_connection);
   });
 })();

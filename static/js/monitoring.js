@@ -4,6 +4,10 @@
   if (!window.Chart) { return; }
   var colors = { cat: "#1f5fa8", dog: "#b3541e", up: "#1d7a3a", down: "#b0243a", line: "#5b3e96" };
   var charts = {};
+  // Series names come translated from the page; numbers follow the page's language.
+  var section = document.getElementById("charts");
+  var names = section ? JSON.parse(section.dataset.labels) : {};
+  var locale = document.documentElement.lang;
 
   function bar(id, datasets, stacked) {
     var canvas = document.getElementById(id);
@@ -11,7 +15,7 @@
       type: "bar",
       data: { labels: [], datasets: datasets },
       options: {
-        animation: false, maintainAspectRatio: false,
+        animation: false, maintainAspectRatio: false, locale: locale,
         scales: { x: { stacked: stacked }, y: { stacked: stacked, beginAtZero: true,
                                                    ticks: { precision: 0 } } }
       }
@@ -20,18 +24,18 @@
 
   function create() {
     charts.predictions = bar("chart-predictions", [
-      { label: "Cats", data: [], backgroundColor: colors.cat },
-      { label: "Dogs", data: [], backgroundColor: colors.dog }], true);
+      { label: names.cats, data: [], backgroundColor: colors.cat },
+      { label: names.dogs, data: [], backgroundColor: colors.dog }], true);
     charts.feedback = bar("chart-feedback", [
-      { label: "👍 satisfied", data: [], backgroundColor: colors.up },
-      { label: "👎 not satisfied", data: [], backgroundColor: colors.down }], true);
+      { label: names.satisfied, data: [], backgroundColor: colors.up },
+      { label: names.not_satisfied, data: [], backgroundColor: colors.down }], true);
     charts.confidence = bar("chart-confidence", [
-      { label: "Predictions", data: [], backgroundColor: colors.line }], false);
+      { label: names.predictions, data: [], backgroundColor: colors.line }], false);
     charts.latency = new window.Chart(document.getElementById("chart-latency"), {
       type: "line",
-      data: { labels: [], datasets: [{ label: "Mean ms", data: [], borderColor: colors.line,
+      data: { labels: [], datasets: [{ label: names.mean_ms, data: [], borderColor: colors.line,
                                        backgroundColor: colors.line, spanGaps: true }] },
-      options: { animation: false, maintainAspectRatio: false,
+      options: { animation: false, maintainAspectRatio: false, locale: locale,
                  scales: { y: { beginAtZero: true } } }
     });
   }

@@ -10,30 +10,11 @@ from catsdogs import records, state
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
 from tests.helpers import TOKEN, BrokenClassifier, image_bytes
+from tests.web.forms import HX, PLAIN, classify, csrf_token, send_feedback
 
 PAGES = ("/", "/monitoring", "/info")
 SCRIPT = "<script>alert('x')</script>"
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
-PLAIN = {"HX-Request": "false"}  # the htmx fixture's client, asking as a browser without htmx
-HX = {"HX-Request": "true"}
-
-
-def csrf_token(client) -> str:
-    """The token of the client's session, read from the form as a browser would."""
-    page = client.get("/", headers=PLAIN).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def classify(client, data: bytes, name="photo.jpg", consent=True, token=None, headers=None):
-    form = {"file": (io.BytesIO(data), name), "csrf_token": token or csrf_token(client)}
-    if consent:
-        form["consent"] = "yes"
-    return client.post("/classify", data=form, headers=headers, content_type="multipart/form-data")
-
-
-def send_feedback(client, prediction_id: int, satisfied="1", comment="", token=None, headers=None):
-    form = {"satisfied": satisfied, "comment": comment, "csrf_token": token or csrf_token(client)}
-    return client.post(f"/feedback/{prediction_id}", data=form, headers=headers)
 
 
 def stored() -> list[Prediction]:
@@ -179,7 +160,7 @@ def test_the_info_page_reads_the_model_card(client, app):
     card = state.classifier(app).card.data
     body = client.get("/info").get_data(as_text=True)
     assert card["version"] in body and card["architecture"] in body
-    assert f"{card['evaluation']['test']['accuracy'] * 100:.1f} %" in body
+    assert f"<dd>{card['evaluation']['test']['accuracy'] * 100:.1f}%</dd>" in body
     assert f"deleted after {app.config['RETENTION_DAYS']} days" in body
     assert "DELETE /api/predictions/&lt;number&gt;" in body
 

@@ -1,0 +1,60 @@
+"""Numbers, percentages and dates as the page's language writes them: Jinja filters."""
+
+import datetime
+
+from flask import Flask
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+
+MISSING = "–"  # a figure the database or the model card does not have
+
+
+def percent(value, digits: int = 1) -> str:
+    """A 0-1 fraction as a percentage: "51.0%" in English, "51,0 %" in French."""
+    if not _is_number(value):
+        return MISSING
+    # The locale's own pattern (where the sign goes, after which space), with `digits` decimals.
+    pattern = get_locale().percent_formats[None].pattern
+    return format_percent(value, pattern.replace("#,##0", _digits(digits), 1))
+
+
+def decimal(value, digits: int | None = None) -> str:
+    """A number, with `digits` decimals if given: "1,234.5" in English, "1 234,5" in French."""
+    if not _is_number(value):
+        return MISSING
+    return format_decimal(value, None if digits is None else _digits(digits))
+
+
+def milliseconds(value) -> str:
+    """A duration in ms with one decimal, the unit kept on the figure's line."""
+    return gettext("%(value)s\u00a0ms", value=decimal(value, 1)) if _is_number(value) else MISSING
+
+
+def day(value) -> str:
+    """An ISO date ("2026-11-29") written out: "November 29, 2026", "29 novembre 2026"."""
+    if not value:
+        return MISSING
+    try:
+        return format_date(datetime.date.fromisoformat(str(value)), "long")
+    except ValueError:
+        return str(value)  # not a date this page can read: shown as the card says it
+
+
+def animal(label: str) -> str:
+    """A class of the model ("cat", "dog") in the page's language."""
+    names = {"cat": gettext("cat"), "dog": gettext("dog")}
+    return names.get(label, label)
+
+
+def register(app: Flask) -> None:
+    """Make the formats Jinja filters; Flask-Babel's own `datetimeformat` writes the times."""
+    app.jinja_env.filters.update(
+        percent=percent, decimal=decimal, milliseconds=milliseconds, day=day, animal=animal
+    )
+
+
+def _digits(digits: int) -> str:
+    return "#,##0." + "0" * digits if digits else "#,##0"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
