@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None, classifier: Classifier | None = 
     )
     config.load(app, test_config)
     register_logging(app)
+    tell_token_source(app)
     register_extensions(app)
     register_model(app, classifier)
     api.register(app)
@@ -49,6 +50,16 @@ def register_logging(app: Flask) -> None:
     # waitress logs one "Task queue depth" line for every request that waits for a thread: under
     # load, a line per request. Queueing shows in the latency metrics and alerts instead.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def tell_token_source(app: Flask) -> None:
+    """Name where the API token comes from, never the token, when this process serves."""
+    if not serving(app):
+        return
+    if app.config["API_TOKEN_SOURCE"]:
+        log.info("API token from %s", app.config["API_TOKEN_SOURCE"])
+    else:
+        log.warning("API token: none configured, the API answers 401 (flask api-token makes one)")
 
 
 def register_extensions(app: Flask) -> None:

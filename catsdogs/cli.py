@@ -11,10 +11,11 @@ from flask_migrate import upgrade
 from sqlalchemy import exc
 
 from catsdogs import database, records
-from catsdogs.config import instance_secret
+from catsdogs.config import TOKEN_FILE, instance_secret
 from catsdogs.extensions import db
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+SHOW_TOKEN = ".venv/bin/flask --app catsdogs api-token --show"
 
 
 @click.command("init-db")
@@ -27,15 +28,34 @@ def init_db() -> None:
 
 
 @click.command("api-token")
+@click.option("--show", is_flag=True, help="Print only the active token, whatever its source.")
 @with_appcontext
-def api_token() -> None:
-    """Create an API token in the instance folder if none is configured; print it once."""
-    if current_app.config["API_TOKENS"]:
-        click.echo("API token: configured.")
-        return
-    path = Path(current_app.instance_path) / "api_token"
-    token = instance_secret(path)
-    click.echo(f"Generated an API token, kept in {path} (shown only this once):\n  {token}")
+def api_token(show: bool) -> None:
+    """Create an API token in the instance folder if none is configured; say where it is."""
+    config, path = current_app.config, Path(current_app.instance_path) / TOKEN_FILE
+    generated = not config["API_TOKENS"]
+    if generated:
+        config["API_TOKENS"] = {"default": instance_secret(path)}
+        config["API_TOKEN_SOURCE"] = str(path)
+    source = config["API_TOKEN_SOURCE"]
+    if show:
+        click.echo(active_token(config["API_TOKENS"]))
+    elif generated:
+        token = config["API_TOKENS"]["default"]
+        click.echo(f"Generated an API token, kept in {path} ({SHOW_TOKEN} prints it):\n  {token}")
+    else:
+        click.echo(f"API token from {source}; {SHOW_TOKEN} prints it.")
+        if source != str(path) and path.exists():
+            click.echo(f"{path} is not used: {source} comes first.")
+
+
+def active_token(tokens: dict[str, str]) -> str:
+    """The token clients are told to use: the default one, or the only one."""
+    if "default" in tokens or len(tokens) == 1:
+        return tokens.get("default") or next(iter(tokens.values()))
+    raise click.ClickException(
+        f"API_TOKENS names {', '.join(sorted(tokens))} and no API_TOKEN: each client has its own"
+    )
 
 
 @click.command("purge")

@@ -4,12 +4,13 @@ import os
 import secrets
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, find_dotenv, load_dotenv
 from sqlalchemy.engine import make_url
 
 from catsdogs import database
 from catsdogs.card import SHIPPED_MODEL
 
+TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates
 LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
 DEFAULTS = {
     "MODEL_PATH": str(SHIPPED_MODEL),
@@ -67,7 +68,10 @@ def load(app, test_config: dict | None) -> None:
     """Fill app.config from defaults, then the environment, then `test_config`."""
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
-        load_dotenv(override=False)
+        # The .env of the working directory, the one the `flask` command reads too.
+        dotenv = find_dotenv(usecwd=True)
+        if dotenv:
+            load_dotenv(dotenv, override=False)
         for name, parse in ENVIRONMENT.items():
             if os.environ.get(name):
                 app.config[name] = parse(os.environ[name])
@@ -76,8 +80,10 @@ def load(app, test_config: dict | None) -> None:
         app.config["API_TOKENS"] = parse_tokens(
             os.environ.get("API_TOKENS", ""), os.environ.get("API_TOKEN")
         )
+        app.config["API_TOKEN_SOURCE"] = token_source(dotenv_values(dotenv) if dotenv else {})
     else:
         app.config.from_mapping(test_config)
+        app.config.setdefault("API_TOKEN_SOURCE", "the app's configuration")
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -95,10 +101,11 @@ def load(app, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):
-        token_file = instance / "api_token"
+        token_file = instance / TOKEN_FILE
         app.config["API_TOKENS"] = (
             {"default": token_file.read_text().strip()} if token_file.exists() else {}
         )
+        app.config["API_TOKEN_SOURCE"] = str(token_file) if token_file.exists() else None
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
 
 
@@ -125,6 +132,16 @@ def parse_tokens(named: str, single: str | None) -> dict[str, str]:
     if single:
         tokens["default"] = single.strip()
     return tokens
+
+
+def token_source(dotenv: dict) -> str | None:
+    """Where API_TOKEN(S) came from, named for the start-up log: `.env` or the environment."""
+    names = [name for name in ("API_TOKEN", "API_TOKENS") if os.environ.get(name)]
+    if not names:
+        return None
+    # load_dotenv never overrides: a value equal to the file's came from the file.
+    from_file = all(dotenv.get(name) == os.environ[name] for name in names)
+    return f"{'.env' if from_file else 'the environment'} ({', '.join(names)})"
 
 
 def instance_secret(path: Path) -> str:

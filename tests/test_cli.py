@@ -1,15 +1,19 @@
 """Flask CLI: init-db, api-token and the retention purge."""
 
 import datetime
+import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
 
+from catsdogs import create_app
 from catsdogs.extensions import db
 from catsdogs.models import Prediction, utc_now
+from tests.helpers import ROOT, close_app
 from tests.serve_helpers import free_port
 
 
@@ -80,13 +84,75 @@ def test_api_token_is_generated_once_and_then_used(make_app):
     app = make_app(API_TOKENS={})
     first = app.test_cli_runner().invoke(args=["api-token"])
     token = first.output.strip().splitlines()[-1].strip()
-    assert "Generated an API token" in first.output and len(token) >= 32
+    assert "Generated an API token, kept in" in first.output and len(token) >= 32
+    assert "only this once" not in first.output  # the file keeps it, the README says so
     again = make_app(API_TOKENS={})
-    assert token not in again.test_cli_runner().invoke(args=["api-token"]).output
+    second = again.test_cli_runner().invoke(args=["api-token"]).output
+    assert token not in second and f"API token from {again.instance_path}/api_token" in second
+    shown = again.test_cli_runner().invoke(args=["api-token", "--show"]).output
+    assert shown == f"{token}\n"
     response = again.test_client().get(
         "/api/statistics", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
+
+
+def make_up_env(folder: Path, token: str) -> None:
+    """Write .env as `make up` does: .env.example with its empty secrets filled."""
+    text = (ROOT / ".env.example").read_text()
+    for key in ("POSTGRES_PASSWORD", "SECRET_KEY", "API_TOKEN", "GRAFANA_ADMIN_PASSWORD"):
+        text = text.replace(f"\n{key}=\n", f"\n{key}={token if key == 'API_TOKEN' else 'x1'}\n")
+    (folder / ".env").write_text(text)
+
+
+def test_after_make_up_the_readme_command_gives_the_token_the_api_accepts(
+    environment, classifier, caplog
+):
+    (environment / "instance").mkdir()
+    (environment / "instance" / "api_token").write_text("stale-token-of-an-earlier-make-run")
+    make_up_env(environment, "0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+    readme = (ROOT / "README.md").read_text()
+    assert "TOKEN=$(.venv/bin/flask --app catsdogs api-token --show)" in readme
+    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
+    subprocess.run([*flask, "init-db"], check=True, capture_output=True)  # as `make run` does
+    shown = subprocess.run([*flask, "api-token", "--show"], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == "0a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
+    told = subprocess.run([*flask, "api-token"], capture_output=True, text=True).stdout
+    assert told.startswith("API token from .env (API_TOKEN);")
+    assert "api_token is not used: .env (API_TOKEN) comes first." in told
+    assert "0a1b2c3d" not in told
+    with caplog.at_level(logging.INFO, logger="catsdogs"):
+        app = create_app(classifier=classifier)
+    assert "API token from .env (API_TOKEN)" in caplog.messages
+    assert "0a1b2c3d" not in caplog.text
+    response = app.test_client().get(
+        "/api/statistics", headers={"Authorization": f"Bearer {shown.stdout.strip()}"}
+    )
+    assert response.status_code == 200
+    close_app(app)
+
+
+def test_without_any_token_start_up_says_so(environment, classifier, caplog):
+    with caplog.at_level(logging.INFO, logger="catsdogs"):
+        close_app(create_app(classifier=classifier))
+    assert any(m.startswith("API token: none configured") for m in caplog.messages)
+
+
+@pytest.mark.parametrize(
+    "tokens, shown",
+    [
+        ({"ci": "abc"}, "abc"),
+        ({"ci": "abc", "default": "xyz"}, "xyz"),
+        ({"a": "1", "b": "2"}, None),
+    ],
+)
+def test_show_prints_the_default_or_only_token(make_app, tokens, shown):
+    result = make_app(API_TOKENS=tokens).test_cli_runner().invoke(args=["api-token", "--show"])
+    if shown:
+        assert (result.exit_code, result.output) == (0, f"{shown}\n")
+    else:
+        assert result.exit_code == 1 and "API_TOKENS names a, b and no API_TOKEN" in result.output
 
 
 def add_prediction(age: datetime.timedelta, consent=True) -> None:
