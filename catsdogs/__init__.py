@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from catsdogs import api, cli, config, metrics, notifier, security, state, web
+from catsdogs import api, cli, config, logs, metrics, notifier, security, state, web
 from catsdogs.card import CardError
 from catsdogs.extensions import babel, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
@@ -43,13 +43,12 @@ def create_app(test_config: dict | None = None, classifier: Classifier | None = 
 
 
 def register_logging(app: Flask) -> None:
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     app.logger.setLevel(app.config["LOG_LEVEL"])
     # waitress logs one "Task queue depth" line for every request that waits for a thread: under
     # load, a line per request. Queueing shows in the latency metrics and alerts instead.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logs.register(app)
 
 
 def tell_token_source(app: Flask) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from dotenv import dotenv_values, find_dotenv, load_dotenv
 from sqlalchemy.engine import make_url
 
-from catsdogs import database
+from catsdogs import database, logs
 from catsdogs.card import SHIPPED_MODEL
 
 TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates
@@ -19,6 +19,7 @@ DEFAULTS = {
     "DISCORD_WEBHOOK_URL": None,
     "NOTIFY_LANGUAGE": "en",  # of the app's Discord messages
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",  # or "json": one JSON object per line
     "INFERENCE_THREADS": 1,
     "RETENTION_DAYS": 30,
     "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
@@ -50,6 +51,7 @@ ENVIRONMENT = {
     "DISCORD_WEBHOOK_URL": str,
     "NOTIFY_LANGUAGE": str.lower,
     "LOG_LEVEL": str.upper,
+    "LOG_FORMAT": str.lower,
     "INFERENCE_THREADS": int,
     "RETENTION_DAYS": int,
     "PURGE_INTERVAL_SECONDS": float,
@@ -96,6 +98,8 @@ def load(app, test_config: dict | None) -> None:
             "DATABASE_URL is an in-memory SQLite database, which loses every prediction on "
             "restart: use a file (sqlite:////absolute/path.sqlite) or PostgreSQL"
         )
+    if app.config["LOG_FORMAT"] not in logs.FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(logs.FORMATS)}")
     if app.config["NOTIFY_LANGUAGE"] not in LANGUAGES:
         raise ValueError(f"NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     if not app.config.get("SECRET_KEY"):

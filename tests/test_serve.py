@@ -1,5 +1,6 @@
 """`python wsgi.py`, as `make run` and the image start it: a real process on loopback."""
 
+import json
 import os
 import socket
 import subprocess
@@ -105,3 +106,50 @@ def test_a_port_in_use_is_one_line_and_status_2(tmp_path):
         f"cannot start: 127.0.0.1:{port} is already in use; "
         "pick another port: --port, or PORT= for make run\n"
     ) in result.stderr
+
+
+def test_json_lines_on_the_console_one_per_request(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'catsdogs.db'}",
+        "INSTANCE_PATH": str(tmp_path),
+        "API_TOKEN": TOKEN,
+        "SECRET_KEY": "serve-test-secret-key-of-some-length",
+        "DATABASE_CHECK_SECONDS": "0",
+        "PURGE_INTERVAL_SECONDS": "0",
+        "LOG_FORMAT": "json",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
+    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    port = free_port()
+    console = tmp_path / "console.log"
+    with console.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port)], env=env, stderr=stderr
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    requests.get(f"{url}/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    assert server.poll() is None, console.read_text()
+                    time.sleep(0.1)
+            statuses = [
+                requests.get(f"{url}/api/statistics", headers=headers, timeout=5).status_code
+                for headers in ({}, {"Authorization": f"Bearer {TOKEN}"})
+            ]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    assert statuses == [401, 200]
+    entries = [json.loads(line) for line in console.read_text().splitlines()]
+    assert "Serving on" in " ".join(e["message"] for e in entries)
+    answered = [e for e in entries if e["logger"] == "catsdogs.requests"]
+    assert [(e["path"], e["status"]) for e in answered] == [
+        ("/api/statistics", 401),
+        ("/api/statistics", 200),
+    ]
+    assert all(len(e["request_id"]) == 32 for e in answered)
+    assert TOKEN not in console.read_text()
