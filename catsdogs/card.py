@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "catsdogs.onnx"
+# A card written before `unsure_below` existed states no such confidence: never say unsure.
+NEVER_UNSURE = 0.0
 
 
 class CardError(RuntimeError):
@@ -22,6 +24,7 @@ class ModelCard:
     resize_method: str
     classes: tuple[str, ...]
     threshold: float
+    unsure_below: float  # below this confidence, the page and the API say the model is not sure
     data: dict
 
     @classmethod
@@ -43,6 +46,7 @@ class ModelCard:
                 resize_method=str(resize["method"]),
                 classes=tuple(data["classes"]),
                 threshold=float(data["threshold"]),
+                unsure_below=float(data.get("unsure_below", NEVER_UNSURE)),
                 data=data,
             )
         except FileNotFoundError:
@@ -53,4 +57,10 @@ class ModelCard:
             raise CardError(f"model card {card_path}: input shape {shape} != resize size")
         if card.classes != ("cat", "dog"):
             raise CardError(f"model card {card_path}: classes must be cat, dog")
+        if not 0 <= card.unsure_below <= 1:
+            raise CardError(f"model card {card_path}: unsure_below must be between 0 and 1")
         return card
+
+    def unsure(self, confidence: float) -> bool:
+        """Whether `confidence` is too low for the model to be sure of its answer."""
+        return confidence < self.unsure_below

@@ -29,6 +29,7 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
         "feedback_id": row_id,
         "prediction": prediction.label,
         "confidence": round(prediction.confidence, 6),
+        "unsure": state.classifier().card.unsure(prediction.confidence),
         "probabilities": {k: round(v, 6) for k, v in prediction.probabilities.items()},
         "inference_time_ms": round(prediction.total_ms, 3),
         "model_version": prediction.model_version,

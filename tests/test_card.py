@@ -7,13 +7,27 @@ import shutil
 import pytest
 
 from catsdogs import create_app
-from catsdogs.card import SHIPPED_MODEL, CardError, ModelCard
+from catsdogs.card import NEVER_UNSURE, SHIPPED_MODEL, CardError, ModelCard
+from catsdogs.training.metrics import unsure_below
 
 
 def test_the_card_describes_the_shipped_model():
     card = ModelCard.for_model(SHIPPED_MODEL)
     assert card.classes == ("cat", "dog") and 0 < card.threshold < 1
     assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
+
+
+def test_the_card_says_below_which_confidence_the_model_is_not_sure():
+    card = ModelCard.for_model(SHIPPED_MODEL)
+    # Below 80%, the validation photos were right 60% of the time (33 of 55); above, over 90%.
+    assert card.unsure_below == 0.8
+    assert unsure_below(card.data["evaluation"]["validation"]["reliability"]) == 0.8
+    assert card.unsure(0.51) and card.unsure(0.7999) and not card.unsure(0.8)
+
+
+def test_a_card_without_unsure_below_still_loads_and_is_never_unsure(tmp_path):
+    card = ModelCard.for_model(broken_copy(tmp_path, lambda card: card.pop("unsure_below")))
+    assert card.unsure_below == NEVER_UNSURE and not card.unsure(0.5)
 
 
 def broken_copy(tmp_path, change) -> str:
@@ -41,7 +55,13 @@ def swapped_classes(card):
     card["classes"] = ["dog", "cat"]
 
 
-@pytest.mark.parametrize("change", [rename_input, wrong_size, no_classes, swapped_classes])
+def unsure_above_one(card):
+    card["unsure_below"] = 1.5
+
+
+@pytest.mark.parametrize(
+    "change", [rename_input, wrong_size, no_classes, swapped_classes, unsure_above_one]
+)
 def test_an_inconsistent_card_stops_start_up(make_app, tmp_path, caplog, change):
     with caplog.at_level(logging.CRITICAL), pytest.raises(CardError):
         make_app(MODEL_PATH=broken_copy(tmp_path, change))

@@ -64,6 +64,7 @@ def test_training_writes_a_model_whose_card_validates(trained):
     split = data["dataset"]["split"]
     assert (split["train"], split["validation"], split["test"]) == (64, 8, 8)
     assert data["parity"]["max_abs_difference"] <= 1e-4 and data["parity"]["images"] == 8
+    assert 0.5 <= card.unsure_below <= 1
     assert set(data["evaluation"]["test"]) >= {
         "accuracy",
         "per_class",

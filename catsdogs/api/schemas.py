@@ -65,6 +65,13 @@ class PredictionResult(ma.Schema):
     feedback_id = ma.fields.Integer(allow_none=True, metadata={"description": "Same as id"})
     prediction = ma.fields.String(required=True, validate=ma.validate.OneOf(["cat", "dog"]))
     confidence = ma.fields.Float(required=True)
+    unsure = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the confidence is below the model card's `unsure_below`: "
+            "the photo may show neither a cat nor a dog"
+        },
+    )
     probabilities = ma.fields.Nested(Probabilities, required=True)
     inference_time_ms = ma.fields.Float(required=True)
     model_version = ma.fields.String(required=True)

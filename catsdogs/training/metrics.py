@@ -4,6 +4,9 @@ import numpy as np
 
 from catsdogs.training.data import CLASSES
 
+# A confidence bin right at least this often on validation photos counts as sure.
+SURE_ACCURACY = 0.9
+
 
 def evaluate(labels, p_dog, files, threshold: float = 0.5, bins: int = 10, worst: int = 10) -> dict:
     """Accuracy, per-class precision/recall, confusion, ROC AUC, calibration, worst mistakes."""
@@ -72,6 +75,16 @@ def calibration(y, p, predicted, bins: int) -> tuple[float, list[dict]]:
             }
         )
     return ece, table
+
+
+def unsure_below(reliability: list[dict], accuracy: float = SURE_ACCURACY) -> float:
+    """The lowest confidence from which every reliability bin is right at least `accuracy`."""
+    lowest = 1.0
+    for row in sorted(reliability, key=lambda row: row["bin"][0], reverse=True):
+        if row["accuracy"] < accuracy:
+            break
+        lowest = row["bin"][0]
+    return lowest
 
 
 def worst_mistakes(y, p, predicted, files, limit: int) -> list[dict]:

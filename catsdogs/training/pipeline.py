@@ -108,6 +108,7 @@ def train(
     export.export_onnx(model, model_path)
     parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
     tensor_in, tensor_out = export.io_description(model_path)
+    evaluation = evaluate_pixels(model_path, pixels, splits)
     card = {
         "name": "catsdogs-mobilenetv2",
         "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
@@ -128,6 +129,8 @@ def train(
         },
         "classes": list(CLASSES),
         "threshold": 0.5,
+        # Chosen on validation photos, so the test figures still judge it.
+        "unsure_below": metrics.unsure_below(evaluation["validation"]["reliability"]),
         "dataset": _dataset_section(dataset, splits, skipped, settings.seed),
         "training": {
             "date": datetime.date.today().isoformat(),
@@ -140,7 +143,7 @@ def train(
             "versions": _versions(),
         },
         "parity": parity,
-        "evaluation": evaluate_pixels(model_path, pixels, splits),
+        "evaluation": evaluation,
     }
     card["training"]["duration_s"] = round(time.monotonic() - started, 1)
     export.write_cards(card, model_path)

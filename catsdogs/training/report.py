@@ -1,5 +1,7 @@
 """Render the JSON model card as Markdown for people."""
 
+from catsdogs.training.metrics import SURE_ACCURACY
+
 
 def render_markdown(card: dict) -> str:
     """Return the readable model card."""
@@ -27,6 +29,9 @@ def render_markdown(card: dict) -> str:
         f"interpolation, aspect ratio not kept (as the training photos)",
         f"- output `{card['output']['name']}`: probabilities of {', '.join(card['classes'])}",
         f"- decision: dog when P(dog) >= {card['threshold']}",
+        f"- not sure below a confidence of {card['unsure_below']} (the page and the API say so): "
+        f"from there up, every validation confidence bin is right at least {SURE_ACCURACY:.0%} "
+        "of the time",
         "",
         "## Data",
         "",

@@ -1,6 +1,8 @@
 """Numbers, percentages and dates as the page's language writes them: Jinja filters."""
 
 import datetime
+import math
+from decimal import ROUND_DOWN, Decimal
 
 from flask import Flask
 from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
@@ -10,11 +12,13 @@ MISSING = "–"  # a figure the database or the model card does not have
 
 def percent(value, digits: int = 1) -> str:
     """A 0-1 fraction as a percentage: "51.0%" in English, "51,0 %" in French."""
-    if not _is_number(value):
+    if not _is_number(value) or not math.isfinite(value):
         return MISSING
+    # Cut, not rounded: an answer 99.95% sure must not read "100.0%", as if it were certain.
+    shown = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits - 2), rounding=ROUND_DOWN)
     # The locale's own pattern (where the sign goes, after which space), with `digits` decimals.
     pattern = get_locale().percent_formats[None].pattern
-    return format_percent(value, pattern.replace("#,##0", _digits(digits), 1))
+    return format_percent(shown, pattern.replace("#,##0", _digits(digits), 1))
 
 
 def decimal(value, digits: int | None = None) -> str:

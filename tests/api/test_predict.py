@@ -5,7 +5,7 @@ import io
 import pytest
 
 from catsdogs import state
-from tests.helpers import AUTH, BrokenClassifier
+from tests.helpers import AUTH, BrokenClassifier, image_bytes
 
 
 def predict(api, data: bytes, name="photo.jpg", **form):
@@ -27,6 +27,12 @@ def test_predict_returns_the_documented_fields(api, cat_photo):
     assert body["inference_time_ms"] > 0
     assert body["model_version"].startswith("1.")
     assert body["filename"] == "photo.jpg"
+    assert body["unsure"] is False
+
+
+def test_a_red_pixel_is_neither_cat_nor_dog_and_the_answer_says_unsure(api):
+    body = predict(api, image_bytes(size=(1, 1), color=(255, 0, 0))).get_json()
+    assert body["confidence"] < 0.8 and body["unsure"] is True
 
 
 def test_dog_photo_is_a_dog(api, dog_photo):

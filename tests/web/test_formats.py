@@ -27,6 +27,12 @@ def test_percentages(language):
     assert percent(1) == expect(language, "100.0%", f"100,0{NBSP}%")
 
 
+def test_a_percentage_is_cut_never_rounded_up_to_certainty(language):
+    assert percent(0.9995) == expect(language, "99.9%", f"99,9{NBSP}%")
+    assert percent(0.99999, 0) == expect(language, "99%", f"99{NBSP}%")
+    assert percent(0.29) == expect(language, "29.0%", f"29,0{NBSP}%")  # 0.29 * 100 is 28.99...
+
+
 def test_decimals(language):
     assert decimal(1234.56, 1) == expect(language, "1,234.6", f"1{NNBSP}234,6")
     assert decimal(0.01) == expect(language, "0.01", "0,01")

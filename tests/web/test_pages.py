@@ -49,6 +49,25 @@ def test_classify_swaps_in_the_result_card(htmx, cat_photo):
     assert "Did we get it right?" in body
 
 
+def test_a_sure_answer_has_no_doubt_in_it(htmx, cat_photo):
+    body = classify(htmx, cat_photo).get_data(as_text=True)
+    assert "It’s a <strong>cat</strong>" in body
+    assert "not sure" not in body and "unsure" not in body
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_red_pixel_gets_a_not_sure_answer_and_a_grey_bar(htmx, language):
+    red = image_bytes(size=(1, 1), color=(255, 0, 0))
+    headers = {**HX, "Accept-Language": language}
+    body = classify(htmx, red, "red.png", headers=headers).get_data(as_text=True)
+    words = {
+        "en": ("Not sure: maybe a <strong>cat</strong>", "may show neither a cat nor a dog"),
+        "fr": ("Pas sûr\u00a0: peut-être un <strong>chat</strong>", "ni un chat ni un chien"),
+    }[language]
+    assert words[0] in body and words[1] in body
+    assert '<meter class="bar unsure"' in body and "It’s a" not in body
+
+
 def test_classify_without_javascript_renders_the_page_with_the_result(client, cat_photo):
     body = classify(client, cat_photo, headers=PLAIN).get_data(as_text=True)
     assert body.startswith("<!doctype html>") and "It’s a <strong>" in body
