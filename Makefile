@@ -39,7 +39,8 @@ test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
 	$(BIN)/pytest
 
-train: $(TRAIN_VENV)/.train  ## train, export and evaluate the shipped model (about 25 min on 2 cores)
+# A new model goes to models/<date-time>/; TRAIN_ARGS=--ship replaces the shipped one instead.
+train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25 min on 2 cores)
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file train.log train $(TRAIN_ARGS)
 
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file

@@ -74,7 +74,7 @@ def test_training_writes_a_model_whose_card_validates(trained):
         "reliability",
         "worst_mistakes",
     }
-    assert (model.parent / "MODEL_CARD.md").read_text().startswith("# Model card")
+    assert model.with_suffix(".md").read_text().startswith("# Model card")
 
 
 def test_evaluate_reproduces_the_card(trained, tmp_path, capsys):

@@ -1,15 +1,22 @@
-"""Command line: `python -m catsdogs.training train|evaluate ...`."""
+"""Command line: `python -m catsdogs.training train|evaluate|ship ...`."""
 
 import argparse
+import datetime
 import json
 import logging
+import os
+import shutil
 import sys
 from pathlib import Path
 
-from catsdogs.card import SHIPPED_MODEL
+from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.training.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+# Trained models land here, outside the package (git-ignored), until one is shipped on purpose.
+MODELS = ROOT / "models"
+CARD_SUFFIXES = (".onnx", ".json", ".md")
 DEFAULT_DATA = SHARED / "datasets" / "PetImages-180.zip"
 DEFAULT_WEIGHTS = (
     SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
@@ -48,14 +55,34 @@ def train(args) -> int:
         augmented_views=args.augmented_views,
         max_images_per_class=args.per_class,
     )
-    card = run_training(
-        Path(data), Path(args.weights), Path(args.model), settings, args.feature_cache
-    )
+    model = output_path(args, datetime.datetime.now(datetime.UTC))
+    card = run_training(Path(data), Path(args.weights), model, settings, args.feature_cache)
     test = card["evaluation"]["test"]
     print(
         f"model {card['version']}: test accuracy {test['accuracy']:.4f} on {test['images']} "
-        f"images, trained in {card['training']['duration_s'] / 60:.1f} min -> {args.model}"
+        f"images, trained in {card['training']['duration_s'] / 60:.1f} min -> {model}"
     )
+    if model != SHIPPED_MODEL:
+        print(f"serve it: MODEL_PATH={model} make run")
+        print(f"ship it: {os.path.relpath(sys.executable)} -m catsdogs.training ship {model}")
+    return 0
+
+
+def output_path(args, now: datetime.datetime) -> Path:
+    """Where `train` writes: a new folder under models/, unless --model or --ship says otherwise."""
+    if args.ship:
+        return SHIPPED_MODEL
+    if args.model:
+        return Path(args.model)
+    return MODELS / now.strftime("%Y%m%d-%H%M%S") / SHIPPED_MODEL.name
+
+
+def ship(args) -> int:
+    """Copy a trained model, its JSON card and its Markdown card over the shipped ones."""
+    source = ModelCard.for_model(args.model)  # refuses a model without a consistent card
+    for suffix in CARD_SUFFIXES:
+        shutil.copyfile(Path(args.model).with_suffix(suffix), SHIPPED_MODEL.with_suffix(suffix))
+    print(f"shipped model {source.version} as {SHIPPED_MODEL}")
     return 0
 
 
@@ -91,7 +118,13 @@ def _parser() -> argparse.ArgumentParser:
         help="fetch the public Microsoft archive into DIR and train on it",
     )
     run.add_argument("--weights", default=DEFAULT_WEIGHTS, help="MobileNetV2 ImageNet .h5")
-    run.add_argument("--model", default=SHIPPED_MODEL, help="where to write the .onnx")
+    target = run.add_mutually_exclusive_group()
+    target.add_argument(
+        "--model", help="where to write the .onnx (default: models/<date-time>/catsdogs.onnx)"
+    )
+    target.add_argument(
+        "--ship", action="store_true", help="replace the shipped model in catsdogs/model/"
+    )
     run.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
     run.add_argument("--seed", type=int, default=DEFAULTS.seed)
     run.add_argument("--head-epochs", type=int, default=DEFAULTS.head_epochs)
@@ -126,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     check.add_argument("--model", default=SHIPPED_MODEL, help="the .onnx to evaluate")
     check.add_argument("--json", help="write the measured figures to this file")
+    release = commands.add_parser("ship", help="make a trained model the shipped one")
+    release.set_defaults(command=ship)
+    release.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     return parser
 
 

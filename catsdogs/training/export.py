@@ -79,6 +79,6 @@ def io_description(path: Path) -> tuple[dict, dict]:
 
 
 def write_cards(card: dict, model_path: Path) -> None:
-    """Write `<model>.json` (read by serving) and `MODEL_CARD.md` (read by people)."""
+    """Write `<model>.json` (read by serving) and `<model>.md` (read by people) beside it."""
     model_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    (model_path.parent / "MODEL_CARD.md").write_text(render_markdown(card))
+    model_path.with_suffix(".md").write_text(render_markdown(card))

@@ -1,0 +1,75 @@
+"""`python -m catsdogs.training`: where a trained model goes, without training one."""
+
+import datetime
+import json
+import shutil
+
+import pytest
+
+from catsdogs.card import SHIPPED_MODEL, CardError
+from catsdogs.training import __main__ as cli
+from catsdogs.training import export, pipeline
+from tests.helpers import ROOT
+
+NOW = datetime.datetime(2026, 5, 4, 12, 30, 5, tzinfo=datetime.UTC)
+
+
+def target(*argv) -> object:
+    return cli.output_path(cli._parser().parse_args(["train", *argv]), NOW)
+
+
+def test_by_default_a_new_model_goes_to_its_own_folder_outside_the_package():
+    model = target()
+    assert model == ROOT / "models" / "20260504-123005" / "catsdogs.onnx"
+    assert SHIPPED_MODEL.parent not in model.parents
+    assert "models/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_only_ship_or_an_explicit_path_replaces_the_shipped_model(tmp_path):
+    assert target("--ship") == SHIPPED_MODEL
+    assert target("--model", str(tmp_path / "m.onnx")) == tmp_path / "m.onnx"
+    with pytest.raises(SystemExit):
+        target("--ship", "--model", str(tmp_path / "m.onnx"))
+
+
+def test_make_train_leaves_the_shipped_model_alone(monkeypatch, capsys):
+    written = []
+
+    def fake_training(data, weights, model, settings, cache):
+        written.append(model)
+        return json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+
+    monkeypatch.setattr(pipeline, "train", fake_training)
+    assert cli.main(["train"]) == 0  # what `make train` runs, without TRAIN_ARGS
+    [model] = written
+    assert model.parent.parent == ROOT / "models" and model != SHIPPED_MODEL
+    assert f"-m catsdogs.training ship {model}\n" in capsys.readouterr().out
+
+
+def test_the_markdown_card_is_named_after_its_model(tmp_path):
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    export.write_cards(card, tmp_path / "tiny.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.md"]
+    assert (tmp_path / "tiny.md").read_text().startswith(f"# Model card: {card['name']}")
+    assert SHIPPED_MODEL.with_suffix(".md").read_text().startswith("# Model card")
+    assert "catsdogs/model/catsdogs.md" in (ROOT / "README.md").read_text()
+
+
+def test_ship_copies_the_model_and_both_cards(tmp_path, monkeypatch):
+    trained = tmp_path / "models" / "run" / "catsdogs.onnx"
+    trained.parent.mkdir(parents=True)
+    for suffix in cli.CARD_SUFFIXES:
+        shutil.copyfile(SHIPPED_MODEL.with_suffix(suffix), trained.with_suffix(suffix))
+    shipped = tmp_path / "package" / "model" / "catsdogs.onnx"
+    shipped.parent.mkdir(parents=True)
+    monkeypatch.setattr(cli, "SHIPPED_MODEL", shipped)
+    assert cli.main(["ship", str(trained)]) == 0
+    for suffix in cli.CARD_SUFFIXES:
+        assert shipped.with_suffix(suffix).read_bytes() == trained.with_suffix(suffix).read_bytes()
+
+
+def test_ship_refuses_a_model_without_its_card(tmp_path):
+    lone = tmp_path / "lone.onnx"
+    shutil.copyfile(SHIPPED_MODEL, lone)
+    with pytest.raises(CardError, match="model card not found"):
+        cli.main(["ship", str(lone)])
