@@ -128,10 +128,10 @@ def recent(limit: int, offset: int) -> list[Prediction]:
     return list(db.session.scalars(query.limit(limit).offset(offset)))
 
 
-def erase(prediction_id: int) -> None:
-    """Delete one prediction row entirely (right to erasure)."""
+def erase(prediction_id: int, allowed_ids: set[int] | None = None) -> None:
+    """Delete one prediction row entirely (right to erasure), if among `allowed_ids` when given."""
     deleted = 0
-    if 0 < prediction_id <= MAX_ID:
+    if 0 < prediction_id <= MAX_ID and (allowed_ids is None or prediction_id in allowed_ids):
         deleted = db.session.execute(
             delete(Prediction).where(Prediction.id == prediction_id)
         ).rowcount

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from catsdogs import state
+from catsdogs import records, state
 
 from tests.browser_helpers import (
     AXE,
@@ -32,12 +32,18 @@ WORDS = {
         "outcome": "It’s a cat",
         "right": "Yes, right",
         "thanks": "Thank you!",
+        "unsure": "Not sure: maybe a cat",
+        "delete": "Delete this prediction",
+        "deleted": "Prediction deleted",
     },
     "fr": {
         "classify": "Classer",
         "outcome": "C’est un chat",
         "right": "Oui, c’est juste",
         "thanks": "Merci\u00a0!",
+        "unsure": "Pas sûr\u00a0: peut-être un chat",
+        "delete": "Supprimer cette prédiction",
+        "deleted": "Prédiction supprimée",
     },
 }
 # Functions, not expressions: Playwright evals expressions, and the page's CSP forbids eval.
@@ -192,6 +198,28 @@ def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, 
     )
     page.wait_for_function(CHARTED, arg=2)
     shot("07-monitoring-refreshed")
+
+
+@pytest.mark.parametrize("page", ["en", "fr"], indirect=True)
+def test_an_unsure_answer_and_its_deletion(app, site, page, violations):
+    words, suffix = WORDS[page.language], "" if page.language == "en" else f"-{page.language}"
+    page.goto(site + "/")
+    red = image_bytes(fmt="PNG", size=(1, 1), color=(255, 0, 0))
+    upload = {"name": "red.png", "mimeType": "image/png", "buffer": red}
+    page.set_input_files("#file", files=[upload])
+    page.check("#consent")
+    page.get_by_role("button", name=words["classify"]).click()
+    page.wait_for_selector("#result .outcome")
+    assert page.inner_text("#result h2") == words["unsure"]
+    assert page.locator("#result meter.unsure").count() == 1
+    step(page, f"12-unsure{suffix}", violations)
+
+    page.get_by_role("button", name=words["delete"]).click()
+    page.wait_for_selector("#result [role=status]")
+    assert page.inner_text("#result h2") == words["deleted"]
+    step(page, f"13-deleted{suffix}", violations)
+    with app.app_context():
+        assert records.recent(10, 0) == []
 
 
 def test_errors_info_and_a_phone_screen(site, page, violations):

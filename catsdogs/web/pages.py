@@ -67,6 +67,19 @@ def feedback(prediction_id: int):
     )
 
 
+@bp.route("/erase/<int:prediction_id>", methods=["POST"])
+def erase(prediction_id: int):
+    """Delete, at once and entirely, a consented prediction this browser made."""
+    mine = session.get(SESSION_IDS, [])
+    try:
+        records.erase(prediction_id, allowed_ids=set(mine))
+    except ServiceError as error:
+        state.telemetry().record_error(error.code)
+        return _erase_error(status_for(error), messages.for_error(error, id=prediction_id))
+    session[SESSION_IDS] = [kept for kept in mine if kept != prediction_id]
+    return render("web/index.html", "web/_result.html", erased=prediction_id)
+
+
 @bp.route("/info")
 def info():
     """Show the model card and how personal data is handled."""
@@ -89,11 +102,17 @@ def form_expired(error):
     message = gettext("This form has expired. Reload the page and try again.")
     if request.endpoint == "web.feedback":
         return _feedback_error(request.view_args["prediction_id"], 400, message)
+    if request.endpoint == "web.erase":
+        return _erase_error(400, message)
     return _result_error(400, message)
 
 
-def _result_error(status: int, message: str):
-    return render("web/index.html", "web/_result.html", status, error=message)
+def _result_error(status: int, message: str, title: str | None = None):
+    return render("web/index.html", "web/_result.html", status, error=message, error_title=title)
+
+
+def _erase_error(status: int, message: str):
+    return _result_error(status, message, gettext("We could not delete this prediction"))
 
 
 def _feedback_error(prediction_id: int, status: int, message: str):

@@ -83,16 +83,16 @@
   form.addEventListener("htmx:responseError", function (event) {
     showMessage(say.failed, event.detail.xhr.status === 429 ? say.rate_limited : say.server_error);
   });
-  // The feedback form lives inside the result card: tell its failures next to its buttons.
+  // The feedback and erase forms live inside the result card: tell their failures beside them.
   ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
     result.addEventListener(name, function (event) {
-      var section = event.target.closest("#feedback");
-      if (!section) { return; }
-      var note = section.querySelector(".error-text") || document.createElement("p");
+      var inner = event.target.closest("#feedback form, form.erase");
+      if (!inner) { return; }
+      var note = inner.querySelector(".error-text") || document.createElement("p");
       note.className = "error-text";
       note.setAttribute("role", "alert");
-      note.textContent = say.feedback_failed;
-      section.querySelector("form").prepend(note);
+      note.textContent = inner.classList.contains("erase") ? say.erase_failed : say.feedback_failed;
+      inner.prepend(note);
     });
   });
   form.addEventListener("htmx:sendError", function () {

@@ -23,3 +23,8 @@ def classify(client, data: bytes, name="photo.jpg", consent=True, token=None, he
 def send_feedback(client, prediction_id: int, satisfied="1", comment="", token=None, headers=None):
     form = {"satisfied": satisfied, "comment": comment, "csrf_token": token or csrf_token(client)}
     return client.post(f"/feedback/{prediction_id}", data=form, headers=headers)
+
+
+def erase(client, prediction_id: int, token=None, headers=None):
+    form = {"csrf_token": token or csrf_token(client)}
+    return client.post(f"/erase/{prediction_id}", data=form, headers=headers)

@@ -10,7 +10,7 @@ from catsdogs import records, state
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
 from tests.helpers import TOKEN, BrokenClassifier, image_bytes
-from tests.web.forms import HX, PLAIN, classify, csrf_token, send_feedback
+from tests.web.forms import HX, PLAIN, classify, csrf_token, erase, send_feedback
 
 PAGES = ("/", "/monitoring", "/info")
 SCRIPT = "<script>alert('x')</script>"
@@ -155,6 +155,51 @@ def test_feedback_on_a_prediction_of_another_session_is_refused(app, cat_photo):
     assert "Thank you!" in send_feedback(owner, 1, headers=HX).get_data(as_text=True)
 
 
+def test_a_consented_prediction_can_be_deleted_from_its_result(app, htmx, cat_photo):
+    result = classify(htmx, cat_photo).get_data(as_text=True)
+    assert 'action="/erase/1"' in result and "Delete this prediction" in result
+    body = erase(htmx, 1).get_data(as_text=True)
+    assert "<html" not in body and "Prediction deleted" in body
+    assert "Prediction 1 is deleted" in body
+    with app.app_context():
+        assert stored() == []
+    assert "No prediction with id 1." in send_feedback(htmx, 1).get_data(as_text=True)
+
+
+def test_deleting_without_javascript_shows_the_page_saying_so(app, client, cat_photo):
+    classify(client, cat_photo, headers=PLAIN)
+    response = erase(client, 1, headers=PLAIN)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and body.startswith("<!doctype html>")
+    assert "Prediction deleted" in body and 'id="classify-form"' in body
+    with app.app_context():
+        assert stored() == []
+
+
+def test_without_consent_there_is_nothing_to_delete(htmx, cat_photo):
+    body = classify(htmx, cat_photo, consent=False).get_data(as_text=True)
+    assert "Delete this prediction" not in body
+    assert erase(htmx, 1, headers=PLAIN).status_code == 404
+
+
+def test_a_prediction_of_another_session_cannot_be_deleted(app, cat_photo):
+    owner, stranger = app.test_client(), app.test_client()
+    classify(owner, cat_photo, headers=HX)
+    body = erase(stranger, 1, headers=HX).get_data(as_text=True)
+    assert "We could not delete this prediction" in body and "No prediction with id 1." in body
+    assert erase(stranger, 1, headers=PLAIN).status_code == 404
+    with app.app_context():
+        assert len(stored()) == 1
+
+
+def test_deleting_without_a_csrf_token_is_refused(app, htmx, cat_photo):
+    classify(htmx, cat_photo)
+    assert htmx.post("/erase/1", headers=PLAIN).status_code == 400
+    assert "This form has expired" in htmx.post("/erase/1").get_data(as_text=True)
+    with app.app_context():
+        assert len(stored()) == 1
+
+
 def test_feedback_needs_a_vote(htmx, cat_photo):
     classify(htmx, cat_photo)
     body = send_feedback(htmx, 1, satisfied="maybe").get_data(as_text=True)
@@ -181,7 +226,15 @@ def test_the_info_page_reads_the_model_card(client, app):
     assert card["version"] in body and card["architecture"] in body
     assert f"<dd>{card['evaluation']['test']['accuracy'] * 100:.1f}%</dd>" in body
     assert f"deleted after {app.config['RETENTION_DAYS']} days" in body
-    assert "DELETE /api/predictions/&lt;number&gt;" in body
+
+
+@pytest.mark.parametrize(
+    "language, button",
+    [("en", "“Delete this prediction” button"), ("fr", "«\u00a0Supprimer cette prédiction\u00a0»")],
+)
+def test_the_info_page_says_how_to_delete_a_prediction(client, language, button):
+    body = client.get("/info", headers={"Accept-Language": language}).get_data(as_text=True)
+    assert button in body and "operator" not in body and "exploitant" not in body
 
 
 def test_the_info_page_copes_with_a_card_without_figures(client, app, monkeypatch):
