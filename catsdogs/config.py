@@ -24,8 +24,9 @@ DEFAULTS = {
     "RETENTION_DAYS": 30,
     "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
     "DATABASE_CHECK_SECONDS": 10,
-    "GRAFANA_URL": "http://localhost:3000",
-    "PROMETHEUS_URL": "http://localhost:9090",
+    # Links on the monitoring page, shown only when set: a link to nothing helps nobody.
+    "GRAFANA_URL": None,
+    "PROMETHEUS_URL": None,
     # No ping before each checkout (a round trip per request): a connection the server dropped
     # fails one write, which is spooled and replayed, and the pool then reconnects them all.
     "SQLALCHEMY_ENGINE_OPTIONS": {},

@@ -1,5 +1,6 @@
 """Prometheus and Alertmanager configuration, checked by promtool and amtool themselves."""
 
+import re
 import subprocess
 
 import pytest
@@ -8,6 +9,8 @@ import yaml
 from tests import monitoring_stack as stack
 
 PROMETHEUS = stack.PROMETHEUS_DIR
+LOCAL = PROMETHEUS / "local"  # for Debian's packages without Docker
+MONITORING_DOC = stack.ROOT / "docs" / "monitoring.md"
 # The alerts the issue asks for, with their severity.
 ALERTS = {
     "DatabaseDisconnected": "critical",
@@ -22,12 +25,16 @@ ALERTS = {
 }
 
 
-def tool(name: str, *args) -> str:
+def need(name: str) -> None:
     if stack.BINARIES[name] is None:
         pytest.skip(
             f"{name} is not installed (Debian packages prometheus, "
             f"prometheus-alertmanager; .ci/run installs them)"
         )
+
+
+def tool(name: str, *args) -> str:
+    need(name)
     done = subprocess.run(
         [stack.BINARIES[name], *map(str, args)],
         capture_output=True,
@@ -125,3 +132,48 @@ def test_alertmanager_routes_by_severity_to_discord_without_a_committed_secret()
     assert discord["send_resolved"] is True
     assert discord["webhook_url_file"].startswith("/run/secrets/")
     assert "webhook_url:" not in text and "discord.com/api/webhooks" not in text
+
+
+def test_promtool_checks_the_local_config_and_its_rule_files():
+    assert "SUCCESS: 1 rule files found" in tool(
+        "promtool", "check", "config", LOCAL / "prometheus.yml"
+    )
+
+
+def test_the_local_prometheus_scrapes_loopback_with_the_stacks_rules():
+    local, compose = (stack.load_yaml(folder / "prometheus.yml") for folder in (LOCAL, PROMETHEUS))
+    [job], [compose_job] = local["scrape_configs"], compose["scrape_configs"]
+    assert job == {**compose_job, "static_configs": [{"targets": ["127.0.0.1:8000"]}]}
+    assert local["global"] == compose["global"]
+    [rules] = local["rule_files"]
+    assert sorted(LOCAL.glob(rules)) == sorted((LOCAL / "../rules").glob("*.yml"))
+    [alerting] = local["alerting"]["alertmanagers"]
+    assert alerting["static_configs"] == [{"targets": ["127.0.0.1:9093"]}]
+
+
+def test_the_local_alertmanager_routes_as_the_stacks_without_a_secret(tmp_path):
+    local = stack.load_yaml(LOCAL / "alertmanager.yml")
+    compose = stack.load_yaml(PROMETHEUS / "alertmanager.yml")
+    assert local["route"] == {**compose["route"], "receiver": "local"}
+    assert local["inhibit_rules"] == compose["inhibit_rules"]
+    assert local["receivers"] == [{"name": "local"}]
+    assert "SUCCESS" in tool("amtool", "check-config", LOCAL / "alertmanager.yml")
+
+
+def test_the_check_commands_in_docs_monitoring_run_as_written():
+    text = MONITORING_DOC.read_text()
+    block = re.search(r"Check a change before committing it.*?\n\n((?:    .*\n)+)", text)
+    commands = [line.strip() for line in block.group(1).splitlines()]
+    assert len(commands) == 5
+    need("promtool")
+    need("amtool")
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            cwd=stack.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, command + "\n" + done.stdout + done.stderr

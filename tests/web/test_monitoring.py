@@ -28,6 +28,7 @@ def store(result="cat", proba_cat=0.9, feedback=None, **fields) -> None:
 
 def test_the_page_shows_the_figures_and_polls(client, app):
     app.config["GRAFANA_URL"] = "https://grafana.example.org/d/catsdogs"
+    app.config["PROMETHEUS_URL"] = "http://127.0.0.1:9090"
     with app.app_context():
         store("cat", 0.9, feedback=1)
         store("dog", 0.3)
@@ -35,9 +36,15 @@ def test_the_page_shows_the_figures_and_polls(client, app):
     assert 'id="kpi-total">2<' in body and "1 / 1" in body
     assert 'hx-trigger="every 10s"' in body and 'hx-get="/monitoring"' in body
     assert 'href="https://grafana.example.org/d/catsdogs"' in body
-    assert f'href="{app.config["PROMETHEUS_URL"]}"' in body
+    assert 'href="http://127.0.0.1:9090"' in body
     assert "data-charts='{" in body and 'id="chart-predictions"' in body
     assert "Connected" in body
+
+
+def test_without_grafana_or_prometheus_configured_the_page_links_to_neither(client):
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert "Grafana" not in body and ">Prometheus<" not in body and "localhost" not in body
+    assert 'href="/metrics"' in body
 
 
 def test_the_page_says_when_the_database_does_not_answer(client, monkeypatch):
