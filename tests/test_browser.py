@@ -35,6 +35,7 @@ WORDS = {
         "unsure": "Not sure: maybe a cat",
         "delete": "Delete this prediction",
         "deleted": "Prediction deleted",
+        "not_found": "Page not found",
     },
     "fr": {
         "classify": "Classer",
@@ -44,6 +45,7 @@ WORDS = {
         "unsure": "Pas sûr\u00a0: peut-être un chat",
         "delete": "Supprimer cette prédiction",
         "deleted": "Prédiction supprimée",
+        "not_found": "Page introuvable",
     },
 }
 # Functions, not expressions: Playwright evals expressions, and the page's CSP forbids eval.
@@ -220,6 +222,18 @@ def test_an_unsure_answer_and_its_deletion(app, site, page, violations):
     step(page, f"13-deleted{suffix}", violations)
     with app.app_context():
         assert records.recent(10, 0) == []
+
+
+@pytest.mark.parametrize("page", ["en", "fr"], indirect=True)
+def test_an_unknown_address_gets_the_site_s_error_page(site, page, violations):
+    response = page.goto(site + "/nothing-here")
+    assert response.status == 404
+    # The browser logs the 404 itself as a console error: that one is expected.
+    page.problems[:] = [p for p in page.problems if "404" not in p]
+    assert page.inner_text("h1") == WORDS[page.language]["not_found"]
+    step(page, "14-not-found" if page.language == "en" else "14-not-found-fr", violations)
+    page.get_by_role("link", name="catsdogs").click()
+    page.wait_for_url(site + "/")
 
 
 def test_errors_info_and_a_phone_screen(site, page, violations):

@@ -2,8 +2,8 @@
 
 import logging
 
-from flask import jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from catsdogs import state
 from catsdogs.errors import ServiceError
@@ -60,7 +60,7 @@ def handle_service_error(error: ServiceError):
 
 
 def handle_http_exception(error: HTTPException):
-    """JSON for API paths; the plain HTTP page elsewhere."""
+    """JSON for API paths; elsewhere Werkzeug's page (catsdogs.web.errors answers first)."""
     if not wants_json():
         return error
     status = error.code or 500
@@ -75,7 +75,8 @@ def handle_unexpected(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     if wants_json():
         return error_response(500, "internal_error", "Something went wrong on our side.")
-    return "Something went wrong on our side.", 500
+    # The 500 handler of the pages (catsdogs.web.errors) answers in the page's language.
+    return current_app.handle_http_exception(InternalServerError(original_exception=error))
 
 
 def _describe(messages: dict) -> str:

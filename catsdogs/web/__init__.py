@@ -1,9 +1,9 @@
-"""The htmx pages, in English or French: classify and give feedback, the model card, monitoring."""
+"""The htmx pages, in English or French: classify, feedback, the model card, monitoring, errors."""
 
 from flask import Flask, current_app
 
 from catsdogs import state
-from catsdogs.web import formats, language, monitoring, pages
+from catsdogs.web import errors, formats, language, monitoring, pages
 
 
 def register(app: Flask) -> None:
@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(language.bp)
+    errors.register(app)
     app.context_processor(page_settings)
     app.context_processor(language.links)
     formats.register(app)
