@@ -35,6 +35,11 @@ def test_docs_are_served_with_local_assets(client):
         assert asset.status_code == 200 and b"SwaggerUIBundle" in asset.data
 
 
+def test_the_docs_page_leads_back_to_the_app(client):
+    html = client.get("/docs").get_data(as_text=True)
+    assert '<a href="/">← catsdogs</a>' in html and "css/docs.css" in html
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent")
 def test_the_docs_page_works_under_the_policy(app):
     from playwright.sync_api import sync_playwright
@@ -50,5 +55,7 @@ def test_the_docs_page_works_under_the_policy(app):
         page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
         page.goto(f"{url}/docs")
         page.wait_for_selector("#operations-predict-post_api_predict", timeout=15_000)
+        page.get_by_role("link", name="← catsdogs").click()
+        page.wait_for_url(f"{url}/")
         browser.close()
     assert problems == []
