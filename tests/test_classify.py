@@ -18,6 +18,7 @@ class FixedClassifier:
     """A model that always answers dog, from a version other than the app's."""
 
     version = "app-version"
+    card = BrokenClassifier.card  # the shipped card: unsure below 0.8
 
     def predict(self, data):
         return ModelPrediction("dog", {"cat": 0.25, "dog": 0.75}, "prediction-version", 1, 2, 3)
@@ -46,6 +47,7 @@ def test_the_result_is_the_api_dict_with_the_predictions_model_version(app):
         "feedback_id": row.id,
         "prediction": "dog",
         "confidence": 0.75,
+        "unsure": True,
         "probabilities": {"cat": 0.25, "dog": 0.75},
         "inference_time_ms": 6.0,
         "model_version": "prediction-version",
