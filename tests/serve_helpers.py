@@ -48,7 +48,13 @@ def _empty_map(server) -> None:
     """Close every channel but leave the trigger's pipe open, only out of the map.
 
     The thunk may run before `pull_trigger` has written its wake-up byte (a worker's own pull can
-    wake the loop in between), so closing the pipe here made that write fail with EBADF.
+    wake the loop in between), so closing the pipe here made that write fail with EBADF. The
+    server's own close() closes the pipe too: its listening socket is closed without it.
     """
     server.trigger.del_channel()
-    wasyncore.close_all(server._map)
+    for dispatcher in list(server._map.values()):
+        if dispatcher is server:
+            wasyncore.dispatcher.close(server)
+        else:
+            dispatcher.close()
+    server._map.clear()
