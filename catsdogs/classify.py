@@ -1,29 +1,22 @@
-"""Classify an upload and record it: the one service behind the page and the JSON API."""
+"""Classify images and record them: the one service behind the page, the JSON API and /v2."""
 
 import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from catsdogs import records, state
 from catsdogs.errors import ServiceError
 from catsdogs.imaging import ImageError
+from catsdogs.inference import Classifier, Prediction
 
 log = logging.getLogger(__name__)
 
 
 def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     """Predict the class of image bytes, store the row, return the API's result dict."""
-    telemetry = state.telemetry()
-    try:
-        prediction = state.classifier().predict(data)
-    except ImageError:
-        raise  # the upload's fault, reported as it is; anything else is the model's
-    except Exception:
-        log.exception("the model failed on an upload")
-        telemetry.record_failed_prediction()
-        raise ServiceError(
-            "model_unavailable", "The model is unavailable right now; try again later."
-        ) from None
-    telemetry.record_prediction(prediction, len(data))
-    row_id = records.save_prediction(prediction, consent, filename)
+    prediction = run_model(lambda model: model.predict(data))
+    row_id = store(prediction, len(data), consent, filename)
     return {
         "id": row_id,
         "feedback_id": row_id,
@@ -35,3 +28,45 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
         "model_version": prediction.model_version,
         "filename": records.clean_filename(filename) if consent else None,
     }
+
+
+def classify_batch(images: Sequence[bytes | np.ndarray]) -> list[Prediction]:
+    """Predict encoded images or resized pixels, then store each as an anonymous row.
+
+    The whole batch is predicted before anything is stored: one bad image stores none.
+    """
+    predictions = []
+    for index, image in enumerate(images):
+        try:
+            predictions.append(run_model(lambda model, image=image: _predict(model, image)))
+        except ImageError as error:
+            raise ServiceError("invalid_image", f"Image {index}: {error.message}") from None
+    for prediction, image in zip(predictions, images, strict=True):
+        store(prediction, len(image) if isinstance(image, bytes) else image.nbytes)
+    return predictions
+
+
+def _predict(model: Classifier, image: bytes | np.ndarray) -> Prediction:
+    return model.predict(image) if isinstance(image, bytes) else model.predict_resized(image)
+
+
+def run_model(predict: Callable[[Classifier], Prediction]) -> Prediction:
+    """Call `predict` with the served model; any failure but the image's is model_unavailable."""
+    try:
+        return predict(state.classifier())
+    except ImageError:
+        raise  # the upload's fault, reported as it is; anything else is the model's
+    except Exception:
+        log.exception("the model failed on an upload")
+        state.telemetry().record_failed_prediction()
+        raise ServiceError(
+            "model_unavailable", "The model is unavailable right now; try again later."
+        ) from None
+
+
+def store(
+    prediction: Prediction, size: int, consent: bool = False, filename: str | None = None
+) -> int | None:
+    """Count the prediction and store its row; return the row id (None when spooled)."""
+    state.telemetry().record_prediction(prediction, size)
+    return records.save_prediction(prediction, consent, filename)

@@ -61,7 +61,7 @@ class Classifier:
         return self.card.version
 
     def predict_pixels(self, pixels: np.ndarray) -> np.ndarray:
-        """Return the class probabilities for one (height, width, 3) uint8 image."""
+        """Return the class probabilities for one (height, width, 3) image, values 0-255."""
         batch = pixels[np.newaxis].astype(np.float32)
         return self.session.run(None, {self.card.input_name: batch})[0][0]
 
@@ -72,17 +72,19 @@ class Classifier:
         decoded = time.perf_counter()
         pixels = imaging.resize(image, self.card.input_size, self.card.resize_method)
         resized = time.perf_counter()
+        return self.predict_resized(pixels, (decoded - started) * 1000, (resized - decoded) * 1000)
+
+    def predict_resized(
+        self, pixels: np.ndarray, decode_ms: float = 0.0, preprocess_ms: float = 0.0
+    ) -> Prediction:
+        """Classify one (height, width, 3) image already at the card's size, values 0-255."""
+        started = time.perf_counter()
         scores = self.predict_pixels(pixels)
-        finished = time.perf_counter()
+        inference_ms = (time.perf_counter() - started) * 1000
         probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=True)}
         label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
         return Prediction(
-            label,
-            probabilities,
-            self.version,
-            (decoded - started) * 1000,
-            (resized - decoded) * 1000,
-            (finished - resized) * 1000,
+            label, probabilities, self.version, decode_ms, preprocess_ms, inference_ms
         )
 
 
