@@ -339,3 +339,28 @@ def test_deploy_script_keeps_a_healthy_release_and_rolls_back_a_sick_one(
         assert "image rm catsdogs-app:older" in log and "image rm catsdogs-app:old\n" not in log
     else:
         assert "image rm" not in log and log.count("up -d") == 2
+
+
+def test_the_deploy_guide_s_backup_command_names_the_stack_s_files_and_database():
+    guide = (ROOT / "docs" / "deploy.md").read_text().replace("\\\n", " ")
+    [command] = [line.strip() for line in guide.splitlines() if "pg_dump" in line and ">" in line]
+    stack = re.search(r"^COMPOSE := (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert re.sub(r"\s+", " ", command).startswith(f"{stack} exec -T db ")
+    database = compose()["services"]["db"]["environment"]
+    assert set(re.findall(r"\$(\w+)", command)) <= set(database)
+
+
+def test_every_folder_the_package_ships_files_from_is_one_of_its_packages():
+    # Else setuptools warns, at every install, that each such folder "is absent from the
+    # `packages` configuration" (some forty lines).
+    from setuptools.config.setupcfg import read_configuration
+
+    options = read_configuration(ROOT / "setup.cfg")["options"]
+    package = ROOT / "catsdogs"
+    folders = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for pattern in options["package_data"]["catsdogs"]
+        for path in package.glob(pattern)
+    }
+    assert folders and folders <= set(options["packages"])
+    assert [name for name in options["packages"] if "__pycache__" in name] == []

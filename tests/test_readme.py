@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from catsdogs.training.__main__ import DEFAULT_DATA, DEFAULT_WEIGHTS, SHARED
 from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -31,3 +32,14 @@ def test_make_run_s_port_and_address_are_documented_and_used():
     assert "make run PORT=8080 HOST=0.0.0.0" in README
     run = MAKEFILE.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "--host $(HOST) --port $(PORT)" in run
+
+
+def test_the_pages_the_readme_names_are_served(app):
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    for page in ("/monitoring", "/info", "/docs"):
+        assert f"`{page}`" in README and page in served
+
+
+@pytest.mark.parametrize("path", [DEFAULT_DATA, DEFAULT_WEIGHTS])
+def test_the_readme_says_what_shared_holds(path):
+    assert f"`../shared/{path.relative_to(SHARED)}`" in README
