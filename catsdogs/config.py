@@ -36,6 +36,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "SESSION_COOKIE_SECURE": False,
+    "OIP_MAX_BATCH": 16,
 }
 
 
@@ -64,6 +65,7 @@ ENVIRONMENT = {
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_ENABLED": flag,
     "SESSION_COOKIE_SECURE": flag,
+    "OIP_MAX_BATCH": int,
 }
 
 

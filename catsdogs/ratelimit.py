@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from catsdogs.api.auth import verify_token
 
 # Probes, scrapes and static files are never limited: a throttled /health would page someone.
-EXEMPT_PATHS = ("/health", "/metrics", "/static/", "/docs/assets/")
+EXEMPT_PATHS = ("/health", "/v2/health/", "/metrics", "/static/", "/docs/assets/")
 
 
 def token_name() -> str:

@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 
 from catsdogs import create_app
+from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
 
@@ -107,8 +108,12 @@ class BrokenClassifier:
     """A model whose runtime fails on every call, as a corrupted session would."""
 
     version = "broken"
+    card = ModelCard.for_model(SHIPPED_MODEL)  # the card survives its session
 
     def predict(self, data):
+        raise RuntimeError("session lost")
+
+    def predict_resized(self, pixels):
         raise RuntimeError("session lost")
 
     def predict_pixels(self, pixels):

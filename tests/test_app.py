@@ -6,7 +6,7 @@ import shutil
 from catsdogs import state
 from catsdogs.card import SHIPPED_MODEL
 
-BLUEPRINTS = {"web", "monitoring_page", "predict", "feedback", "monitoring"}
+BLUEPRINTS = {"web", "monitoring_page", "predict", "feedback", "monitoring", "inference_protocol"}
 
 
 def test_each_blueprint_is_registered_once(app):

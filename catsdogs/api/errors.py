@@ -1,4 +1,9 @@
-"""Errors as JSON, `{"error": <code>, "message": <sentence>}`, never a stack trace."""
+"""Errors as JSON, `{"error": <code>, "message": <sentence>}`, never a stack trace.
+
+Under /v2 the Open Inference Protocol wants `{"error": <sentence>}`. The format is chosen here
+by path, not by a handler of the /v2 blueprint: routing errors (404, 405) and rate limits (429)
+never reach a blueprint's handlers.
+"""
 
 import logging
 
@@ -13,6 +18,9 @@ log = logging.getLogger(__name__)
 # The HTTP status of each failure the services report.
 SERVICE_STATUS = {
     "invalid_request": 400,
+    "invalid_tensor": 400,
+    "invalid_image": 400,
+    "too_many_images": 400,
     "missing_file": 400,
     "too_many_files": 400,
     "empty_file": 400,
@@ -45,14 +53,19 @@ def status_for(error: ServiceError) -> int:
 def error_response(status: int, code: str, message: str, headers=None):
     """The JSON error body, counted in cv_errors_total."""
     state.telemetry().record_error(code)
-    response = jsonify(error=code, message=message)
+    response = jsonify(error=message) if in_protocol() else jsonify(error=code, message=message)
     response.status_code = status
     response.headers.extend(headers or {})
     return response
 
 
 def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/health", "/metrics", "/openapi"))
+    return in_protocol() or request.path.startswith(("/api/", "/health", "/metrics", "/openapi"))
+
+
+def in_protocol() -> bool:
+    """True under /v2, the Open Inference Protocol's paths."""
+    return request.path == "/v2" or request.path.startswith("/v2/")
 
 
 def handle_service_error(error: ServiceError):
