@@ -1,7 +1,5 @@
 """/v2, the Open Inference Protocol, driven by Triton's own HTTP client against waitress."""
 
-from __future__ import annotations
-
 import base64
 import gc
 import io
@@ -9,13 +7,9 @@ import json
 
 import numpy as np
 import pytest
+import tritonclient.http as triton
 from prometheus_client.parser import text_string_to_metric_families
-
-try:  # the test extra installs it; until then the tests through the real client skip
-    import tritonclient.http as triton
-    from tritonclient.utils import InferenceServerException
-except ImportError:
-    triton = None
+from tritonclient.utils import InferenceServerException
 
 from catsdogs import state
 from catsdogs.imaging import load_rgb
@@ -34,8 +28,6 @@ def photos() -> list[bytes]:
 @pytest.fixture
 def client_v2(app):
     """tritonclient's InferenceServerClient on the app served by waitress."""
-    if triton is None:
-        pytest.skip("tritonclient[http] is not installed: pip install -e '.[test]'")
     with serve(app) as url:
         client = triton.InferenceServerClient(url.removeprefix("http://"))
         yield client
