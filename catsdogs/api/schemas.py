@@ -16,6 +16,22 @@ class Strict(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class Closed(ma.Schema):
+    """An unknown field is an error: a mistyped `consent=true` must not silently lose consent."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class FormBoolean(ma.fields.Boolean):
+    """A boolean whose words match in any case: `requests` sends Python's True as "True"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class WholeNumber(ma.fields.Integer):
     """An integer that also comes as a string from forms, but never as a fraction like 1.5."""
 
@@ -34,18 +50,18 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class UploadSchema(Strict):
+class UploadSchema(Closed):
     file = Upload(
         required=True,
         metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or TIFF photo of a cat or a dog"},
     )
-    rgpd_consent = ma.fields.Boolean(
+    rgpd_consent = FormBoolean(
         load_default=False,
         truthy=TRUTHY,
         falsy=FALSY,
         # A multipart field is text: document the exact words accepted, not a JSON boolean.
         metadata={
-            "description": "Keep the file name and allow feedback",
+            "description": "Keep the file name and allow feedback; the words match in any case",
             "type": "string",
             "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
         },
@@ -78,7 +94,7 @@ class PredictionResult(ma.Schema):
     filename = ma.fields.String(allow_none=True)
 
 
-class FeedbackRequest(Strict):
+class FeedbackRequest(Closed):
     feedback_id = WholeNumber(
         required=True, strict=False, validate=ma.validate.Range(min=1, max=2**31 - 1)
     )

@@ -60,3 +60,13 @@ def test_erasure(api, cat_photo):
     assert api.delete(f"/api/predictions/{prediction_id}").status_code == 204
     assert api.get("/api/predictions").get_json()["items"] == []
     assert api.delete(f"/api/predictions/{prediction_id}").status_code == 404
+
+
+def test_feedback_with_an_unknown_field_is_400_and_named(api, cat_photo):
+    prediction_id = predict(api, cat_photo, rgpd_consent="true")
+    response = api.post(
+        "/api/update-feedback",
+        json={"feedback_id": prediction_id, "user_feedback": 1, "coment": "typo"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+    assert "coment" in response.get_json()["message"]

@@ -64,3 +64,22 @@ def test_a_failing_model_is_503_and_health_says_so(api, app, cat_photo):
     assert response.status_code == 503 and response.get_json()["error"] == "model_unavailable"
     health = api.get("/health")
     assert health.status_code == 503 and health.get_json()["model"]["loaded"] is False
+
+
+@pytest.mark.parametrize("consent", ["True", "TRUE", "Yes", "On", "tRuE"])
+def test_consent_words_match_in_any_case(api, cat_photo, consent):
+    """`requests.post(data={"rgpd_consent": True})` sends the text "True"."""
+    response = predict(api, cat_photo, rgpd_consent=consent)
+    assert response.status_code == 200 and response.get_json()["filename"] == "photo.jpg"
+
+
+@pytest.mark.parametrize("consent", ["False", "NO", "Off"])
+def test_refusal_words_match_in_any_case(api, cat_photo, consent):
+    response = predict(api, cat_photo, rgpd_consent=consent)
+    assert response.status_code == 200 and response.get_json()["filename"] is None
+
+
+def test_an_unknown_field_is_400_and_named(api, cat_photo):
+    response = predict(api, cat_photo, consent="true")
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+    assert "consent" in response.get_json()["message"]

@@ -43,8 +43,14 @@ def test_a_missing_date_time_stays_null():
     assert Moment().dump({"at": None}) == {"at": None}
 
 
-def test_feedback_ignores_unknown_fields_and_defaults_the_comment():
-    loaded = FeedbackRequest().load({"feedback_id": "7", "user_feedback": "1", "extra": "x"})
+def test_feedback_refuses_unknown_fields():
+    with pytest.raises(ma.ValidationError) as error:
+        FeedbackRequest().load({"feedback_id": "7", "user_feedback": "1", "extra": "x"})
+    assert "extra" in error.value.messages
+
+
+def test_feedback_defaults_the_comment():
+    loaded = FeedbackRequest().load({"feedback_id": "7", "user_feedback": "1"})
     assert loaded == {"feedback_id": 7, "user_feedback": 1, "user_comment": None}
 
 
