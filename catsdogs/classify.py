@@ -17,9 +17,8 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     """Predict the class of image bytes, store the row, return the API's result dict."""
     prediction = run_model(lambda model: model.predict(data))
     row_id = store(prediction, len(data), consent, filename)
-    return {
+    result = {
         "id": row_id,
-        "feedback_id": row_id,
         "prediction": prediction.label,
         "confidence": round(prediction.confidence, 6),
         "unsure": state.classifier().card.unsure(prediction.confidence),
@@ -28,6 +27,9 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
         "model_version": prediction.model_version,
         "filename": records.clean_filename(filename) if consent else None,
     }
+    if consent and row_id is not None:  # only a stored, consented row takes feedback
+        result["feedback_id"] = row_id
+    return result
 
 
 def classify_batch(images: Sequence[bytes | np.ndarray]) -> list[Prediction]:

@@ -59,6 +59,7 @@ def test_without_consent_the_result_names_no_file(app):
     with app.app_context():
         result = classify(image_bytes(), "photo.png", consent=False)
     assert result["filename"] is None and result["id"] is not None
+    assert "feedback_id" not in result  # nothing can be said about it later
     assert result["model_version"] == state.classifier(app).version
 
 

@@ -78,7 +78,12 @@ class PredictionResult(ma.Schema):
         allow_none=True,
         metadata={"description": "Row id; null when the database was down and the row was spooled"},
     )
-    feedback_id = ma.fields.Integer(allow_none=True, metadata={"description": "Same as id"})
+    feedback_id = ma.fields.Integer(
+        metadata={
+            "description": "Same as id, present only where feedback is possible: the photo was "
+            "sent with consent and its row is stored"
+        }
+    )
     prediction = ma.fields.String(required=True, validate=ma.validate.OneOf(["cat", "dog"]))
     confidence = ma.fields.Float(required=True)
     unsure = ma.fields.Boolean(

@@ -36,6 +36,7 @@ def test_database_outage_degrades_health_and_spools_predictions(make_app, cat_ph
         "/api/predict", headers=AUTH, data={"file": (io.BytesIO(cat_photo), "c.jpg")}
     )
     assert response.status_code == 200 and response.get_json()["id"] is None
+    assert "feedback_id" not in response.get_json()  # a spooled row cannot take feedback yet
     assert client.get("/health").get_json()["spooled_predictions"] == 1
 
 

@@ -83,3 +83,10 @@ def test_an_unknown_field_is_400_and_named(api, cat_photo):
     response = predict(api, cat_photo, consent="true")
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
     assert "consent" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("consent", [None, "false"])
+def test_without_consent_there_is_no_feedback_id(api, cat_photo, consent):
+    form = {} if consent is None else {"rgpd_consent": consent}
+    body = predict(api, cat_photo, **form).get_json()
+    assert body["id"] > 0 and "feedback_id" not in body
