@@ -18,6 +18,7 @@ COLUMNS = {column.key for column in Prediction.__table__.columns}
 # A Core INSERT: the ORM's unit of work costs more than the row itself (docs/performance.md);
 # the defaults come from the model either way.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
+KEEP = object()  # give_feedback's comment when the client sent none: the stored one stays
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -102,20 +103,27 @@ def discard_session() -> None:
 
 
 def give_feedback(
-    prediction_id: int, satisfied: bool, comment: str | None, allowed_ids: set[int] | None = None
+    prediction_id: int,
+    satisfied: bool,
+    comment: str | None | object = KEEP,
+    allowed_ids: set[int] | None = None,
 ) -> Prediction:
-    """Record 👍/👎 and a comment on a consented prediction."""
+    """Record 👍/👎 on a consented prediction, and the comment unless it is KEEP.
+
+    An empty or None comment clears the stored one; a vote sent again without one keeps it.
+    """
     record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
     if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
         raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
     if not record.rgpd_consent:
         raise ServiceError("no_consent", "Feedback is only kept for predictions made with consent.")
-    if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
+    if isinstance(comment, str) and len(comment) > COMMENT_MAX_LENGTH:
         raise ServiceError(
             "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
         )
     record.user_feedback = int(satisfied)
-    record.user_comment = clean_comment(comment)
+    if comment is not KEEP:
+        record.user_comment = clean_comment(comment)
     record.feedback_at = utc_now()
     db.session.commit()
     state.telemetry().record_feedback(satisfied)

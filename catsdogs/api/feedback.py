@@ -18,10 +18,13 @@ bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
 @auth.login_required
 @bp.arguments(FeedbackRequest, location="json_or_form")
 def update_feedback(args):
-    """Record a thumbs-up (1) or thumbs-down (0) and a comment on a consented prediction."""
-    record = records.give_feedback(
-        args["feedback_id"], bool(args["user_feedback"]), args["user_comment"]
-    )
+    """Record a thumbs-up (1) or thumbs-down (0) and a comment on a consented prediction.
+
+    Sent again, the vote replaces the earlier one; without `user_comment` the earlier comment
+    stays, and an empty or null `user_comment` clears it.
+    """
+    comment = args.get("user_comment", records.KEEP)  # absent keeps it; "" or null clears it
+    record = records.give_feedback(args["feedback_id"], bool(args["user_feedback"]), comment)
     return {
         "feedback_id": record.id,
         "user_feedback": record.user_feedback,

@@ -109,7 +109,9 @@ class FeedbackRequest(Closed):
         metadata={"description": "1 satisfied, 0 unsatisfied"},
     )
     user_comment = ma.fields.String(
-        load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX_LENGTH)
+        allow_none=True,
+        validate=ma.validate.Length(max=COMMENT_MAX_LENGTH),
+        metadata={"description": "Absent keeps the earlier comment; empty or null clears it"},
     )
 
 

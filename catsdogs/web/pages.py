@@ -42,13 +42,13 @@ def classify_photo():
 
 @bp.route("/feedback/<int:prediction_id>", methods=["POST"])
 def feedback(prediction_id: int):
-    """Record a vote and a comment on a prediction this browser made."""
+    """Record a vote and a comment on a prediction this browser made; voting again replaces it."""
     vote = request.form.get("satisfied")
     try:
         if vote not in ("0", "1"):
             raise ServiceError("invalid_request", "Choose “Yes, right” or “No, wrong”.")
         satisfied = vote == "1"
-        records.give_feedback(
+        record = records.give_feedback(
             prediction_id,
             satisfied,
             request.form.get("comment", ""),
@@ -64,6 +64,7 @@ def feedback(prediction_id: int):
         prediction_id=prediction_id,
         sent=True,
         satisfied=satisfied,
+        comment=record.user_comment,
     )
 
 

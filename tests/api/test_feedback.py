@@ -70,3 +70,29 @@ def test_feedback_with_an_unknown_field_is_400_and_named(api, cat_photo):
     )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
     assert "coment" in response.get_json()["message"]
+
+
+def test_a_vote_sent_again_without_a_comment_keeps_the_comment(api, cat_photo):
+    prediction_id = predict(api, cat_photo, rgpd_consent="true")
+    first = {"feedback_id": prediction_id, "user_feedback": 1, "user_comment": "x"}
+    api.post("/api/update-feedback", json=first)
+    again = api.post(
+        "/api/update-feedback", json={"feedback_id": prediction_id, "user_feedback": 0}
+    )
+    assert again.get_json() == {
+        "feedback_id": prediction_id,
+        "user_feedback": 0,
+        "user_comment": "x",
+    }
+    stored = api.get("/api/predictions").get_json()["items"][0]
+    assert stored["user_feedback"] == 0 and stored["user_comment"] == "x"
+
+
+@pytest.mark.parametrize("cleared", ["", None])
+def test_an_empty_or_null_comment_clears_it(api, cat_photo, cleared):
+    prediction_id = predict(api, cat_photo, rgpd_consent="true")
+    first = {"feedback_id": prediction_id, "user_feedback": 1, "user_comment": "x"}
+    api.post("/api/update-feedback", json=first)
+    again = {"feedback_id": prediction_id, "user_feedback": 1, "user_comment": cleared}
+    assert api.post("/api/update-feedback", json=again).get_json()["user_comment"] is None
+    assert api.get("/api/predictions").get_json()["items"][0]["user_comment"] is None

@@ -49,9 +49,9 @@ def test_feedback_refuses_unknown_fields():
     assert "extra" in error.value.messages
 
 
-def test_feedback_defaults_the_comment():
+def test_feedback_without_a_comment_leaves_it_out_so_the_stored_one_stays():
     loaded = FeedbackRequest().load({"feedback_id": "7", "user_feedback": "1"})
-    assert loaded == {"feedback_id": 7, "user_feedback": 1, "user_comment": None}
+    assert loaded == {"feedback_id": 7, "user_feedback": 1}
 
 
 def test_paging_defaults_to_the_first_twenty():

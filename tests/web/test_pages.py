@@ -135,13 +135,26 @@ def test_feedback_without_a_csrf_token_is_refused(app, htmx, cat_photo):
         assert stored()[0].user_feedback is None
 
 
-def test_feedback_is_recorded_and_the_buttons_disabled(app, htmx, cat_photo):
+def test_feedback_is_recorded_and_the_recorded_vote_shown_pressed(app, htmx, cat_photo):
     classify(htmx, cat_photo)
     body = send_feedback(htmx, 1, "0", "It is my neighbour's dog").get_data(as_text=True)
-    assert "Thank you!" in body and body.count("disabled") == 2
+    assert "Thank you!" in body and " disabled" not in body
+    assert re.search(r'value="0" aria-pressed="true"', body)
+    assert re.search(r'value="1" aria-pressed="false"', body)
+    assert ">It is my neighbour&#39;s dog</textarea>" in body
     with app.app_context():
         row = stored()[0]
         assert row.user_feedback == 0 and row.user_comment == "It is my neighbour's dog"
+
+
+def test_a_person_can_change_their_vote(app, htmx, cat_photo):
+    classify(htmx, cat_photo)
+    send_feedback(htmx, 1, "0", "wrong")
+    body = send_feedback(htmx, 1, "1", "right after all").get_data(as_text=True)
+    assert "yes, it was right" in body and 'value="1" aria-pressed="true"' in body
+    with app.app_context():
+        row = stored()[0]
+        assert row.user_feedback == 1 and row.user_comment == "right after all"
 
 
 def test_feedback_on_a_prediction_of_another_session_is_refused(app, cat_photo):
