@@ -5,7 +5,7 @@ import logging
 import time
 import unicodedata
 
-from sqlalchemy import delete, exc, insert, select, update
+from sqlalchemy import delete, exc, func, insert, select, update
 
 from catsdogs import state
 from catsdogs.errors import ServiceError
@@ -64,12 +64,8 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
 
 
 def _insert(row: dict) -> int:
-    """The one way a prediction row reaches the database, live or replayed.
-
-    One statement, so autocommit: one round trip where a transaction takes three (BEGIN, INSERT,
-    COMMIT), on a connection of the app's own pool.
-    """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    """The one way a prediction row reaches the database, live or replayed."""
+    with db.engine.begin() as connection:
         return connection.execute(INSERT_PREDICTION, row).scalar_one()
 
 
@@ -128,6 +124,19 @@ def give_feedback(
     db.session.commit()
     state.telemetry().record_feedback(satisfied)
     return record
+
+
+def get(prediction_id: int) -> Prediction:
+    """One stored prediction, or not_found."""
+    record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
+    if record is None:
+        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
+    return record
+
+
+def count() -> int:
+    """How many predictions are stored."""
+    return db.session.scalar(select(func.count()).select_from(Prediction))
 
 
 def recent(limit: int, offset: int) -> list[Prediction]:
