@@ -5,7 +5,14 @@ import marshmallow as ma
 from catsdogs import health as checks
 from catsdogs import records, statistics
 from catsdogs.api.openapi import BEARER, ApiBlueprint
-from catsdogs.api.schemas import ApiError, Health, PageArgs, PredictionList, Statistics
+from catsdogs.api.schemas import (
+    ApiError,
+    Health,
+    PageArgs,
+    PredictionList,
+    Statistics,
+    StoredPrediction,
+)
 from catsdogs.extensions import auth
 
 bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
@@ -37,5 +44,20 @@ def get_statistics():
 @auth.login_required
 @bp.arguments(PageArgs, location="query", unknown=ma.RAISE)
 def list_predictions(args):
-    """Recent predictions, newest first (limit at most 100)."""
-    return {"items": records.recent(args["limit"], args["offset"]), **args}
+    """Recent predictions, newest first (limit at most 100), and how many are stored."""
+    return {
+        "items": records.recent(args["limit"], args["offset"]),
+        "total": records.count(),
+        **args,
+    }
+
+
+@bp.route("/api/predictions/<int(signed=True):prediction_id>")
+@bp.response(200, StoredPrediction)
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
+@bp.doc(security=BEARER)
+@auth.login_required
+def get_prediction(prediction_id: int):
+    """One stored prediction, as the list shows it."""
+    return records.get(prediction_id)

@@ -145,6 +145,7 @@ class StoredPrediction(ma.Schema):
 
 class PredictionList(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(StoredPrediction))
+    total = ma.fields.Integer(metadata={"description": "How many predictions are stored in all"})
     limit = ma.fields.Integer()
     offset = ma.fields.Integer()
 

@@ -65,3 +65,32 @@ def test_predictions_are_listed_newest_first_and_paginated(api, cat_photo):
     assert [item["id"] for item in page["items"]] == ids[::-1][:2]
     rest = api.get("/api/predictions?limit=2&offset=2").get_json()
     assert [item["id"] for item in rest["items"]] == [ids[0]]
+
+
+def test_the_list_gives_the_total_stored(api, cat_photo):
+    for _ in range(3):
+        predict(api, cat_photo)
+    page = api.get("/api/predictions?limit=1&offset=1").get_json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+
+
+def test_one_prediction_is_returned_by_its_id(api, cat_photo):
+    prediction_id = predict(api, cat_photo, rgpd_consent="true")
+    api.post("/api/update-feedback", json={"feedback_id": prediction_id, "user_feedback": 1})
+    response = api.get(f"/api/predictions/{prediction_id}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == api.get("/api/predictions").get_json()["items"][0]
+    assert body["id"] == prediction_id and body["prediction_result"] == "cat"
+    assert body["filename"] == "photo.jpg" and body["user_feedback"] == 1
+
+
+@pytest.mark.parametrize("prediction_id", ["999999", "0", "-1", str(2**31), "9" * 50])
+def test_an_unknown_prediction_id_is_404_in_json(api, prediction_id):
+    response = api.get(f"/api/predictions/{prediction_id}")
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_one_prediction_needs_the_token(client):
+    response = client.get("/api/predictions/1")
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
