@@ -31,6 +31,7 @@ WORDS = {
         "classify": "Classify",
         "outcome": "It’s a cat",
         "right": "Yes, right",
+        "wrong": "No, wrong",
         "thanks": "Thank you!",
         "unsure": "Not sure: maybe a cat",
         "delete": "Delete this prediction",
@@ -41,6 +42,7 @@ WORDS = {
         "classify": "Classer",
         "outcome": "C’est un chat",
         "right": "Oui, c’est juste",
+        "wrong": "Non, c’est faux",
         "thanks": "Merci\u00a0!",
         "unsure": "Pas sûr\u00a0: peut-être un chat",
         "delete": "Supprimer cette prédiction",
@@ -181,6 +183,11 @@ def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, 
     assert page.inner_text("#feedback .thanks").startswith(words["thanks"])
     assert page.locator('#feedback button[aria-pressed="true"]').count() == 1
     assert page.locator("#feedback button:disabled").count() == 0  # the vote can change
+    page.get_by_role("button", name=words["wrong"]).click()  # a change of mind, twice over
+    page.wait_for_selector('#feedback button[value="0"][aria-pressed="true"]')
+    page.get_by_role("button", name=words["right"]).click()
+    page.wait_for_selector('#feedback button[value="1"][aria-pressed="true"]')
+    assert page.input_value("#feedback textarea") == "Spot on, that is Minou."
     shot("05-feedback-sent")
 
     page.goto(site + "/monitoring")
