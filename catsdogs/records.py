@@ -64,27 +64,9 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
 
 
 def _insert(row: dict) -> int:
-    """The one way a prediction row reaches the database, live or replayed.
-
-    One statement, so autocommit: one round trip where a transaction takes three (BEGIN, INSERT,
-    COMMIT), on a connection of the app's own pool.
-    """
-    connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    try:
+    """The one way a prediction row reaches the database, live or replayed."""
+    with db.engine.begin() as connection:
         return connection.execute(INSERT_PREDICTION, row).scalar_one()
-    finally:
-        _release(connection)
-
-
-def _release(connection) -> None:
-    """Give the connection back to the pool, or drop it if the database killed it: resetting a
-    dead connection's isolation level raises the driver's own error, which must not undo a
-    stored row nor hide the INSERT's error."""
-    driver = connection.dialect.loaded_dbapi
-    try:
-        connection.close()
-    except (driver.OperationalError, driver.InterfaceError):
-        connection.invalidate()
 
 
 def replay(rows: list[dict]) -> None:
