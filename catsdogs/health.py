@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from catsdogs import records, state
 from catsdogs.extensions import db
+from catsdogs.periodic import Periodic
 from catsdogs.records import discard_session
 
 log = logging.getLogger(__name__)
@@ -54,29 +55,19 @@ def report() -> tuple[dict, int]:
     }, 200 if model_ok else 503
 
 
-class DatabaseWatch:
+class DatabaseWatch(Periodic):
     """Checks the database every few seconds: sets the gauge, replays the spool, notifies."""
 
+    name = "database-watch"
+
     def __init__(self, app, interval: float, on_change=None):
-        self.app, self.interval, self.on_change = app, interval, on_change
+        super().__init__(interval)
+        self.app, self.on_change = app, on_change
         self.connected: bool | None = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        thread = threading.Thread(target=self._run, name="database-watch", daemon=True)
-        thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check()
-            except Exception:  # the watch must outlive any one failed check or replay
-                log.exception("database check failed")
-            self._stop.wait(self.interval)
+    def run_once(self) -> None:
+        self.check()
 
     def check(self) -> None:
         """Query the database now and act on the answer."""

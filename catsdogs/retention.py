@@ -7,36 +7,25 @@ finds nothing left to clear) and a purge run twice changes nothing the second ti
 
 import datetime
 import logging
-import threading
-
 from sqlalchemy import exc
 
 from catsdogs import database, records, state
+from catsdogs.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
 
-class RetentionPurge:
+class RetentionPurge(Periodic):
     """Clears personal fields older than `days` every `interval` seconds, from start-up on."""
 
+    name = "retention-purge"
+
     def __init__(self, app, interval: float, days: int):
-        self.app, self.interval, self.days = app, interval, days
-        self._stop = threading.Event()
+        super().__init__(interval)
+        self.app, self.days = app, days
 
-    def start(self) -> None:
-        thread = threading.Thread(target=self._run, name="retention-purge", daemon=True)
-        thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.purge()
-            except Exception:  # the schedule must outlive any one failed purge
-                log.exception("retention purge failed")
-            self._stop.wait(self.interval)
+    def run_once(self) -> None:
+        self.purge()
 
     def purge(self) -> int:
         """Clear what is past retention now; return how many predictions lost personal fields."""
