@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
+# The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
+MLFLOW_VENV ?= .venv-mlflow
 
 .PHONY: run test train evaluate lint bench soak init-db clean translations
 
@@ -24,6 +26,14 @@ $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,train]'
 	touch $@ $(VENV)/.serve
 
+$(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet -r ops/mlflow/requirements.txt
+	touch $@
+
+.PHONY: mlflow
+mlflow: $(MLFLOW_VENV)/.mlflow  ## install the MLflow tracking server the tests run (.venv-mlflow)
+
 $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(TRAIN_VENV)
 	$(TRAIN_VENV)/bin/pip install --quiet -e '.[train]'
@@ -34,7 +44,7 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 	$(FLASK) api-token
 	$(BIN)/python wsgi.py --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test  ## install test dependencies and run the whole suite
+test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh
 	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
 	$(BIN)/pytest
@@ -73,7 +83,7 @@ translations: $(VENV)/.serve  ## re-extract the pages' words, update the catalog
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) build *.egg-info .pytest_cache
 
 # Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
 HTMX_VERSION := 2.0.11

@@ -5,6 +5,7 @@ Shared helpers live in tests/helpers.py.
 """
 
 import os
+import uuid
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +13,7 @@ from flask.testing import FlaskClient
 from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.inference import load_classifier
+from catsdogs.registry import Registry
 from tests.helpers import (
     BACKENDS,
     ApiClient,
@@ -22,6 +24,7 @@ from tests.helpers import (
     settings_for,
     shared_photos,
 )
+from tests.mlflow_server import MLFLOW, MlflowServer
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +111,21 @@ def cat_photo() -> bytes:
 @pytest.fixture(scope="session")
 def dog_photo() -> bytes:
     return shared_photos("Dog", 1)[0][1]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real MLflow tracking server shared by the session (a test that stops one starts its own
+    MlflowServer)."""
+    if not MLFLOW.exists():
+        pytest.skip(f"no MLflow server at {MLFLOW}: `make mlflow` installs it")
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def registry(mlflow_server) -> Registry:
+    """A registered model of its own on the shared server, so tests never see each other's."""
+    # A generous timeout: the server answers its first calls slowly (lazy imports) on busy cores.
+    return Registry(mlflow_server.url, name=f"catsdogs-{uuid.uuid4().hex[:12]}", timeout=60)

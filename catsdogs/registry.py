@@ -1,0 +1,247 @@
+"""The MLflow Model Registry of the `catsdogs` model: versions, aliases, tags, files, runs.
+
+Through MLflow's documented REST API (catsdogs/mlflow_rest.py), not the mlflow package: the
+serving image needs a handful of calls, which `requests` (already a dependency) makes, where
+mlflow-skinny would add tens of packages, seconds of import time and memory to every worker.
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from catsdogs.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
+from catsdogs.runs import Runs
+
+__all__ = ["ModelVersion", "Registry", "RegistryError", "file_sha256"]
+
+NAME = "catsdogs"
+# A version's files, named as in catsdogs/model/ so that the existing loader reads the folder.
+ONNX, CARD, REPORT = "catsdogs.onnx", "catsdogs.json", "catsdogs.md"
+ARTIFACT_FOLDER = "model"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version, as the registry describes it."""
+
+    version: str
+    run_id: str | None
+    source: str
+    tags: dict[str, str]
+    aliases: tuple[str, ...]
+    created: datetime.datetime | None
+    status: str = "READY"
+    description: str = ""
+
+    @property
+    def card_version(self) -> str | None:
+        """The semantic version of its model card, e.g. 1.0.0+3081f9d1."""
+        return self.tags.get("card_version")
+
+    @property
+    def sha256(self) -> str | None:
+        """The sha256 of its ONNX file, as recorded when it was registered."""
+        return self.tags.get("sha256")
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ModelVersion":
+        """Read MLflow's JSON `model_version`; a malformed one is a RegistryError."""
+        try:
+            stamp = data.get("creation_timestamp")
+            return cls(
+                version=str(data["version"]),
+                run_id=data.get("run_id") or None,
+                source=str(data.get("source", "")),
+                tags={t["key"]: t["value"] for t in data.get("tags", [])},
+                aliases=tuple(data.get("aliases", [])),
+                created=_time(stamp) if stamp is not None else None,
+                status=str(data.get("status", "READY")),
+                description=str(data.get("description", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise RegistryError(f"MLflow described a model version unreadably: {error!r}") from None
+
+
+class Registry:
+    """The registered model `name` on the MLflow tracking server at `tracking_uri`."""
+
+    def __init__(self, tracking_uri: str, name: str = NAME, timeout: float = 5.0):
+        self.name, self.rest = name, Rest(tracking_uri, timeout)
+        self.runs = Runs(self.rest)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.rest.base
+
+    def by_alias(self, alias: str) -> ModelVersion | None:
+        """The version `alias` points to; None when the alias (or the model) does not exist."""
+        try:
+            answer = self.rest.call("GET", "registered-models/alias", name=self.name, alias=alias)
+        except RegistryError as error:
+            # An unset alias is INVALID_PARAMETER_VALUE (MLflow 3), like a malformed one: ask
+            # the model's alias list rather than trust the wording of the message.
+            if error.code == MISSING or (error.code == INVALID and alias not in self.aliases()):
+                return None
+            raise
+        return ModelVersion.from_json(required(answer, "model_version"))
+
+    def get(self, version: str) -> ModelVersion:
+        """One version; RegistryError (code RESOURCE_DOES_NOT_EXIST) when there is none."""
+        answer = self.rest.call("GET", "model-versions/get", name=self.name, version=str(version))
+        return ModelVersion.from_json(required(answer, "model_version"))
+
+    def versions(self) -> list[ModelVersion]:
+        """Every version of the model, newest first."""
+        found, token = [], None
+        while True:
+            page = {"page_token": token} if token else {}
+            answer = self.rest.call(
+                "GET",
+                "model-versions/search",
+                filter=f"name='{self.name}'",
+                max_results=200,
+                **page,
+            )
+            found += [ModelVersion.from_json(v) for v in answer.get("model_versions", [])]
+            token = answer.get("next_page_token")
+            if not token:
+                break
+        aliases = self.aliases()  # search leaves aliases out on some servers
+        found = [
+            _with_aliases(v, tuple(a for a, n in aliases.items() if n == v.version)) for v in found
+        ]
+        return sorted(found, key=lambda v: int(v.version), reverse=True)
+
+    def aliases(self) -> dict[str, str]:
+        """{alias: version} of the registered model; empty when the model does not exist."""
+        return {a["alias"]: str(a["version"]) for a in self._model().get("aliases", [])}
+
+    def model_tags(self) -> dict[str, str]:
+        """The registered model's own tags; empty when the model does not exist."""
+        return {t["key"]: t["value"] for t in self._model().get("tags", [])}
+
+    def _model(self) -> dict:
+        try:
+            answer = self.rest.call("GET", "registered-models/get", name=self.name)
+        except RegistryError as error:
+            if error.code == MISSING:
+                return {}
+            raise
+        return required(answer, "registered_model")
+
+    def download(self, version: ModelVersion, folder: Path) -> Path:
+        """Write the version's catsdogs.onnx, .json and .md (when it has one) into `folder`."""
+        answer = self.rest.call(
+            "GET", "model-versions/get-download-uri", name=self.name, version=version.version
+        )
+        location = str(required(answer, "artifact_uri"))
+        present = set(self.rest.list_artifacts(location))
+        missing = {ONNX, CARD} - present
+        if missing:
+            raise RegistryError(
+                f"version {version.version} lacks {', '.join(sorted(missing))} at {location}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in (ONNX, CARD, REPORT):
+            if name in present:
+                self.rest.download(location, name, folder / name)
+            else:
+                (folder / name).unlink(missing_ok=True)  # never leave another version's file
+        return folder
+
+    def set_alias(self, alias: str, version: str) -> None:
+        self.rest.call(
+            "POST", "registered-models/alias", name=self.name, alias=alias, version=str(version)
+        )
+
+    def delete_alias(self, alias: str) -> None:
+        """Remove `alias`; removing one that is not set is not an error."""
+        try:
+            self.rest.call("DELETE", "registered-models/alias", name=self.name, alias=alias)
+        except RegistryError as error:
+            if error.code != MISSING:
+                raise
+
+    def set_tag(self, version: str, key: str, value: str) -> None:
+        self.rest.call(
+            "POST",
+            "model-versions/set-tag",
+            name=self.name,
+            version=str(version),
+            key=key,
+            value=str(value),
+        )
+
+    def set_model_tag(self, key: str, value: str) -> None:
+        """Tag the registered model itself (e.g. the champion's history)."""
+        self.rest.call(
+            "POST", "registered-models/set-tag", name=self.name, key=key, value=str(value)
+        )
+
+    def register(
+        self,
+        onnx: Path,
+        card: Path,
+        report: Path | None = None,
+        run_id: str | None = None,
+        tags: dict | None = None,
+    ) -> ModelVersion:
+        """Upload the model's files to a run (`run_id`, or a new one) and make them a version."""
+        card_version = str(_read_card(card)["version"])
+        own_run = run_id is None
+        if own_run:
+            run_id = self.runs.start(f"register {card_version}", {"card_version": card_version})
+        location = self.runs.artifacts(run_id) + "/" + ARTIFACT_FOLDER
+        files = {ONNX: onnx, CARD: card} | ({REPORT: report} if report else {})
+        for name, path in files.items():
+            self.rest.upload(location, name, Path(path))
+        if own_run:
+            self.runs.end(run_id)
+        self._ensure_model()
+        version_tags = {"card_version": card_version, "sha256": file_sha256(Path(onnx))}
+        version_tags |= {str(k): str(v) for k, v in (tags or {}).items()}
+        answer = self.rest.call(
+            "POST",
+            "model-versions/create",
+            name=self.name,
+            source=location,
+            run_id=run_id,
+            tags=[{"key": k, "value": v} for k, v in version_tags.items()],
+        )
+        return ModelVersion.from_json(required(answer, "model_version"))
+
+    def _ensure_model(self) -> None:
+        try:
+            self.rest.call("POST", "registered-models/create", name=self.name)
+        except RegistryError as error:
+            if error.code != EXISTS:
+                raise
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_card(card: Path) -> dict:
+    try:
+        data = json.loads(Path(card).read_text())
+        data["version"]
+        return data
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RegistryError(f"cannot read the model card {card}: {error!r}") from None
+
+
+def _with_aliases(version: ModelVersion, aliases: tuple[str, ...]) -> ModelVersion:
+    merged = tuple(dict.fromkeys(version.aliases + aliases))
+    return version if merged == version.aliases else replace(version, aliases=merged)
+
+
+def _time(milliseconds) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(int(milliseconds) / 1000, datetime.UTC)
