@@ -5,12 +5,13 @@ serving image needs a handful of calls, which `requests` (already a dependency) 
 mlflow-skinny would add tens of packages, seconds of import time and memory to every worker.
 """
 
-import datetime
 import hashlib
 import json
-from dataclasses import dataclass, replace
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+from catsdogs.model_version import ModelVersion
 from catsdogs.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
 from catsdogs.runs import Runs
 
@@ -20,48 +21,6 @@ NAME = "catsdogs"
 # A version's files, named as in catsdogs/model/ so that the existing loader reads the folder.
 ONNX, CARD, REPORT = "catsdogs.onnx", "catsdogs.json", "catsdogs.md"
 ARTIFACT_FOLDER = "model"
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """One registered version, as the registry describes it."""
-
-    version: str
-    run_id: str | None
-    source: str
-    tags: dict[str, str]
-    aliases: tuple[str, ...]
-    created: datetime.datetime | None
-    status: str = "READY"
-    description: str = ""
-
-    @property
-    def card_version(self) -> str | None:
-        """The semantic version of its model card, e.g. 1.0.0+3081f9d1."""
-        return self.tags.get("card_version")
-
-    @property
-    def sha256(self) -> str | None:
-        """The sha256 of its ONNX file, as recorded when it was registered."""
-        return self.tags.get("sha256")
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ModelVersion":
-        """Read MLflow's JSON `model_version`; a malformed one is a RegistryError."""
-        try:
-            stamp = data.get("creation_timestamp")
-            return cls(
-                version=str(data["version"]),
-                run_id=data.get("run_id") or None,
-                source=str(data.get("source", "")),
-                tags={t["key"]: t["value"] for t in data.get("tags", [])},
-                aliases=tuple(data.get("aliases", [])),
-                created=_time(stamp) if stamp is not None else None,
-                status=str(data.get("status", "READY")),
-                description=str(data.get("description", "")),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise RegistryError(f"MLflow described a model version unreadably: {error!r}") from None
 
 
 class Registry:
@@ -133,10 +92,7 @@ class Registry:
 
     def download(self, version: ModelVersion, folder: Path) -> Path:
         """Write the version's catsdogs.onnx, .json and .md (when it has one) into `folder`."""
-        answer = self.rest.call(
-            "GET", "model-versions/get-download-uri", name=self.name, version=version.version
-        )
-        location = str(required(answer, "artifact_uri"))
+        location = self._files(version)
         present = set(self.rest.list_artifacts(location))
         missing = {ONNX, CARD} - present
         if missing:
@@ -150,6 +106,27 @@ class Registry:
             else:
                 (folder / name).unlink(missing_ok=True)  # never leave another version's file
         return folder
+
+    def card(self, version: ModelVersion) -> dict:
+        """The version's JSON model card, read without its model file."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / CARD
+            self.rest.download(self._files(version), CARD, path)
+            try:
+                card = json.loads(path.read_text())
+            except (UnicodeDecodeError, ValueError) as error:
+                message = f"version {version.version}'s card is not JSON: {error}"
+                raise RegistryError(message) from None
+        if not isinstance(card, dict):
+            raise RegistryError(f"version {version.version}'s card is not a JSON object")
+        return card
+
+    def _files(self, version: ModelVersion) -> str:
+        """Where the version's files are (an `mlflow-artifacts:` URI)."""
+        answer = self.rest.call(
+            "GET", "model-versions/get-download-uri", name=self.name, version=version.version
+        )
+        return str(required(answer, "artifact_uri"))
 
     def set_alias(self, alias: str, version: str) -> None:
         self.rest.call(
@@ -241,7 +218,3 @@ def _read_card(card: Path) -> dict:
 def _with_aliases(version: ModelVersion, aliases: tuple[str, ...]) -> ModelVersion:
     merged = tuple(dict.fromkeys(version.aliases + aliases))
     return version if merged == version.aliases else replace(version, aliases=merged)
-
-
-def _time(milliseconds) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(int(milliseconds) / 1000, datetime.UTC)

@@ -22,6 +22,7 @@ DEFAULT_WEIGHTS = (
     SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 )
 TOLERANCE = 1e-4
+MLFLOW_TIMEOUT = 60.0  # seconds per call: uploads of a 15 MB model on a slow link
 DEFAULTS = Settings()
 
 
@@ -65,6 +66,38 @@ def train(args) -> int:
     if model != SHIPPED_MODEL:
         print(f"serve it: MODEL_PATH={model} make run")
         print(f"ship it: {os.path.relpath(sys.executable)} -m catsdogs.training ship {model}")
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return log_to_mlflow(model, "train", args.log_file)
+    return 0
+
+
+def log(args) -> int:
+    """Log an already trained model to MLflow: a run with its figures, then a new version."""
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        print("set MLFLOW_TRACKING_URI to the MLflow tracking server", file=sys.stderr)
+        return 2
+    return log_to_mlflow(Path(args.model), "log")
+
+
+def log_to_mlflow(model: Path, origin: str, log_file: str | None = None) -> int:
+    """A run and a registered version for `model` on MLFLOW_TRACKING_URI; 1 if MLflow fails."""
+    from catsdogs.model_run import log_model
+    from catsdogs.registry import Registry, RegistryError
+
+    name = os.environ.get("MLFLOW_MODEL_NAME") or "catsdogs"
+    registry = Registry(os.environ["MLFLOW_TRACKING_URI"], name, timeout=MLFLOW_TIMEOUT)
+    extra = (Path(log_file),) if log_file and Path(log_file).is_file() else ()
+    try:
+        version = log_model(registry, model, origin, extra)
+    except RegistryError as error:
+        print(f"MLflow: {error}", file=sys.stderr)
+        print(f"log it later: {os.path.relpath(sys.executable)} -m catsdogs.training log {model}")
+        return 1
+    print(
+        f"MLflow: run {version.run_id}, registered {registry.name} version {version.version} "
+        f"({version.card_version}); promote it: flask --app catsdogs models promote "
+        f"{version.version}"
+    )
     return 0
 
 
@@ -162,6 +195,11 @@ def _parser() -> argparse.ArgumentParser:
     release = commands.add_parser("ship", help="make a trained model the shipped one")
     release.set_defaults(command=ship)
     release.add_argument("model", help="the trained .onnx, its .json and .md beside it")
+    record = commands.add_parser(
+        "log", help="log a trained model to MLFLOW_TRACKING_URI and register it as a version"
+    )
+    record.set_defaults(command=log)
+    record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     return parser
 
 

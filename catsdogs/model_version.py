@@ -1,0 +1,52 @@
+"""One version of the registered model, as MLflow's registry describes it."""
+
+import datetime
+from dataclasses import dataclass
+
+from catsdogs.mlflow_rest import RegistryError
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version, as the registry describes it."""
+
+    version: str
+    run_id: str | None
+    source: str
+    tags: dict[str, str]
+    aliases: tuple[str, ...]
+    created: datetime.datetime | None
+    status: str = "READY"
+    description: str = ""
+
+    @property
+    def card_version(self) -> str | None:
+        """The semantic version of its model card, e.g. 1.0.0+3081f9d1."""
+        return self.tags.get("card_version")
+
+    @property
+    def sha256(self) -> str | None:
+        """The sha256 of its ONNX file, as recorded when it was registered."""
+        return self.tags.get("sha256")
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ModelVersion":
+        """Read MLflow's JSON `model_version`; a malformed one is a RegistryError."""
+        try:
+            stamp = data.get("creation_timestamp")
+            return cls(
+                version=str(data["version"]),
+                run_id=data.get("run_id") or None,
+                source=str(data.get("source", "")),
+                tags={t["key"]: t["value"] for t in data.get("tags", [])},
+                aliases=tuple(data.get("aliases", [])),
+                created=_time(stamp) if stamp is not None else None,
+                status=str(data.get("status", "READY")),
+                description=str(data.get("description", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise RegistryError(f"MLflow described a model version unreadably: {error!r}") from None
+
+
+def _time(milliseconds) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(int(milliseconds) / 1000, datetime.UTC)
