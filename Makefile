@@ -126,7 +126,8 @@ logs:  ## follow the stack's logs
 
 .env:
 	umask 077 && cp .env.example $@.tmp
-	for key in POSTGRES_PASSWORD SECRET_KEY API_TOKEN GRAFANA_ADMIN_PASSWORD GRAFANA_DB_PASSWORD; do \
+	for key in POSTGRES_PASSWORD SECRET_KEY API_TOKEN GRAFANA_ADMIN_PASSWORD GRAFANA_DB_PASSWORD \
+		MLFLOW_DB_PASSWORD; do \
 		sed -i "s/^$$key=$$/$$key=$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" $@.tmp; done
 	mv $@.tmp $@
 	@echo "Created .env with generated secrets; API_TOKEN is the API's bearer token."
