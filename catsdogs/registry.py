@@ -21,6 +21,7 @@ NAME = "catsdogs"
 # A version's files, named as in catsdogs/model/ so that the existing loader reads the folder.
 ONNX, CARD, REPORT = "catsdogs.onnx", "catsdogs.json", "catsdogs.md"
 ARTIFACT_FOLDER = "model"
+CHECKS, CHECK_CLASSES = "checks", ("cat", "dog")  # checks/cat/*.jpg: photos of known class
 
 
 class Registry:
@@ -105,6 +106,12 @@ class Registry:
                 self.rest.download(location, name, folder / name)
             else:
                 (folder / name).unlink(missing_ok=True)  # never leave another version's file
+        for label in CHECK_CLASSES:  # the photos of known class registered with the version
+            for name in self.rest.list_artifacts(f"{location}/{CHECKS}/{label}"):
+                (folder / CHECKS / label).mkdir(parents=True, exist_ok=True)
+                self.rest.download(
+                    location, f"{CHECKS}/{label}/{name}", folder / CHECKS / label / name
+                )
         return folder
 
     def card(self, version: ModelVersion) -> dict:
@@ -164,14 +171,22 @@ class Registry:
         report: Path | None = None,
         run_id: str | None = None,
         tags: dict | None = None,
+        checks: Path | None = None,
     ) -> ModelVersion:
-        """Upload the model's files to a run (`run_id`, or a new one) and make them a version."""
+        """Upload the model's files to a run (`run_id`, or a new one) and make them a version.
+
+        `checks` is a folder of photos of known class (`cat/`, `dog/`): serving refuses the
+        version unless it classifies each of them right.
+        """
         card_version = str(_read_card(card)["version"])
         own_run = run_id is None
         if own_run:
             run_id = self.runs.start(f"register {card_version}", {"card_version": card_version})
         location = self.runs.artifacts(run_id) + "/" + ARTIFACT_FOLDER
         files = {ONNX: onnx, CARD: card} | ({REPORT: report} if report else {})
+        for label in CHECK_CLASSES if checks else ():
+            for photo in sorted((Path(checks) / label).glob("*")):
+                files[f"{CHECKS}/{label}/{photo.name}"] = photo
         for name, path in files.items():
             self.rest.upload(location, name, Path(path))
         if own_run:
