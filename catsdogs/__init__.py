@@ -6,12 +6,15 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from catsdogs import api, cli, config, logs, metrics, notifier, security, state, web
+from catsdogs import api, cli, config, logs, metrics, notifier, records, security, state, web
 from catsdogs.card import CardError
 from catsdogs.extensions import babel, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
 from catsdogs.inference import Classifier, load_classifier
+from catsdogs.serving import Serving, ModelWatch
+from catsdogs.registry import Registry
 from catsdogs.retention import RetentionPurge
+from catsdogs.shadow import ShadowWorker
 from catsdogs.spool import Spool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +83,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_model(app: Flask, classifier: Classifier | None) -> None:
-    """Load the model from its card once per app; fail fast with one clear line."""
+    """Load the packaged model once per app (fail fast with one clear line), then let the
+    registry's champion replace it when MLFLOW_TRACKING_URI is set."""
     try:
-        classifier = classifier or load_classifier(
+        packaged = classifier or load_classifier(
             app.config["MODEL_PATH"], app.config["INFERENCE_THREADS"]
         )
     except CardError as error:
@@ -92,7 +96,59 @@ def register_model(app: Flask, classifier: Classifier | None) -> None:
             alerts.notify(notifier.model_failed_event(error, app.config["NOTIFY_LANGUAGE"]))
         alerts.close(timeout=15)  # the process is about to exit: send before it does
         raise
-    state.install(app, classifier=classifier, telemetry=metrics.init_app(app, classifier.version))
+    telemetry = metrics.init_app(app, packaged.version)
+    uri = app.config["MLFLOW_TRACKING_URI"]
+    photos = app.config["MODEL_CHECK_PHOTOS"]
+    models = Serving(
+        packaged,
+        registry=Registry(uri, app.config["MODEL_NAME"]) if uri else None,
+        cache=Path(app.instance_path) / "models",
+        threads=app.config["INFERENCE_THREADS"],
+        check_folder=Path(photos) if photos else None,
+        on_event=model_events(app, telemetry),
+    )
+    shadow = ShadowWorker(
+        app.config["SHADOW_SAMPLE"],
+        challenger=lambda: models.challenger.classifier if models.challenger else None,
+        record=lambda job, prediction, seconds: record_shadow(app, job, prediction, seconds),
+        dropped=lambda: telemetry.record_shadow_dropped("queue_full"),
+    )
+    watch = ModelWatch(models, app.config["MODEL_POLL_SECONDS"])
+    state.install(app, serving=models, telemetry=telemetry, shadow=shadow, model_watch=watch)
+    if uri and serving(app):
+        models.check()  # serve the champion from the first request, if the registry answers
+        watch.start()
+
+
+def model_events(app: Flask, telemetry: metrics.Telemetry):
+    """What the app does when the served models change: metrics, and a Discord message."""
+    alerts, language = state.notifier(app), app.config["NOTIFY_LANGUAGE"]
+
+    def on_event(kind: str, details: dict) -> None:
+        if kind == "checked":
+            telemetry.record_registry_check(details["reachable"], details["last_success"])
+            return
+        if kind == "swapped":
+            telemetry.serving(details["to"]["version"], previous=details["from"]["version"])
+            telemetry.model_swaps.inc()
+        elif kind == "refused":
+            telemetry.record_refusal(details["reason"])
+        elif kind == "shadow_on":
+            telemetry.serving(details["version"], role="challenger")
+        elif kind == "shadow_off":
+            telemetry.no_challenger(details["version"])
+        with app.app_context():  # where the words of NOTIFY_LANGUAGE are found
+            alerts.notify(notifier.model_event(kind, details, language))
+
+    return on_event
+
+
+def record_shadow(app: Flask, job, prediction, seconds: float) -> None:
+    """Count the challenger's answer and store it beside the champion's."""
+    state.telemetry(app).record_shadow(job.champion, prediction, seconds)
+    with app.app_context():
+        if not records.save_shadow(job.prediction_id, prediction, seconds):
+            state.telemetry(app).record_shadow_dropped("not_stored")
 
 
 def register_database_watch(app: Flask) -> None:

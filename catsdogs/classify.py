@@ -15,13 +15,14 @@ log = logging.getLogger(__name__)
 
 def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     """Predict the class of image bytes, store the row, return the API's result dict."""
-    prediction = run_model(lambda model: model.predict(data))
-    row_id = store(prediction, len(data), consent, filename)
+    model = state.classifier()  # this request's model, even if another is swapped in meanwhile
+    prediction = run_model(model, lambda: model.predict(data))
+    row_id = store(prediction, data, consent, filename)
     result = {
         "id": row_id,
         "prediction": prediction.label,
         "confidence": round(prediction.confidence, 6),
-        "unsure": state.classifier().card.unsure(prediction.confidence),
+        "unsure": model.card.unsure(prediction.confidence),
         "probabilities": {k: round(v, 6) for k, v in prediction.probabilities.items()},
         "inference_time_ms": round(prediction.total_ms, 3),
         "model_version": prediction.model_version,
@@ -37,14 +38,15 @@ def classify_batch(images: Sequence[bytes | np.ndarray]) -> list[Prediction]:
 
     The whole batch is predicted before anything is stored: one bad image stores none.
     """
+    model = state.classifier()
     predictions = []
     for index, image in enumerate(images):
         try:
-            predictions.append(run_model(lambda model, image=image: _predict(model, image)))
+            predictions.append(run_model(model, lambda image=image: _predict(model, image)))
         except ImageError as error:
             raise ServiceError("invalid_image", f"Image {index}: {error.message}") from None
     for prediction, image in zip(predictions, images, strict=True):
-        store(prediction, len(image) if isinstance(image, bytes) else image.nbytes)
+        store(prediction, image)
     return predictions
 
 
@@ -52,23 +54,31 @@ def _predict(model: Classifier, image: bytes | np.ndarray) -> Prediction:
     return model.predict(image) if isinstance(image, bytes) else model.predict_resized(image)
 
 
-def run_model(predict: Callable[[Classifier], Prediction]) -> Prediction:
-    """Call `predict` with the served model; any failure but the image's is model_unavailable."""
+def run_model(model: Classifier, predict: Callable[[], Prediction]) -> Prediction:
+    """Call `predict`; any failure but the image's is model_unavailable."""
     try:
-        return predict(state.classifier())
+        return predict()
     except ImageError:
         raise  # the upload's fault, reported as it is; anything else is the model's
     except Exception:
         log.exception("the model failed on an upload")
-        state.telemetry().record_failed_prediction()
+        state.telemetry().record_failed_prediction(model.version)
         raise ServiceError(
             "model_unavailable", "The model is unavailable right now; try again later."
         ) from None
 
 
 def store(
-    prediction: Prediction, size: int, consent: bool = False, filename: str | None = None
+    prediction: Prediction,
+    image: bytes | np.ndarray,
+    consent: bool = False,
+    filename: str | None = None,
 ) -> int | None:
-    """Count the prediction and store its row; return the row id (None when spooled)."""
+    """Count the prediction, store its row, and offer the photo to shadow traffic; return the
+    row id (None when spooled)."""
+    size = len(image) if isinstance(image, bytes) else image.nbytes
     state.telemetry().record_prediction(prediction, size)
-    return records.save_prediction(prediction, consent, filename)
+    row_id = records.save_prediction(prediction, consent, filename)
+    if row_id is not None and isinstance(image, bytes):
+        state.shadow().offer(row_id, image, prediction)
+    return row_id

@@ -37,6 +37,12 @@ DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "SESSION_COOKIE_SECURE": False,
     "OIP_MAX_BATCH": 16,
+    # The model registry (MLflow): unset, the packaged model serves and nothing is polled.
+    "MLFLOW_TRACKING_URI": None,
+    "MODEL_NAME": "catsdogs",  # the registered model whose `champion` alias serves
+    "MODEL_POLL_SECONDS": 30.0,
+    "MODEL_CHECK_PHOTOS": None,  # a folder of cat/ and dog/ photos; else each version's own
+    "SHADOW_SAMPLE": 0.1,  # share of photos the `challenger` also classifies
 }
 
 
@@ -66,6 +72,11 @@ ENVIRONMENT = {
     "RATELIMIT_ENABLED": flag,
     "SESSION_COOKIE_SECURE": flag,
     "OIP_MAX_BATCH": int,
+    "MLFLOW_TRACKING_URI": str,
+    "MODEL_NAME": str,
+    "MODEL_POLL_SECONDS": float,
+    "MODEL_CHECK_PHOTOS": str,
+    "SHADOW_SAMPLE": float,
 }
 
 
@@ -105,6 +116,10 @@ def load(app, test_config: dict | None) -> None:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(logs.FORMATS)}")
     if app.config["NOTIFY_LANGUAGE"] not in LANGUAGES:
         raise ValueError(f"NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+    if not 0 <= app.config["SHADOW_SAMPLE"] <= 1:
+        raise ValueError("SHADOW_SAMPLE must be between 0 and 1")
+    if app.config["MODEL_POLL_SECONDS"] <= 0:
+        raise ValueError("MODEL_POLL_SECONDS must be above 0")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):

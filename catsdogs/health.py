@@ -52,7 +52,15 @@ def report() -> tuple[dict, int]:
         "model": {"loaded": model_ok, "version": classifier.version if classifier else None},
         "database": "connected" if connected else "disconnected",
         "spooled_predictions": len(state.spool()),
+        **state.serving().describe(),
     }, 200 if model_ok else 503
+
+
+def readiness() -> tuple[dict, int]:
+    """Ready when a model is loaded and answers a warm-up image; the database may be down
+    (predictions are spooled), so it does not decide readiness."""
+    ready = model_loaded(state.classifier())
+    return {"ready": ready, **state.serving().describe()}, 200 if ready else 503
 
 
 class DatabaseWatch(Periodic):

@@ -18,6 +18,7 @@ ERROR_CODES = (
     "not_an_image",
     "too_many_files",
     "model_unavailable",
+    "no_registry",
     "unauthorized",
     "token_in_query",
     "forbidden",
@@ -49,6 +50,8 @@ LATENCY_BUCKETS = (
     2.0,
     5.0,
 )
+SHADOW_DROPS = ("queue_full", "not_stored")
+REFUSALS = ("card", "sha256", "load", "check_photos", "other")
 CONFIDENCE_BUCKETS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0)
 UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
 
@@ -63,7 +66,9 @@ class Telemetry:
         def histogram(name, doc, buckets, labels=()):
             return Histogram(name, doc, labels, buckets=buckets, registry=registry)
 
-        self.predictions = counter("cv_predictions_total", "Predictions by result", ["result"])
+        self.predictions = counter(
+            "cv_predictions_total", "Predictions by result and model version", ["result", "version"]
+        )
         self.feedback = counter("cv_user_feedback_total", "User feedback", ["satisfaction"])
         self.errors = counter("cv_errors_total", "Failed requests by error code", ["code"])
         self.inference_time = histogram(
@@ -81,22 +86,66 @@ class Telemetry:
         self.database = Gauge(
             "cv_database_connected", "1 when the database answers", registry=registry
         )
-        self.model_info = Gauge("cv_model_info", "The served model", ["version"], registry=registry)
+        self.model_info = Gauge(
+            "cv_model_info",
+            "Loaded models: 1 per version and role",
+            ["version", "role"],
+            registry=registry,
+        )
+        self.model_refused = counter(
+            "cv_model_refused_total", "Registry versions refused by a check", ["reason"]
+        )
+        self.model_swaps = counter("cv_model_swaps_total", "Serving model changes without restart")
+        self.registry_up = Gauge(
+            "cv_registry_up", "1 when the model registry answered the last check", registry=registry
+        )
+        self.registry_success = Gauge(
+            "cv_registry_last_success_timestamp_seconds",
+            "When a check last reached the model registry",
+            registry=registry,
+        )
+        self.shadow = counter(
+            "cv_shadow_predictions_total",
+            "Challenger answers on the champion's photos, by agreement",
+            ["champion", "challenger", "agreement"],
+        )
+        self.shadow_time = histogram(
+            "cv_shadow_inference_time_seconds",
+            "Challenger time from image bytes to probabilities",
+            LATENCY_BUCKETS,
+            ["version"],
+        )
+        self.shadow_dropped = counter(
+            "cv_shadow_dropped_total", "Photos shadow traffic skipped", ["reason"]
+        )
         self.purged = counter(
             "cv_purged_predictions_total", "Predictions whose personal data retention cleared"
         )
         # Expose every series from the start, so rates and absent() behave from the first scrape.
-        for result in RESULTS:
-            self.predictions.labels(result)
         for satisfaction in ("satisfied", "unsatisfied"):
             self.feedback.labels(satisfaction)
         for stage in STAGES:
             self.stage_time.labels(stage)
+        for reason in SHADOW_DROPS:
+            self.shadow_dropped.labels(reason)
+        for reason in REFUSALS:
+            self.model_refused.labels(reason)
         if model_version:
-            self.model_info.labels(model_version).set(1)
+            self.serving(model_version)
+
+    def serving(self, version: str, role: str = "champion", previous: str | None = None) -> None:
+        """Say which version now plays `role` (and that `previous` no longer does)."""
+        if previous and previous != version:
+            self.model_info.remove(previous, role)
+        self.model_info.labels(version, role).set(1)
+        for result in RESULTS:
+            self.predictions.labels(result, version)
+
+    def no_challenger(self, version: str) -> None:
+        self.model_info.remove(version, "challenger")
 
     def record_prediction(self, prediction, upload_bytes: int) -> None:
-        self.predictions.labels(prediction.label).inc()
+        self.predictions.labels(prediction.label, prediction.model_version).inc()
         self.inference_time.observe(prediction.total_ms / 1000)
         self.confidence.observe(prediction.confidence)
         self.upload_size.observe(upload_bytes)
@@ -109,8 +158,24 @@ class Telemetry:
     def record_error(self, code: str) -> None:
         self.errors.labels(code if code in ERROR_CODES else "other").inc()
 
-    def record_failed_prediction(self) -> None:
-        self.predictions.labels("error").inc()
+    def record_failed_prediction(self, version: str) -> None:
+        self.predictions.labels("error", version).inc()
+
+    def record_shadow(self, champion, challenger, seconds: float) -> None:
+        agreement = "agree" if champion.label == challenger.label else "disagree"
+        self.shadow.labels(champion.model_version, challenger.model_version, agreement).inc()
+        self.shadow_time.labels(challenger.model_version).observe(seconds)
+
+    def record_shadow_dropped(self, reason: str) -> None:
+        self.shadow_dropped.labels(reason).inc()
+
+    def record_registry_check(self, reachable: bool, when: float | None) -> None:
+        self.registry_up.set(int(reachable))
+        if when:
+            self.registry_success.set(when)
+
+    def record_refusal(self, reason: str) -> None:
+        self.model_refused.labels(reason if reason in REFUSALS else "other").inc()
 
     def record_feedback(self, satisfied: bool) -> None:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()

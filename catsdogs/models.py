@@ -35,6 +35,9 @@ class Prediction(db.Model):
             "rgpd_consent OR (filename IS NULL AND user_comment IS NULL AND user_feedback IS NULL)",
             name="ck_consent",
         ),
+        CheckConstraint(
+            "shadow_result IS NULL OR shadow_result IN ('cat', 'dog')", name="ck_shadow_result"
+        ),
         Index("ix_predictions_feedback_created_at", "created_at"),
         Index("ix_predictions_feedback_prediction_result", "prediction_result"),
     )
@@ -54,6 +57,11 @@ class Prediction(db.Model):
     user_feedback: Mapped[int | None] = mapped_column(db.SmallInteger)
     user_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
+    # Shadow traffic: the challenger's answer on the same photo, written after the row.
+    shadow_model_version: Mapped[str | None] = mapped_column(String(64))
+    shadow_result: Mapped[str | None] = mapped_column(String(5))
+    shadow_proba_dog: Mapped[float | None]
+    shadow_time_ms: Mapped[float | None]
 
     @classmethod
     def new_row(cls, **values) -> dict:

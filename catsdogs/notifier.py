@@ -204,3 +204,62 @@ def _event(topic: str, state: str, severity: str, title: str, description: str) 
     }
     field = (gettext("Severity"), severities[severity])
     return Event(topic, state, severity, title, description, field)
+
+
+def model_event(kind: str, details: dict, language: str = "en") -> Event:
+    """The message for a change of the served model seen by the registry watch, in `language`.
+
+    `kind` is one of Serving's events: swapped, refused, registry_unreachable, registry_back,
+    shadow_on, shadow_off.
+    """
+    with force_locale(language):
+        if kind == "swapped":
+            return _event(
+                "model-serving",
+                f"serving {details['to']['registry_version']}",
+                "info",
+                gettext("Model changed without restart"),
+                gettext(
+                    "Now serving %(to)s (registry version %(number)s), before: %(before)s.",
+                    to=details["to"]["version"],
+                    number=details["to"]["registry_version"],
+                    before=details["from"]["version"],
+                ),
+            )
+        if kind == "refused":
+            return _event(
+                "model-refused",
+                f"refused {details['version']}",
+                "warning",
+                gettext("Model version refused"),
+                gettext(
+                    "Registry version %(number)s failed its %(reason)s check and is not served: "
+                    "%(detail)s",
+                    number=details["version"],
+                    reason=details["reason"],
+                    detail=details["detail"],
+                ),
+            )
+        if kind in ("registry_unreachable", "registry_back"):
+            down = kind == "registry_unreachable"
+            return _event(
+                "registry",
+                "down" if down else "up",
+                "warning" if down else "info",
+                gettext("Model registry unreachable") if down else gettext("Model registry back"),
+                gettext("The current model keeps serving.")
+                if down
+                else gettext("The registry answers again."),
+            )
+        on = kind == "shadow_on"
+        return _event(
+            "shadow",
+            f"on {details['version']}" if on else "off",
+            "info",
+            gettext("Shadow traffic on") if on else gettext("Shadow traffic off"),
+            gettext(
+                "Challenger %(version)s classifies a sample of photos.", version=details["version"]
+            )
+            if on
+            else gettext("No challenger any more: %(version)s.", version=details["version"]),
+        )

@@ -69,6 +69,23 @@ def _insert(row: dict) -> int:
         return connection.execute(INSERT_PREDICTION, row).scalar_one()
 
 
+def save_shadow(prediction_id: int, prediction, seconds: float) -> bool:
+    """Store the challenger's answer beside the champion's row; False if that row is not stored
+    (spooled, erased, or the database is down): a shadow answer is never worth a retry."""
+    values = {
+        "shadow_model_version": prediction.model_version,
+        "shadow_result": prediction.label,
+        "shadow_proba_dog": prediction.probabilities["dog"],
+        "shadow_time_ms": round(seconds * 1000, 3),
+    }
+    statement = update(Prediction).where(Prediction.id == prediction_id).values(values)
+    try:
+        with db.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+    except (exc.OperationalError, exc.InterfaceError):
+        return False
+
+
 def replay(rows: list[dict]) -> None:
     """Insert spooled rows in order, skipping those already stored (idempotent)."""
     known = set(

@@ -12,13 +12,17 @@ from flask import Flask, current_app
 if TYPE_CHECKING:  # for the annotations only: these modules must not depend on this one's load
     from catsdogs.health import DatabaseWatch
     from catsdogs.inference import Classifier
+    from catsdogs.serving import Serving, ModelWatch
     from catsdogs.metrics import Telemetry
     from catsdogs.notifier import DiscordNotifier
     from catsdogs.retention import RetentionPurge
+    from catsdogs.shadow import ShadowWorker
     from catsdogs.spool import Spool
 
 KEYS = {
-    "classifier": "catsdogs.classifier",
+    "serving": "catsdogs.serving",
+    "model_watch": "catsdogs.model_watch",
+    "shadow": "catsdogs.shadow",
     "telemetry": "catsdogs.telemetry",
     "spool": "catsdogs.spool",
     "watch": "catsdogs.watch",
@@ -34,8 +38,23 @@ def install(app: Flask, **objects) -> None:
 
 
 def classifier(app: Flask | None = None) -> Classifier:
-    """The model this app serves."""
-    return (app or current_app).extensions[KEYS["classifier"]]
+    """The model this app serves now: hold on to it for the whole of a request."""
+    return serving(app).champion.classifier
+
+
+def serving(app: Flask | None = None) -> Serving:
+    """Which models serve and shadow, and their registry."""
+    return (app or current_app).extensions[KEYS["serving"]]
+
+
+def model_watch(app: Flask | None = None) -> ModelWatch:
+    """The background check of the model registry."""
+    return (app or current_app).extensions[KEYS["model_watch"]]
+
+
+def shadow(app: Flask | None = None) -> ShadowWorker:
+    """The challenger's queue of photos."""
+    return (app or current_app).extensions[KEYS["shadow"]]
 
 
 def telemetry(app: Flask | None = None) -> Telemetry:

@@ -148,3 +148,32 @@ def _per_hour(moment, hourly, series: dict) -> dict[str, list]:
     ).one()
     width = len(hourly)
     return {name: list(row[i * width : (i + 1) * width]) for i, name in enumerate(series)}
+
+
+def shadow_comparison() -> list[dict]:
+    """Champion against challenger on the photos both classified, per pair of versions."""
+    agree = func.sum(case((Prediction.prediction_result == Prediction.shadow_result, 1), else_=0))
+    rows = db.session.execute(
+        select(
+            Prediction.model_version,
+            Prediction.shadow_model_version,
+            func.count(Prediction.id),
+            agree,
+            func.avg(Prediction.inference_time_ms),
+            func.avg(Prediction.shadow_time_ms),
+        )
+        .where(Prediction.shadow_result.is_not(None))
+        .group_by(Prediction.model_version, Prediction.shadow_model_version)
+        .order_by(func.max(Prediction.id).desc())
+    ).all()
+    return [
+        {
+            "champion": champion,
+            "challenger": challenger,
+            "photos": count,
+            "agreement": round(agreed / count, 4),
+            "champion_ms": round(float(champion_ms), 3),
+            "challenger_ms": round(float(challenger_ms), 3),
+        }
+        for champion, challenger, count, agreed, champion_ms, challenger_ms in rows
+    ]

@@ -11,10 +11,11 @@ from flask_migrate import upgrade
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from catsdogs import create_app
+from catsdogs import create_app, state
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
+from catsdogs.serving import Served
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -79,7 +80,10 @@ def migrated_app(settings: dict, classifier=None):
 
 
 def close_app(app) -> None:
-    """Return the app's database connections (PostgreSQL would keep them open)."""
+    """Stop the app's background threads; return its database connections (PostgreSQL would
+    keep them open)."""
+    for background in (state.shadow(app), state.model_watch(app)):
+        getattr(background, "stop", lambda: None)()  # test_state installs bare objects
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
@@ -118,3 +122,8 @@ class BrokenClassifier:
 
     def predict_pixels(self, pixels):
         raise RuntimeError("session lost")
+
+
+def serve_model(app, model) -> None:
+    """Make `model` the app's serving model, as a registry swap would."""
+    state.serving(app).champion = Served(model)

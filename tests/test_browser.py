@@ -19,7 +19,7 @@ from tests.browser_helpers import (
     add_csp,
     serve,
 )
-from tests.helpers import TOKEN, image_bytes, shared_photos
+from tests.helpers import TOKEN, image_bytes, shared_photos, serve_model
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
@@ -142,7 +142,7 @@ class HeldClassifier:
 def hold_the_model(app) -> threading.Event:
     """Make the next prediction wait until the returned event is set (to see the spinner)."""
     release = threading.Event()
-    state.install(app, classifier=HeldClassifier(state.classifier(app), release))
+    serve_model(app, HeldClassifier(state.classifier(app), release))
     return release
 
 

@@ -51,6 +51,9 @@ def test_dashboard_shows_what_the_issue_asks_for():
         "cv_database_connected",
         "cv_model_info",
         "cv_errors_total",
+        "cv_shadow_predictions_total",
+        "cv_shadow_inference_time_seconds_bucket",
+        "cv_registry_up",
         "ALERTS",
         "predictions_feedback",
     ):

@@ -11,7 +11,7 @@ from catsdogs.extensions import db
 from catsdogs.models import Prediction
 from catsdogs.notifier import COLORS
 from tests.discord_stub import DiscordStub
-from tests.helpers import BrokenClassifier
+from tests.helpers import BrokenClassifier, serve_model
 
 
 @pytest.fixture
@@ -60,6 +60,19 @@ def test_report_is_healthy_with_the_model_and_the_database(app):
         "model": {"loaded": True, "version": state.classifier(app).version},
         "database": "connected",
         "spooled_predictions": 0,
+        "serving": {
+            "version": state.classifier(app).version,
+            "registry_version": None,
+            "source": "packaged",
+        },
+        "shadow": None,
+        "registry": {
+            "configured": False,
+            "reachable": None,
+            "last_success": None,
+            "last_error": None,
+            "refused_versions": {},
+        },
     }
 
 
@@ -73,16 +86,13 @@ def test_report_is_degraded_without_the_database(make_app, tmp_path):
     assert body["model"]["loaded"] is True and body["spooled_predictions"] == 1
 
 
-@pytest.mark.parametrize(
-    "model, version", [(BrokenClassifier(), "broken"), (None, None)], ids=["failing", "none"]
-)
-def test_report_is_unhealthy_without_a_working_model(app, model, version):
-    state.install(app, classifier=model)
+def test_report_is_unhealthy_without_a_working_model(app):
+    serve_model(app, BrokenClassifier())
     with app.app_context():
         body, status = health.report()
     assert status == 503
     assert body["status"] == "unhealthy" and body["database"] == "connected"
-    assert body["model"] == {"loaded": False, "version": version}
+    assert body["model"] == {"loaded": False, "version": "broken"}
 
 
 def test_database_gauge_is_kept_current_by_the_background_check(make_app):

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import state
 from catsdogs.metrics import Telemetry
-from tests.helpers import AUTH, BrokenClassifier, image_bytes
+from tests.helpers import AUTH, BrokenClassifier, image_bytes, serve_model
 
 STAGES = ("decode", "preprocess", "inference", "database")
 
@@ -50,7 +50,7 @@ def test_every_metric_moves_after_real_requests(app, client):
         assert answer.status_code == 200
     assert client.get("/health").status_code == 200
     state.watch(app).check()  # the database watch, not /health, keeps the gauge
-    state.install(app, classifier=BrokenClassifier())
+    serve_model(app, BrokenClassifier())
     assert predict(client, photo).status_code == 503
     after = scrape(client)
 
@@ -58,10 +58,11 @@ def test_every_metric_moves_after_real_requests(app, client):
         return value(after, name, **labels) - value(before, name, **labels)
 
     assert (
-        moved("cv_predictions_total", result="cat") + moved("cv_predictions_total", result="dog")
+        moved("cv_predictions_total", result="cat", version=version)
+        + moved("cv_predictions_total", result="dog", version=version)
         == 2
     )
-    assert moved("cv_predictions_total", result="error") == 1
+    assert moved("cv_predictions_total", result="error", version="broken") == 1
     for histogram in ("cv_inference_time_seconds", "cv_model_confidence", "cv_upload_size_bytes"):
         assert moved(f"{histogram}_count") == 2, histogram
     assert moved("cv_upload_size_bytes_sum") == 2 * len(photo)
@@ -75,7 +76,7 @@ def test_every_metric_moves_after_real_requests(app, client):
     assert value(after, "cv_errors_total", code="not_an_image") == 1
     assert value(after, "cv_errors_total", code="model_unavailable") == 1
     assert value(after, "cv_database_connected") == 1
-    assert value(after, "cv_model_info", version=version) == 1
+    assert value(after, "cv_model_info", version=version, role="champion") == 1
     assert (
         moved(
             "flask_http_request_duration_seconds_count",

@@ -29,6 +29,7 @@ SERVICE_STATUS = {
     "not_found": 404,
     "image_too_large": 413,
     "not_an_image": 415,
+    "no_registry": 409,
     "model_unavailable": 503,
 }
 # Short codes for HTTP errors raised by Flask, Werkzeug or webargs rather than by our code.

@@ -3,16 +3,20 @@
 import marshmallow as ma
 
 from catsdogs import health as checks
-from catsdogs import records, statistics
+from catsdogs import records, state, statistics
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import (
     ApiError,
     Health,
+    Liveness,
+    ModelState,
+    Readiness,
     PageArgs,
     PredictionList,
     Statistics,
     StoredPrediction,
 )
+from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 
 bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
@@ -24,6 +28,35 @@ bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and hi
 def health():
     """Check the database and the model for real, now."""
     return checks.report()
+
+
+@bp.route("/health/live")
+@bp.response(200, Liveness)
+def liveness():
+    """The process answers: nothing else is checked (restart it if this fails)."""
+    return {"status": "alive"}
+
+
+@bp.route("/health/ready")
+@bp.response(200, Readiness, description="A model is loaded and warmed up")
+@bp.alt_response(503, schema=Readiness, description="No working model: send no traffic")
+def readiness():
+    """Whether to send traffic here, with the serving and shadow versions and the registry."""
+    return checks.readiness()
+
+
+@bp.route("/api/model/reload", methods=["POST"])
+@bp.response(200, ModelState, description="The registry was asked; what serves now")
+@bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(409, schema=ApiError, description="No model registry is configured")
+@bp.doc(security=BEARER)
+@auth.login_required
+def reload_model():
+    """Check the registry's champion and challenger now instead of at the next poll."""
+    serving = state.serving()
+    if serving.registry is None:
+        raise ServiceError("no_registry", "No model registry: set MLFLOW_TRACKING_URI.")
+    return serving.check()
 
 
 @bp.route("/api/statistics")

@@ -167,11 +167,45 @@ class ModelHealth(ma.Schema):
     version = ma.fields.String(allow_none=True)
 
 
-class Health(ma.Schema):
+class ServedModel(ma.Schema):
+    version = ma.fields.String(metadata={"description": "The model card's version"})
+    registry_version = ma.fields.String(
+        allow_none=True, metadata={"description": "The MLflow model version; null if packaged"}
+    )
+    source = ma.fields.String(validate=ma.validate.OneOf(["packaged", "registry"]))
+
+
+class RegistryHealth(ma.Schema):
+    configured = ma.fields.Boolean(metadata={"description": "MLFLOW_TRACKING_URI is set"})
+    reachable = ma.fields.Boolean(allow_none=True, metadata={"description": "null: not asked"})
+    last_success = ma.fields.Float(
+        allow_none=True, metadata={"description": "Unix time the registry last answered"}
+    )
+    last_error = ma.fields.String(allow_none=True)
+    refused_versions = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.String(), metadata={"description": "Why"}
+    )
+
+
+class ModelState(ma.Schema):
+    serving = ma.fields.Nested(ServedModel)
+    shadow = ma.fields.Nested(ServedModel, allow_none=True)
+    registry = ma.fields.Nested(RegistryHealth)
+
+
+class Health(ModelState):
     status = ma.fields.String(validate=ma.validate.OneOf(["healthy", "degraded", "unhealthy"]))
     model = ma.fields.Nested(ModelHealth)
     database = ma.fields.String(validate=ma.validate.OneOf(["connected", "disconnected"]))
     spooled_predictions = ma.fields.Integer()
+
+
+class Liveness(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(["alive"]))
+
+
+class Readiness(ModelState):
+    ready = ma.fields.Boolean(metadata={"description": "A model is loaded and warmed up"})
 
 
 class ApiError(ma.Schema):

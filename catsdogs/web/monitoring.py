@@ -1,5 +1,6 @@
 """The monitoring page: figures, charts and the latest predictions, refreshed by htmx polling."""
 
+import datetime
 import itertools
 import logging
 
@@ -33,8 +34,16 @@ def page():
 def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
     version = state.classifier().version
+    models = state.serving().describe()
+    success = models["registry"]["last_success"]
+    last_registry_success = (
+        datetime.datetime.fromtimestamp(success, datetime.UTC) if success else None
+    )
     try:
         return {
+            "models": models,
+            "last_registry_success": last_registry_success,
+            "shadow_comparison": statistics.shadow_comparison(),
             "summary": statistics.summary(),
             "latest": records.recent(LATEST, 0),
             "charts": {
@@ -48,6 +57,9 @@ def figures() -> dict:
         db.session.rollback()
         log.warning("monitoring page: the database does not answer")
         return {
+            "models": models,
+            "last_registry_success": last_registry_success,
+            "shadow_comparison": [],
             "summary": None,
             "latest": [],
             "charts": None,

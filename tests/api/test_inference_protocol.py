@@ -11,9 +11,8 @@ import tritonclient.http as triton
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.utils import InferenceServerException
 
-from catsdogs import state
 from catsdogs.imaging import load_rgb
-from tests.helpers import AUTH, BrokenClassifier, image_bytes, shared_photos
+from tests.helpers import AUTH, BrokenClassifier, image_bytes, shared_photos, serve_model
 from tests.serve_helpers import serve
 
 INFER = "/v2/models/catsdogs/infer"
@@ -165,7 +164,7 @@ def test_the_client_reads_the_protocols_errors(client_v2, photos):
 
 
 def test_a_model_that_does_not_answer_is_not_ready(app, client_v2, photos):
-    state.install(app, classifier=BrokenClassifier())
+    serve_model(app, BrokenClassifier())
     assert client_v2.is_server_live()
     assert not client_v2.is_server_ready() and not client_v2.is_model_ready("catsdogs")
     with pytest.raises(InferenceServerException) as raised:
@@ -313,7 +312,7 @@ def test_probes_and_metadata_need_no_token_but_infer_does(client):
 
 
 def test_a_broken_model_is_503_on_ready_and_infer(app, api):
-    state.install(app, classifier=BrokenClassifier())
+    serve_model(app, BrokenClassifier())
     assert_protocol_error(api.get("/v2/health/ready"), 503)
     assert_protocol_error(api.get("/v2/models/catsdogs/ready"), 503)
     assert_protocol_error(api.post(INFER, json=image_bytes_input([PNG])), 503)

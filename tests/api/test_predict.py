@@ -4,8 +4,7 @@ import io
 
 import pytest
 
-from catsdogs import state
-from tests.helpers import AUTH, BrokenClassifier, image_bytes
+from tests.helpers import AUTH, BrokenClassifier, image_bytes, serve_model
 
 
 def predict(api, data: bytes, name="photo.jpg", **form):
@@ -59,7 +58,7 @@ def test_an_upload_over_the_configured_limit_is_413(make_app):
 
 
 def test_a_failing_model_is_503_and_health_says_so(api, app, cat_photo):
-    state.install(app, classifier=BrokenClassifier())
+    serve_model(app, BrokenClassifier())
     response = predict(api, cat_photo)
     assert response.status_code == 503 and response.get_json()["error"] == "model_unavailable"
     health = api.get("/health")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from catsdogs import records, state
 from catsdogs.extensions import db
 from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
-from tests.helpers import TOKEN, BrokenClassifier, image_bytes
+from tests.helpers import TOKEN, BrokenClassifier, image_bytes, serve_model
 from tests.web.forms import HX, PLAIN, classify, csrf_token, erase, send_feedback
 
 PAGES = ("/", "/monitoring", "/info")
@@ -113,7 +113,7 @@ def test_a_file_over_the_limit_is_refused_in_the_card(app, htmx):
 
 
 def test_a_missing_model_is_explained(htmx, app):
-    state.install(app, classifier=BrokenClassifier())
+    serve_model(app, BrokenClassifier())
     body = classify(htmx, image_bytes()).get_data(as_text=True)
     assert "The model is unavailable right now" in body and "NoneType" not in body
 

@@ -1,0 +1,255 @@
+"""Which model serves, over time: the packaged one, or the registry's champion and challenger.
+
+A new registry version is downloaded, checked and warmed up before it replaces the serving
+model in one reference assignment: a request that already holds the old model finishes on it.
+Knows nothing of Flask; the app calls `check()` from a background loop and from the reload API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catsdogs.card import CardError, ModelCard
+from catsdogs.imaging import ImageError
+from catsdogs.inference import Classifier
+from catsdogs.periodic import Periodic
+from catsdogs.registry import ModelVersion, Registry, RegistryError
+
+log = logging.getLogger(__name__)
+CHAMPION, CHALLENGER = "champion", "challenger"
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+class VersionRefused(Exception):
+    """A registry version failed a check; `reason` is a short, bounded code for metrics."""
+
+    def __init__(self, version: str, reason: str, detail: str):
+        super().__init__(f"version {version} refused ({reason}): {detail}")
+        self.version, self.reason, self.detail = version, reason, detail
+
+
+@dataclass(frozen=True)
+class Served:
+    """A loaded model and where it came from: `registry_version` is None for the packaged one."""
+
+    classifier: Classifier
+    registry_version: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How responses, rows and metrics name this model: the card's version."""
+        return self.classifier.version
+
+    def describe(self) -> dict:
+        source = "packaged" if self.registry_version is None else "registry"
+        return {"version": self.name, "registry_version": self.registry_version, "source": source}
+
+
+@dataclass
+class RegistryState:
+    """What the last checks of the registry found, for /health and the monitoring page."""
+
+    configured: bool
+    reachable: bool | None = None
+    last_success: float | None = None  # time.time() of the last check that reached the registry
+    last_error: str | None = None
+    refused: dict[str, str] = field(default_factory=dict)  # version -> why, never retried
+
+    def describe(self) -> dict:
+        return {
+            "configured": self.configured,
+            "reachable": self.reachable,
+            "last_success": self.last_success,
+            "last_error": self.last_error,
+            "refused_versions": dict(self.refused),
+        }
+
+
+def check_photos(folder: Path) -> list[tuple[str, Path]]:
+    """The (class, path) pairs of `folder/<class>/*`: photos whose right answer is known."""
+    if not folder.is_dir():
+        return []
+    return [
+        (label.name, photo)
+        for label in sorted(folder.iterdir())
+        if label.is_dir()
+        for photo in sorted(label.iterdir())
+        if photo.suffix.lower() in PHOTO_SUFFIXES
+    ]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(version: ModelVersion, folder: Path, threads: int, photos: Path | None) -> Classifier:
+    """Load the version downloaded to `folder` only if every check passes, or raise why not.
+
+    Checks: the ONNX file's sha256 against its card and the registry's tag; the card; the
+    session (input name, output shape, a warm-up run); the photos of known class.
+    """
+    model = folder / "catsdogs.onnx"
+    refuse = lambda reason, detail: VersionRefused(version.version, reason, detail)  # noqa: E731
+    try:
+        card = ModelCard.for_model(model)
+    except CardError as error:
+        raise refuse("card", str(error)) from None
+    digest = sha256_of(model)
+    expected = {card.data.get("sha256"), version.tags.get("sha256")}
+    if expected != {digest}:
+        raise refuse(
+            "sha256", f"file {digest[:12]}, card and registry say {sorted(map(str, expected))}"
+        )
+    try:
+        classifier = Classifier(card, threads)  # checks input name and output shape, warms up
+    except CardError as error:
+        raise refuse("load", str(error)) from None
+    known = check_photos(photos) if photos else []
+    if not known:
+        raise refuse("check_photos", f"no photos of known class in {photos}")
+    for label, photo in known:
+        try:
+            answer = classifier.predict(photo.read_bytes()).label
+        except ImageError as error:
+            raise refuse("check_photos", f"{photo.name}: {error.message}") from None
+        if answer != label:
+            raise refuse("check_photos", f"{photo.parent.name}/{photo.name} classified as {answer}")
+    return classifier
+
+
+class Serving:
+    """The serving model (`champion`) and the shadow one (`challenger`), kept in step with the
+    registry when there is one; without a registry, the packaged model serves and nothing moves.
+    """
+
+    def __init__(
+        self,
+        packaged: Classifier,
+        registry: Registry | None = None,
+        cache: Path | None = None,
+        threads: int = 1,
+        check_folder: Path | None = None,
+        on_event: Callable[[str, dict], None] = lambda kind, details: None,
+    ):
+        self.champion = Served(packaged)
+        self.challenger: Served | None = None
+        self.registry, self.cache, self.threads = registry, cache, threads
+        self.check_folder, self.on_event = check_folder, on_event
+        self.state = RegistryState(configured=registry is not None)
+        self._lock = threading.Lock()  # one check at a time: the poller's and the reload API's
+
+    def check(self) -> dict:
+        """Follow the registry's aliases now; return the status (see `describe`)."""
+        if self.registry is None:
+            return self.describe()
+        with self._lock:
+            try:
+                champion = self.registry.by_alias(CHAMPION)
+                challenger = self.registry.by_alias(CHALLENGER)
+            except RegistryError as error:
+                self._unreachable(error)
+            else:
+                if self.state.reachable is False:
+                    self.on_event("registry_back", {})
+                self.state.reachable, self.state.last_success = True, time.time()
+                self.state.last_error = None
+                if champion is not None:
+                    self._follow(CHAMPION, champion)
+                self._follow_challenger(challenger)
+            self.on_event("checked", self.state.describe())
+        return self.describe()
+
+    def describe(self) -> dict:
+        challenger = self.challenger
+        return {
+            "serving": self.champion.describe(),
+            "shadow": challenger.describe() if challenger else None,
+            "registry": self.state.describe(),
+        }
+
+    def _unreachable(self, error: Exception) -> None:
+        was_reachable = self.state.reachable
+        self.state.reachable, self.state.last_error = False, str(error)
+        log.warning("model registry unreachable, still serving %s: %s", self.champion.name, error)
+        if was_reachable is not False:
+            self.on_event("registry_unreachable", {"error": str(error)})
+
+    def _follow(self, alias: str, version: ModelVersion) -> None:
+        if self.champion.registry_version == version.version:
+            return
+        served = self._load(version)
+        if served is None:
+            return
+        previous, self.champion = self.champion, served  # the swap: one assignment
+        log.info("now serving %s (registry version %s)", served.name, version.version)
+        self.on_event(
+            "swapped",
+            {"alias": alias, "from": previous.describe(), "to": served.describe()},
+        )
+
+    def _follow_challenger(self, version: ModelVersion | None) -> None:
+        current = self.challenger
+        if version is None:
+            if current is not None:
+                self.challenger = None
+                log.info("shadow traffic off")
+                self.on_event("shadow_off", current.describe())
+            return
+        if current is not None and current.registry_version == version.version:
+            return
+        served = self._load(version)
+        if served is not None:
+            self.challenger = served
+            log.info("shadow traffic to %s (registry version %s)", served.name, version.version)
+            self.on_event("shadow_on", served.describe())
+
+    def _load(self, version: ModelVersion) -> Served | None:
+        """Download, check and warm up `version`; None (and an event) if it is refused."""
+        if version.version in self.state.refused:
+            return None  # refused once, refused for good: no download loop every poll
+        folder = self.cache / version.version
+        try:
+            if not (folder / "catsdogs.onnx").is_file():
+                partial = folder.with_name(f"{version.version}.partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                self.registry.download(version, partial)
+                partial.rename(folder)
+            photos = self.check_folder or folder / "checks"
+            classifier = verify(version, folder, self.threads, photos)
+        except RegistryError as error:
+            self._unreachable(error)
+            return None
+        except VersionRefused as refusal:
+            self.state.refused[version.version] = f"{refusal.reason}: {refusal.detail}"
+            shutil.rmtree(folder, ignore_errors=True)
+            log.error("%s; still serving %s", refusal, self.champion.name)
+            self.on_event(
+                "refused",
+                {"version": version.version, "reason": refusal.reason, "detail": refusal.detail},
+            )
+            return None
+        return Served(classifier, version.version)
+
+
+class ModelWatch(Periodic):
+    """Checks the registry's aliases every `interval` seconds."""
+
+    name = "model-watch"
+
+    def __init__(self, serving: Serving, interval: float):
+        super().__init__(interval)
+        self.serving = serving
+
+    def run_once(self) -> None:
+        self.serving.check()

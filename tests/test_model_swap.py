@@ -1,0 +1,173 @@
+"""Promotion, rollback and a registry outage under load: real waitress, real MLflow, 8 clients."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from catsdogs import state
+from catsdogs.inference import load_classifier
+from catsdogs.serving import CHAMPION
+from catsdogs.registry import Registry
+from tests import model_versions
+from tests.helpers import TOKEN, shared_photos
+from tests.mlflow_server import MlflowServer
+from tests.serve_helpers import serve
+
+CLIENTS = 8
+POLL_SECONDS = 2.0
+
+
+class Load:
+    """Clients posting photos in a loop; every answer is kept with the time it came back."""
+
+    def __init__(self, url: str, photos: list[tuple[str, bytes]]):
+        self.url, self.photos = url, photos
+        self.answers: list[tuple[float, str, int, dict]] = []
+        self.stopped, self.lock = threading.Event(), threading.Lock()
+
+    def client(self, offset: int) -> None:
+        with requests.Session() as session:
+            turn = offset
+            while not self.stopped.is_set():
+                name, photo = self.photos[turn % len(self.photos)]
+                turn += 1
+                response = session.post(
+                    f"{self.url}/api/predict",
+                    timeout=30,
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                    files={"file": ("photo.jpg", photo, "image/jpeg")},
+                )
+                body = response.json() if response.ok else {"error": response.text}
+                with self.lock:
+                    self.answers.append((time.monotonic(), name, response.status_code, body))
+
+    def first_answer_of(self, version: str, after: float, timeout: float) -> float:
+        """Seconds from `after` to the first answer by `version`."""
+        deadline = after + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                times = [t for t, _, _, body in self.answers if t >= after and body.get(
+                    "model_version") == version]  # fmt: skip
+            if times:
+                return min(times) - after
+            time.sleep(0.1)
+        raise AssertionError(f"no answer by {version} within {timeout} s")
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Two cats and two dogs, also the check photos every version must classify right."""
+    chosen = shared_photos("Cat", 2) + shared_photos("Dog", 2)
+    for name, data in chosen:
+        label = name.split("/")[1].lower()
+        (tmp_path / "checks" / label).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "checks" / label / name.rsplit("/", 1)[-1]).write_bytes(data)
+    return chosen
+
+
+def swap_app(make_app, registry_url, name, tmp_path):
+    app = make_app(
+        MLFLOW_TRACKING_URI=registry_url,
+        MODEL_NAME=name,
+        MODEL_POLL_SECONDS=POLL_SECONDS,
+        MODEL_CHECK_PHOTOS=str(tmp_path / "checks"),
+        RATELIMIT_ENABLED=False,
+    )
+    state.serving(app).check()
+    state.model_watch(app).start()  # what a served process does at start
+    return app
+
+
+def test_promote_then_roll_back_under_load_fails_no_request(
+    make_app, registry, mlflow_server, tmp_path, photos
+):
+    old = model_versions.register(registry, model_versions.shipped(tmp_path / "old"))
+    new = model_versions.register(registry, model_versions.damped(tmp_path / "new"))
+    registry.set_alias(CHAMPION, old.version)
+    models = [load_classifier(tmp_path / folder / "catsdogs.onnx") for folder in ("old", "new")]
+    old_name, new_name = (model.version for model in models)
+    truth = {  # each version's own probabilities for each photo
+        model.version: {name: model.predict(data).probabilities for name, data in photos}
+        for model in models
+    }
+    app = swap_app(make_app, mlflow_server.url, registry.name, tmp_path)
+    assert state.serving(app).champion.registry_version == old.version
+    with serve(app, threads=CLIENTS) as url, ThreadPoolExecutor(CLIENTS) as pool:
+        load = Load(url, photos)
+        started = time.monotonic()
+        clients = [pool.submit(load.client, n) for n in range(CLIENTS)]
+        time.sleep(8)
+        promoted = time.monotonic()
+        registry.set_alias(CHAMPION, new.version)
+        promotion = load.first_answer_of(new_name, promoted, POLL_SECONDS + 10)
+        time.sleep(max(0.0, promoted + 15 - time.monotonic()))
+        rolled_back = time.monotonic()
+        registry.set_alias(CHAMPION, old.version)
+        rollback = load.first_answer_of(old_name, rolled_back, POLL_SECONDS + 10)
+        time.sleep(max(0.0, started + 32 - time.monotonic()))
+        load.stopped.set()
+        for client in clients:
+            client.result()
+        duration = time.monotonic() - started
+    assert duration >= 30
+    statuses = [status for _, _, status, _ in load.answers]
+    assert statuses.count(200) == len(statuses) > 100, {s for s in statuses if s != 200}
+    for _, name, _, body in load.answers:
+        expected = truth[body["model_version"]][name]  # KeyError: a version nobody served
+        assert body["probabilities"] == pytest.approx(expected, abs=1e-5)
+    by_version = {body["model_version"] for _, _, _, body in load.answers}
+    assert by_version == {old_name, new_name}
+    # after the rollback settled, only the old version answers
+    late = [body["model_version"] for t, _, _, body in load.answers if t > rolled_back + rollback]
+    assert set(late) == {old_name}
+    print(
+        f"\nswap: promotion {promotion:.1f} s, rollback {rollback:.1f} s, {len(statuses)} requests"
+    )
+
+
+def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
+    make_app, tmp_path, tmp_path_factory, photos
+):
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-outage")).start()
+    try:
+        registry = Registry(server.url, name="catsdogs-outage", timeout=60)
+        version = model_versions.register(registry, model_versions.shipped(tmp_path / "v"))
+        registry.set_alias(CHAMPION, version.version)
+        app = swap_app(make_app, server.url, registry.name, tmp_path)
+        with serve(app, threads=CLIENTS) as url, ThreadPoolExecutor(CLIENTS) as pool:
+            load = Load(url, photos)
+            clients = [pool.submit(load.client, n) for n in range(CLIENTS)]
+            time.sleep(2)
+            server.stop()
+            wait_for(lambda: registry_state(url)["reachable"] is False, POLL_SECONDS + 10)
+            down = registry_state(url)
+            assert down["last_error"] and down["last_success"]
+            assert health(url)["serving"]["registry_version"] == version.version
+            time.sleep(3)
+            server.start()
+            wait_for(lambda: registry_state(url)["reachable"] is True, POLL_SECONDS + 30)
+            load.stopped.set()
+            for client in clients:
+                client.result()
+        statuses = [status for _, _, status, _ in load.answers]
+        assert statuses.count(200) == len(statuses) > 20
+    finally:
+        server.stop()
+
+
+def health(url: str) -> dict:
+    return requests.get(f"{url}/health/ready", timeout=10).json()
+
+
+def registry_state(url: str) -> dict:
+    return health(url)["registry"]
+
+
+def wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.2)

@@ -1,0 +1,122 @@
+"""shadow: the challenger's answers beside the champion's, off the request path (real MLflow)."""
+
+import io
+import threading
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from catsdogs import state
+from catsdogs.extensions import db
+from catsdogs.serving import CHALLENGER
+from catsdogs.models import Prediction
+from catsdogs.shadow import ShadowWorker
+from tests import model_versions
+from tests.helpers import AUTH, image_bytes, shared_photos
+
+
+class Recorder:
+    def __init__(self):
+        self.answers, self.drops = [], 0
+
+    def record(self, job, prediction, seconds):
+        self.answers.append((job.prediction_id, prediction.label, seconds))
+
+    def dropped(self):
+        self.drops += 1
+
+
+def test_a_drawn_photo_is_classified_by_the_challenger(classifier):
+    recorder = Recorder()
+    worker = ShadowWorker(1.0, lambda: classifier, recorder.record, recorder.dropped)
+    prediction = classifier.predict(image_bytes())
+    assert worker.offer(7, image_bytes(), prediction)
+    worker.drain()
+    worker.stop()
+    [(prediction_id, label, seconds)] = recorder.answers
+    assert prediction_id == 7 and label == prediction.label and seconds > 0
+
+
+def test_nothing_is_queued_without_a_challenger_or_outside_the_sample(classifier):
+    recorder = Recorder()
+    photo, prediction = image_bytes(), classifier.predict(image_bytes())
+    assert not ShadowWorker(1.0, lambda: None, recorder.record, recorder.dropped).offer(
+        1, photo, prediction
+    )
+    assert not ShadowWorker(0.0, lambda: classifier, recorder.record, recorder.dropped).offer(
+        1, photo, prediction
+    )
+    assert recorder.answers == [] and recorder.drops == 0
+
+
+def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
+    release, recorder = threading.Event(), Recorder()
+
+    class Slow:
+        def predict(self, data):
+            release.wait(10)
+            return classifier.predict(data)
+
+    worker = ShadowWorker(1.0, lambda: Slow(), recorder.record, recorder.dropped, capacity=1)
+    prediction = classifier.predict(image_bytes())
+    offered = [worker.offer(n, image_bytes(), prediction) for n in range(5)]
+    assert offered[:2] == [True, True]  # one running, one queued
+    assert recorder.drops == 3 and offered[2:] == [False, False, False]
+    release.set()
+    worker.drain()
+    worker.stop()
+    assert len(recorder.answers) == 2
+
+
+def samples(client, name) -> dict[tuple, float]:
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for f in families
+        for s in f.samples
+        if s.name == name
+    }
+
+
+@pytest.fixture
+def shadow_app(make_app, registry, mlflow_server, tmp_path, classifier):
+    folder = tmp_path / "checks"
+    for label, photo in (("cat", "Cat"), ("dog", "Dog")):
+        (folder / label).mkdir(parents=True)
+        for name, data in shared_photos(photo, 2):
+            (folder / label / name.rsplit("/", 1)[-1]).write_bytes(data)
+    version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
+    registry.set_alias(CHALLENGER, version.version)
+    return make_app(
+        MLFLOW_TRACKING_URI=mlflow_server.url,
+        MODEL_NAME=registry.name,
+        MODEL_CHECK_PHOTOS=str(folder),
+        SHADOW_SAMPLE=1.0,
+    )
+
+
+def test_the_challengers_answer_is_stored_beside_the_champions(shadow_app, cat_photo):
+    client = shadow_app.test_client()
+    status = client.post("/api/model/reload", headers=AUTH).get_json()
+    assert status["shadow"]["version"] == "2.0.0-damped"
+    answer = client.post(
+        "/api/predict",
+        headers=AUTH,
+        data={"file": (io.BytesIO(cat_photo), "cat.jpg")},
+    ).get_json()
+    assert answer["model_version"] == state.classifier(shadow_app).version  # champion answers
+    state.shadow(shadow_app).drain()
+    with shadow_app.app_context():
+        row = db.session.get(Prediction, answer["id"])
+        assert (row.shadow_model_version, row.shadow_result) == ("2.0.0-damped", "cat")
+        # the damped model maps p to 0.8 p + 0.1: its own probabilities, not the champion's
+        assert row.shadow_proba_dog == pytest.approx(0.8 * row.proba_dog + 0.1, abs=1e-5)
+        assert row.shadow_time_ms > 0
+    agreement = samples(client, "cv_shadow_predictions_total")
+    champion = answer["model_version"]
+    key = (("agreement", "agree"), ("challenger", "2.0.0-damped"), ("champion", champion))
+    assert agreement[key] == 1
+    latency = samples(client, "cv_shadow_inference_time_seconds_count")
+    assert latency[(("version", "2.0.0-damped"),)] == 1
+    roles = samples(client, "cv_model_info")
+    assert roles[(("role", "challenger"), ("version", "2.0.0-damped"))] == 1
