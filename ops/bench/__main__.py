@@ -10,7 +10,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import endpoint, floor, report
+from bench import endpoint, floor, report, shadow
 from catsdogs.card import SHIPPED_MODEL
 
 
@@ -50,6 +50,7 @@ def main(argv=None) -> int:
         args.threads,
         bare.window,
     )
+    results["shadow"] = shadow.run(args.model, args.database_url, photo)
     results["targets"] = report.targets(results)
     results["outside_model"] = report.outside_model(results)
     out = Path(args.out)

@@ -125,7 +125,8 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 120  # loading from a registry downloads and checks models
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if requests.get(f"{url}/health", timeout=1).status_code == 200:
                 return server, url

@@ -71,6 +71,12 @@ def targets(results: dict) -> list[dict]:
         )
     errors = sum(level["errors"] for level in service["levels"].values())
     rows.append(("errors at all levels", errors, "<=", 0))
+    shadow = results.get("shadow", {})
+    if "ratio" in shadow:
+        rows.append(("c=1 p50 with shadow at 100% / shadow off", shadow["ratio"], "<=", 1.10))
+        rows.append(
+            ("server RSS with champion and challenger (MB)", shadow["peak_rss_mb"], "<=", 400.0)
+        )
     return [
         {
             "name": name,
@@ -103,6 +109,7 @@ def markdown(results: dict) -> str:
         + _bare(results)
         + _pipeline(results)
         + _service(results["service"])
+        + _shadow(results.get("shadow"))
         + [""]
     )
 
@@ -217,3 +224,24 @@ def _windows(level: dict) -> list[str]:
             f"{bare['intra_op_per_s']} | {bare['side_by_side_per_s']} | {ratio} |"
         )
     return rows
+
+
+def _shadow(shadow: dict | None) -> list[str]:
+    if not shadow:
+        return []
+    lines = ["", "## Shadow traffic", ""]
+    if "skipped" in shadow:
+        return lines + [f"Not measured: {shadow['skipped']}."]
+    return lines + [
+        "The champion's p50 at one client, with a challenger classifying every photo "
+        "(SHADOW_SAMPLE=1) and with none, in alternating windows of "
+        f"{shadow['requests_per_window']} requests on a real MLflow registry.",
+        "",
+        "| shadow | window p50s (ms) | p50 (ms) |",
+        "|---|---|---|",
+        f"| off | {shadow['window_p50s_ms']['off']} | {shadow['p50_off_ms']} |",
+        f"| on, 100% | {shadow['window_p50s_ms']['on']} | {shadow['p50_on_ms']} |",
+        "",
+        f"Ratio {shadow['ratio']}; RSS with both models loaded {shadow['rss_mb_two_models']} MB "
+        f"(peak {shadow['peak_rss_mb']} MB).",
+    ]
