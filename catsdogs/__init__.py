@@ -101,7 +101,7 @@ def register_model(app: Flask, classifier: Classifier | None) -> None:
     photos = app.config["MODEL_CHECK_PHOTOS"]
     models = Serving(
         packaged,
-        registry=Registry(uri, app.config["MODEL_NAME"]) if uri else None,
+        registry=Registry(uri, app.config["MLFLOW_MODEL_NAME"]) if uri else None,
         cache=Path(app.instance_path) / "models",
         threads=app.config["INFERENCE_THREADS"],
         check_folder=Path(photos) if photos else None,

@@ -33,12 +33,15 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
     return result
 
 
-def classify_batch(images: Sequence[bytes | np.ndarray]) -> list[Prediction]:
-    """Predict encoded images or resized pixels, then store each as an anonymous row.
+def classify_batch(
+    images: Sequence[bytes | np.ndarray], model: Classifier | None = None
+) -> list[Prediction]:
+    """Predict encoded images or resized pixels with `model` (default: the serving one), then
+    store each as an anonymous row.
 
     The whole batch is predicted before anything is stored: one bad image stores none.
     """
-    model = state.classifier()
+    model = model or state.classifier()
     predictions = []
     for index, image in enumerate(images):
         try:

@@ -39,7 +39,7 @@ DEFAULTS = {
     "OIP_MAX_BATCH": 16,
     # The model registry (MLflow): unset, the packaged model serves and nothing is polled.
     "MLFLOW_TRACKING_URI": None,
-    "MODEL_NAME": "catsdogs",  # the registered model whose `champion` alias serves
+    "MLFLOW_MODEL_NAME": "catsdogs",  # the registered model whose `champion` alias serves
     "MODEL_POLL_SECONDS": 30.0,
     "MODEL_CHECK_PHOTOS": None,  # a folder of cat/ and dog/ photos; else each version's own
     "SHADOW_SAMPLE": 0.1,  # share of photos the `challenger` also classifies
@@ -73,7 +73,7 @@ ENVIRONMENT = {
     "SESSION_COOKIE_SECURE": flag,
     "OIP_MAX_BATCH": int,
     "MLFLOW_TRACKING_URI": str,
-    "MODEL_NAME": str,
+    "MLFLOW_MODEL_NAME": str,
     "MODEL_POLL_SECONDS": float,
     "MODEL_CHECK_PHOTOS": str,
     "SHADOW_SAMPLE": float,

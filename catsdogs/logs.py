@@ -17,7 +17,8 @@ log = logging.getLogger("catsdogs.requests")
 FORMATS = ("text", "json")
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # an incoming X-Request-ID this app repeats
-PROBES = ("/health", "/metrics")  # polled every few seconds: their lines would drown the rest
+# Polled every few seconds: their lines would drown the rest.
+PROBES = ("/health", "/health/live", "/health/ready", "/metrics")
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms")
 _plain_record = logging.getLogRecordFactory()
 

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from catsdogs import create_app, state
@@ -127,3 +128,14 @@ class BrokenClassifier:
 def serve_model(app, model) -> None:
     """Make `model` the app's serving model, as a registry swap would."""
     state.serving(app).champion = Served(model)
+
+
+def metric_samples(client, name: str) -> dict[tuple, float]:
+    """The samples of metric `name` at /metrics, by their sorted (label, value) pairs."""
+    families = text_string_to_metric_families(client.get("/metrics").text)
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in families
+        for s in family.samples
+        if s.name == name
+    }

@@ -1,5 +1,6 @@
 """Promotion, rollback and a registry outage under load: real waitress, real MLflow, 8 clients."""
 
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,18 @@ class Load:
                 with self.lock:
                     self.answers.append((time.monotonic(), name, response.status_code, body))
 
+    @contextlib.contextmanager
+    def running(self, clients: int):
+        """Run `clients` clients until the block ends, however it ends."""
+        with ThreadPoolExecutor(clients) as pool:
+            futures = [pool.submit(self.client, n) for n in range(clients)]
+            try:
+                yield self
+            finally:
+                self.stopped.set()
+            for future in futures:
+                future.result()
+
     def first_answer_of(self, version: str, after: float, timeout: float) -> float:
         """Seconds from `after` to the first answer by `version`."""
         deadline = after + timeout
@@ -71,7 +84,7 @@ def photos(tmp_path):
 def swap_app(make_app, registry_url, name, tmp_path):
     app = make_app(
         MLFLOW_TRACKING_URI=registry_url,
-        MODEL_NAME=name,
+        MLFLOW_MODEL_NAME=name,
         MODEL_POLL_SECONDS=POLL_SECONDS,
         MODEL_CHECK_PHOTOS=str(tmp_path / "checks"),
         RATELIMIT_ENABLED=False,
@@ -95,10 +108,8 @@ def test_promote_then_roll_back_under_load_fails_no_request(
     }
     app = swap_app(make_app, mlflow_server.url, registry.name, tmp_path)
     assert state.serving(app).champion.registry_version == old.version
-    with serve(app, threads=CLIENTS) as url, ThreadPoolExecutor(CLIENTS) as pool:
-        load = Load(url, photos)
+    with serve(app, threads=CLIENTS) as url, Load(url, photos).running(CLIENTS) as load:
         started = time.monotonic()
-        clients = [pool.submit(load.client, n) for n in range(CLIENTS)]
         time.sleep(8)
         promoted = time.monotonic()
         registry.set_alias(CHAMPION, new.version)
@@ -108,10 +119,7 @@ def test_promote_then_roll_back_under_load_fails_no_request(
         registry.set_alias(CHAMPION, old.version)
         rollback = load.first_answer_of(old_name, rolled_back, POLL_SECONDS + 10)
         time.sleep(max(0.0, started + 32 - time.monotonic()))
-        load.stopped.set()
-        for client in clients:
-            client.result()
-        duration = time.monotonic() - started
+    duration = time.monotonic() - started
     assert duration >= 30
     statuses = [status for _, _, status, _ in load.answers]
     assert statuses.count(200) == len(statuses) > 100, {s for s in statuses if s != 200}
@@ -137,9 +145,7 @@ def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
         version = model_versions.register(registry, model_versions.shipped(tmp_path / "v"))
         registry.set_alias(CHAMPION, version.version)
         app = swap_app(make_app, server.url, registry.name, tmp_path)
-        with serve(app, threads=CLIENTS) as url, ThreadPoolExecutor(CLIENTS) as pool:
-            load = Load(url, photos)
-            clients = [pool.submit(load.client, n) for n in range(CLIENTS)]
+        with serve(app, threads=CLIENTS) as url, Load(url, photos).running(CLIENTS) as load:
             time.sleep(2)
             server.stop()
             wait_for(lambda: registry_state(url)["reachable"] is False, POLL_SECONDS + 10)
@@ -149,9 +155,6 @@ def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
             time.sleep(3)
             server.start()
             wait_for(lambda: registry_state(url)["reachable"] is True, POLL_SECONDS + 30)
-            load.stopped.set()
-            for client in clients:
-                client.result()
         statuses = [status for _, _, status, _ in load.answers]
         assert statuses.count(200) == len(statuses) > 20
     finally:

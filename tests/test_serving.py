@@ -7,7 +7,8 @@ from catsdogs.inference import load_classifier
 from catsdogs.serving import CHALLENGER, CHAMPION, Serving, check_photos
 from catsdogs.registry import Registry
 from tests import model_versions
-from tests.helpers import shared_photos
+from tests.discord_stub import DiscordStub
+from tests.helpers import AUTH, metric_samples, shared_photos
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +170,35 @@ def test_a_version_without_photos_of_known_class_is_refused(packaged, registry, 
     status = serving.check()
     assert serving.champion.classifier is packaged
     assert status["registry"]["refused_versions"][version.version].startswith("check_photos")
+
+
+def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
+    make_app, registry, mlflow_server, tmp_path, caplog
+):
+    discord = DiscordStub()
+    try:
+        version = model_versions.register(
+            registry, model_versions.broken(tmp_path / "v", "wrong_sha256")
+        )
+        registry.set_alias(CHAMPION, version.version)
+        app = make_app(
+            MLFLOW_TRACKING_URI=mlflow_server.url,
+            MLFLOW_MODEL_NAME=registry.name,
+            DISCORD_WEBHOOK_URL=discord.url,
+            NOTIFY_LANGUAGE="fr",
+        )
+        client = app.test_client()
+        status = client.post("/api/model/reload", headers=AUTH).get_json()
+        assert status["serving"]["source"] == "packaged"
+        assert status["registry"]["refused_versions"][version.version].startswith("sha256")
+        refused = metric_samples(client, "cv_model_refused_total")
+        assert refused[(("reason", "sha256"),)] == 1 and refused[(("reason", "load"),)] == 0
+        assert f"version {version.version} refused (sha256)" in caplog.text
+        health = client.get("/health").get_json()
+        assert version.version in health["registry"]["refused_versions"]
+        [post] = discord.wait_for(1, timeout=10)
+        embed = post["embeds"][0]
+        assert embed["title"] == "Version de modèle refusée"
+        assert f"version {version.version} du registre" in embed["description"]
+    finally:
+        discord.close()

@@ -4,7 +4,6 @@ import io
 import threading
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import state
 from catsdogs.extensions import db
@@ -12,7 +11,7 @@ from catsdogs.serving import CHALLENGER
 from catsdogs.models import Prediction
 from catsdogs.shadow import ShadowWorker
 from tests import model_versions
-from tests.helpers import AUTH, image_bytes, shared_photos
+from tests.helpers import AUTH, image_bytes, metric_samples, shared_photos
 
 
 class Recorder:
@@ -68,16 +67,6 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
     assert len(recorder.answers) == 2
 
 
-def samples(client, name) -> dict[tuple, float]:
-    families = text_string_to_metric_families(client.get("/metrics").text)
-    return {
-        tuple(sorted(s.labels.items())): s.value
-        for f in families
-        for s in f.samples
-        if s.name == name
-    }
-
-
 @pytest.fixture
 def shadow_app(make_app, registry, mlflow_server, tmp_path, classifier):
     folder = tmp_path / "checks"
@@ -89,7 +78,7 @@ def shadow_app(make_app, registry, mlflow_server, tmp_path, classifier):
     registry.set_alias(CHALLENGER, version.version)
     return make_app(
         MLFLOW_TRACKING_URI=mlflow_server.url,
-        MODEL_NAME=registry.name,
+        MLFLOW_MODEL_NAME=registry.name,
         MODEL_CHECK_PHOTOS=str(folder),
         SHADOW_SAMPLE=1.0,
     )
@@ -112,11 +101,11 @@ def test_the_challengers_answer_is_stored_beside_the_champions(shadow_app, cat_p
         # the damped model maps p to 0.8 p + 0.1: its own probabilities, not the champion's
         assert row.shadow_proba_dog == pytest.approx(0.8 * row.proba_dog + 0.1, abs=1e-5)
         assert row.shadow_time_ms > 0
-    agreement = samples(client, "cv_shadow_predictions_total")
+    agreement = metric_samples(client, "cv_shadow_predictions_total")
     champion = answer["model_version"]
     key = (("agreement", "agree"), ("challenger", "2.0.0-damped"), ("champion", champion))
     assert agreement[key] == 1
-    latency = samples(client, "cv_shadow_inference_time_seconds_count")
+    latency = metric_samples(client, "cv_shadow_inference_time_seconds_count")
     assert latency[(("version", "2.0.0-damped"),)] == 1
-    roles = samples(client, "cv_model_info")
+    roles = metric_samples(client, "cv_model_info")
     assert roles[(("role", "challenger"), ("version", "2.0.0-damped"))] == 1

@@ -100,12 +100,13 @@ def model_ready(model_name: str, model_version: str | None = None):
 @auth.login_required
 def infer(model_name: str, model_version: str | None = None):
     """Classify photos (BYTES, base64 in JSON) or resized pixels (FP32); each is stored."""
-    card = _model(model_name, model_version).card
+    model = _model(model_name, model_version)  # the one that answers, even if swapped meanwhile
     max_batch = current_app.config["OIP_MAX_BATCH"]
     inference = oip.read_request(
-        request.get_data(), request.headers.get(HEADER_LENGTH), card, max_batch
+        request.get_data(), request.headers.get(HEADER_LENGTH), model.card, max_batch
     )
-    answer, binary = oip.response(inference, classify_batch(inference.images), card)
+    predictions = classify_batch(inference.images, model)
+    answer, binary = oip.response(inference, predictions, model.card)
     if not binary:
         return answer
     header = json.dumps(answer).encode()

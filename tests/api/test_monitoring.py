@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.helpers import AUTH
+from tests.helpers import AUTH, BrokenClassifier, serve_model
 
 
 def predict(api, data: bytes, **form) -> int:
@@ -94,3 +94,31 @@ def test_an_unknown_prediction_id_is_404_in_json(api, prediction_id):
 def test_one_prediction_needs_the_token(client):
     response = client.get("/api/predictions/1")
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+
+
+def test_liveness_answers_and_readiness_names_what_serves(client):
+    assert client.get("/health/live").get_json() == {"status": "alive"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    body = ready.get_json()
+    assert body["ready"] is True and body["shadow"] is None
+    assert body["serving"]["source"] == "packaged" and body["registry"]["configured"] is False
+
+
+def test_readiness_is_503_when_the_model_fails_but_liveness_is_not(app, client):
+    serve_model(app, BrokenClassifier())
+    assert client.get("/health/ready").status_code == 503
+    assert client.get("/health/ready").get_json()["ready"] is False
+    assert client.get("/health/live").status_code == 200
+
+
+def test_readiness_does_not_depend_on_the_database(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    assert app.test_client().get("/health/ready").status_code == 200
+
+
+def test_reload_needs_the_token_and_a_registry(client, api):
+    assert client.post("/api/model/reload").status_code == 401
+    answer = api.post("/api/model/reload")
+    assert answer.status_code == 409
+    assert answer.get_json()["error"] == "no_registry"
