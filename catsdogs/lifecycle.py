@@ -40,6 +40,11 @@ class Change:
     at: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
     overruled: tuple[str, ...] = ()  # the problems a forced promotion went past
 
+    @property
+    def unchanged(self) -> bool:
+        """The alias already named that version (or no version): nothing was done."""
+        return self.version == self.previous
+
     def describe(self) -> str:
         target = f"version {self.version}" if self.version else "no version"
         text = f"{self.alias} -> {target} (was {self.previous or 'none'}) by {self.by}"
@@ -99,11 +104,12 @@ def accuracy_problems(candidate: dict, champion: dict, champion_version: str) ->
 
 def promote(registry: Registry, version: str, by: str, reason: str, force: bool) -> Change:
     """Point `champion` at `version` unless a problem stands in the way and `force` is off."""
-    candidate = registry.get(version)
+    candidate, previous = registry.get(version), registry.by_alias(CHAMPION)
+    if previous and previous.version == candidate.version:
+        return Change("promote", CHAMPION, candidate.version, previous.version, by, reason)
     problems = promotion_problems(registry, candidate)
     if problems and not force:
         raise Refused(problems)
-    previous = registry.by_alias(CHAMPION)
     history = _history(registry)
     if previous and (not history or history[-1] != previous.version):
         history.append(previous.version)  # a champion set outside these commands
@@ -138,6 +144,8 @@ def shadow(registry: Registry, version: str | None, by: str, reason: str) -> Cha
         change = Change("shadow-off", CHALLENGER, None, _version(previous), by, reason)
         return record(registry, change) if previous else change
     candidate = registry.get(version)
+    if previous and previous.version == candidate.version:
+        return Change("shadow", CHALLENGER, candidate.version, previous.version, by, reason)
     champion = registry.by_alias(CHAMPION)
     if champion and champion.version == candidate.version:
         raise Refused([f"version {version} is the champion: a challenger must be another one"])

@@ -98,11 +98,7 @@ def shadow(version: str | None, off: bool, reason: str, by: str | None) -> None:
     if off == (version is not None):
         raise click.UsageError("give a VERSION, or --off")
     reg = registry()
-    change = _call(lambda: lifecycle.shadow(reg, version, who(by), reason))
-    if change.version is None and change.previous is None:
-        click.echo("No challenger was set.")
-        return
-    _announce(change)
+    _announce(_call(lambda: lifecycle.shadow(reg, version, who(by), reason)))
 
 
 @models.command("register-packaged")
@@ -142,7 +138,11 @@ def _command() -> str:
 
 
 def _announce(change: lifecycle.Change) -> None:
-    """Print, log and post the change to Discord."""
+    """Print, log and post the change to Discord; say so when nothing changed."""
+    if change.unchanged:
+        state = f"the {change.alias} is already version {change.version}"
+        click.echo(f"Nothing to do: {state if change.version else f'no {change.alias} is set'}.")
+        return
     click.echo(f"{change.action}: {change.describe()}")
     log.info("model %s: %s", change.action, change.describe())
     # A notifier of its own: the command's process ends here, the app's notifier lives on.

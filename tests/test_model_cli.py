@@ -105,6 +105,21 @@ def test_promote_records_who_when_why_and_tells_discord(cli, registry, discord):
     assert embed["fields"][0]["value"] == "info"
 
 
+def test_promoting_the_champion_or_shadowing_the_challenger_again_changes_nothing(
+    cli, registry, discord
+):
+    for _ in range(2):
+        registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
+    assert cli("promote", "1").exit_code == 0 and cli("shadow", "2").exit_code == 0
+    again = cli("promote", "1", "--by", "dave")
+    assert again.exit_code == 0 and "the champion is already version 1" in again.output
+    assert cli("shadow", "2").output.startswith("Nothing to do: the challenger is already")
+    assert cli("rollback").exit_code == 1  # still nothing earlier: no history was invented
+    assert "promote.by" in registry.get("1").tags and registry.get("1").tags["promote.by"] != "dave"
+    time.sleep(0.5)
+    assert len(posts(discord, 2)) == 2
+
+
 def test_without_by_the_user_is_recorded(cli, registry):
     registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
     assert cli("promote", "1").exit_code == 0
@@ -194,7 +209,7 @@ def test_shadow_sets_and_removes_the_challenger(cli, registry, discord):
     assert cli("shadow", "--off").exit_code == 0
     assert registry.by_alias("challenger") is None
     assert registry.get("2").tags["shadow-off.by"] == "ops-user"
-    assert "No challenger was set" in cli("shadow", "--off").output
+    assert "Nothing to do: no challenger is set." in cli("shadow", "--off").output
     titles = [embed["title"] for embed in posts(discord, 3)]
     assert titles == ["New champion model", "New challenger model", "Challenger model removed"]
     time.sleep(0.5)
