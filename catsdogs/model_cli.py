@@ -10,13 +10,12 @@ import os
 import click
 from flask import current_app
 from flask.cli import AppGroup
-
 from flask_babel import force_locale, gettext
 
 from catsdogs import lifecycle
-from catsdogs.notifier import DiscordNotifier, Event
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.model_run import log_model
+from catsdogs.notifier import DiscordNotifier, Event
 from catsdogs.registry import NAME, Registry, RegistryError
 
 log = logging.getLogger("catsdogs.models")
