@@ -97,5 +97,7 @@ def require_database() -> None:
 
 
 def register(app) -> None:
-    for command in (init_db, api_token, purge):
+    from catsdogs.model_cli import models  # the `models` group lives in its own module
+
+    for command in (init_db, api_token, purge, models):
         app.cli.add_command(command)

@@ -11,8 +11,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from catsdogs.model_version import ModelVersion
 from catsdogs.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
+from catsdogs.model_version import ModelVersion
 from catsdogs.runs import Runs
 
 __all__ = ["ModelVersion", "Registry", "RegistryError", "file_sha256"]

@@ -16,6 +16,13 @@ from tests import serve_helpers
 ROOT = Path(__file__).resolve().parent.parent
 MLFLOW = Path(os.environ.get("MLFLOW_BIN", ROOT / ".venv-mlflow" / "bin" / "mlflow"))
 PORTS = (19000, 19499)  # the registry tests' range (see tests/serve_helpers.py)
+# MLflow 3 starts seven job-runner processes (~240 MB each) for its GenAI features unless told
+# not to; the registry needs none of them. No usage reports either.
+QUIET = {
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+}
 START_TIMEOUT = 120  # seconds: imports and the store's migrations take a while on 2 busy cores
 
 
@@ -40,7 +47,7 @@ class MlflowServer:
             "--serve-artifacts",
             "--artifacts-destination", str(self.folder / "artifacts"),
         ]  # fmt: skip
-        environment = os.environ | {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+        environment = os.environ | QUIET
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=environment,

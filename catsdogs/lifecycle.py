@@ -1,0 +1,181 @@
+"""Which version serves: promote, roll back and shadow through the registry's aliases.
+
+The decisions and the records live here; `flask models` (catsdogs/model_cli.py) only parses,
+prints and notifies. Who, when and why of every change are tags in MLflow.
+"""
+
+import datetime
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from catsdogs.card import CardError, ModelCard
+from catsdogs.registry import CARD, ONNX, ModelVersion, Registry, file_sha256
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+HISTORY = "champion_history"  # registered-model tag: champions' versions, oldest first
+HISTORY_LENGTH = 50  # enough to roll back far; an MLflow tag value holds 5,000 characters
+MAX_ACCURACY_DROP = 0.003  # 0.3 point of test accuracy, on the same split
+
+
+class Refused(Exception):
+    """The change would break a rule; `problems` says which (--force overrides for promote)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of an alias, as recorded."""
+
+    action: str  # promote, rollback, shadow, shadow-off
+    alias: str
+    version: str | None  # the version the alias now names; None when removed
+    previous: str | None
+    by: str
+    reason: str
+    at: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
+    overruled: tuple[str, ...] = ()  # the problems a forced promotion went past
+
+    @property
+    def unchanged(self) -> bool:
+        """The alias already named that version (or no version): nothing was done."""
+        return self.version == self.previous
+
+    def describe(self) -> str:
+        target = f"version {self.version}" if self.version else "no version"
+        text = f"{self.alias} -> {target} (was {self.previous or 'none'}) by {self.by}"
+        text += f": {self.reason}" if self.reason else ""
+        return text + (f" [forced past: {'; '.join(self.overruled)}]" if self.overruled else "")
+
+
+def promotion_problems(registry: Registry, candidate: ModelVersion) -> list[str]:
+    """Why `candidate` should not become champion; empty when nothing stands in the way."""
+    problems = card_problems(registry, candidate)
+    if problems:
+        return problems
+    champion = registry.by_alias(CHAMPION)
+    if champion is None or champion.version == candidate.version:
+        return []
+    return accuracy_problems(registry.card(candidate), registry.card(champion), champion.version)
+
+
+def card_problems(registry: Registry, version: ModelVersion) -> list[str]:
+    """Whether the version's files make a model the service can load, as registered."""
+    if version.status != "READY":
+        return [f"version {version.version} is {version.status}, not READY"]
+    with tempfile.TemporaryDirectory() as folder:
+        registry.download(version, Path(folder))
+        try:
+            card = ModelCard.for_model(Path(folder) / ONNX)
+        except CardError as error:
+            return [f"version {version.version}: {error}".replace(folder + "/", "")]
+        actual = file_sha256(Path(folder) / ONNX)
+    problems = []
+    if card.data.get("sha256") != actual:
+        problems.append(f"version {version.version}: the ONNX file's sha256 is not its card's")
+    if version.sha256 and version.sha256 != actual:
+        problems.append(f"version {version.version}: the ONNX file is not the one registered")
+    return problems
+
+
+def accuracy_problems(candidate: dict, champion: dict, champion_version: str) -> list[str]:
+    """A candidate more than 0.3 point below the champion on the same test split is refused."""
+    try:
+        mine = float(candidate["evaluation"]["test"]["accuracy"])
+        theirs = float(champion["evaluation"]["test"]["accuracy"])
+    except (KeyError, TypeError, ValueError):
+        return [f"{CARD} of the candidate or of the champion has no test accuracy"]
+    if _split(candidate) != _split(champion):
+        return [
+            f"evaluated on another test split than champion version {champion_version} "
+            "(dataset or split differ): the accuracies cannot be compared"
+        ]
+    if theirs - mine > MAX_ACCURACY_DROP + 1e-9:
+        return [
+            f"test accuracy {mine:.2%} is {100 * (theirs - mine):.2f} points below champion "
+            f"version {champion_version}'s {theirs:.2%} (at most {100 * MAX_ACCURACY_DROP:.1f})"
+        ]
+    return []
+
+
+def promote(registry: Registry, version: str, by: str, reason: str, force: bool) -> Change:
+    """Point `champion` at `version` unless a problem stands in the way and `force` is off."""
+    candidate, previous = registry.get(version), registry.by_alias(CHAMPION)
+    if previous and previous.version == candidate.version:
+        return Change("promote", CHAMPION, candidate.version, previous.version, by, reason)
+    problems = promotion_problems(registry, candidate)
+    if problems and not force:
+        raise Refused(problems)
+    history = _history(registry)
+    if previous and (not history or history[-1] != previous.version):
+        history.append(previous.version)  # a champion set outside these commands
+    registry.set_alias(CHAMPION, candidate.version)
+    if not history or history[-1] != candidate.version:
+        history.append(candidate.version)
+    registry.set_model_tag(HISTORY, ",".join(history[-HISTORY_LENGTH:]))
+    change = Change("promote", CHAMPION, candidate.version, _version(previous), by, reason,
+                    overruled=tuple(problems))  # fmt: skip
+    return record(registry, change)
+
+
+def rollback(registry: Registry, by: str, reason: str) -> Change:
+    """Point `champion` back at the champion before the current one."""
+    current, history = registry.by_alias(CHAMPION), _history(registry)
+    if current and history and history[-1] == current.version:
+        history.pop()
+    if not history:
+        raise Refused(["no earlier champion is recorded: nothing to roll back to"])
+    target = registry.get(history[-1])  # still registered?
+    registry.set_alias(CHAMPION, target.version)
+    registry.set_model_tag(HISTORY, ",".join(history))
+    return record(registry, Change("rollback", CHAMPION, target.version, _version(current), by,
+                                   reason))  # fmt: skip
+
+
+def shadow(registry: Registry, version: str | None, by: str, reason: str) -> Change:
+    """Point `challenger` at `version`, or remove it (None)."""
+    previous = registry.by_alias(CHALLENGER)
+    if version is None:
+        registry.delete_alias(CHALLENGER)
+        change = Change("shadow-off", CHALLENGER, None, _version(previous), by, reason)
+        return record(registry, change) if previous else change
+    candidate = registry.get(version)
+    if previous and previous.version == candidate.version:
+        return Change("shadow", CHALLENGER, candidate.version, previous.version, by, reason)
+    champion = registry.by_alias(CHAMPION)
+    if champion and champion.version == candidate.version:
+        raise Refused([f"version {version} is the champion: a challenger must be another one"])
+    problems = card_problems(registry, candidate)
+    if problems:
+        raise Refused(problems)
+    registry.set_alias(CHALLENGER, candidate.version)
+    change = Change("shadow", CHALLENGER, candidate.version, _version(previous), by, reason)
+    return record(registry, change)
+
+
+def record(registry: Registry, change: Change) -> Change:
+    """Keep who, when and why: on the version concerned and as the model's last change."""
+    audit = {"by": change.by, "at": change.at, "reason": change.reason}
+    if change.overruled:
+        audit["forced"] = "; ".join(change.overruled)
+    for key, value in audit.items():
+        registry.set_tag(change.version or change.previous, f"{change.action}.{key}", value)
+    registry.set_model_tag("last_change", json.dumps(asdict(change)))
+    return change
+
+
+def _history(registry: Registry) -> list[str]:
+    return [v for v in registry.model_tags().get(HISTORY, "").split(",") if v]
+
+
+def _split(card: dict) -> tuple:
+    dataset = card.get("dataset", {})
+    return dataset.get("sha256"), json.dumps(dataset.get("split"), sort_keys=True)
+
+
+def _version(version: ModelVersion | None) -> str | None:
+    return version.version if version else None
