@@ -7,6 +7,8 @@ import getpass
 import logging
 import os
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -101,10 +103,27 @@ def shadow(version: str | None, off: bool, reason: str, by: str | None) -> None:
 
 
 @models.command("register-packaged")
-def register_packaged() -> None:
-    """Register the model shipped in the package as a new version (a run with its figures)."""
+@click.option(
+    "--checks",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="a folder of cat/ and dog/ photos every version must classify right",
+)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    help="the PetImages zip or folder to draw those photos from (its test split) instead",
+)
+def register_packaged(checks: Path | None, data: Path | None) -> None:
+    """Register the model shipped in the package as a new version (a run with its figures),
+    with photos of known class that serving checks every version on."""
+    if checks is None and data is None:
+        raise click.UsageError("give --checks FOLDER or --data PETIMAGES (photos of known class)")
+    if checks is None:
+        from catsdogs.training.checks import write_check_photos  # offline: needs the dataset
+
+        checks = write_check_photos(data, SHIPPED_MODEL)
     reg = registry()
-    version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged"))
+    version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged", checks=checks))
     click.echo(
         f"Registered {reg.name} version {version.version} ({version.card_version}); "
         f"promote it: flask --app catsdogs models promote {version.version}"

@@ -13,9 +13,14 @@ SKIPPED = ("worst_mistakes", "reliability", "confusion_matrix")  # read apart, o
 
 
 def log_model(
-    registry: Registry, model_path: Path, origin: str, extra_files: tuple[Path, ...] = ()
+    registry: Registry,
+    model_path: Path,
+    origin: str,
+    extra_files: tuple[Path, ...] = (),
+    checks: Path | None = None,
 ) -> ModelVersion:
-    """Log a run for the model at `model_path` (cards beside it) and register it as a version."""
+    """Log a run for the model at `model_path` (cards beside it) and register it as a version,
+    with `checks`, its photos of known class (catsdogs/training/checks.py)."""
     card_path, report = model_path.with_suffix(".json"), model_path.with_suffix(".md")
     try:
         card = json.loads(card_path.read_text())
@@ -39,6 +44,7 @@ def log_model(
             report if report.exists() else None,
             run_id=run_id,
             tags={"origin": origin},
+            checks=checks,
         )
     except BaseException:
         _end_quietly(registry, run_id)

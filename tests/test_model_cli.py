@@ -10,7 +10,7 @@ from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
 from tests import serve_helpers
 from tests.discord_stub import DiscordStub
-from tests.helpers import close_app, database_url_for, settings_for
+from tests.helpers import DATASET, close_app, database_url_for, settings_for, shared_photos
 
 CARD_DATA = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
 
@@ -74,10 +74,15 @@ def posts(discord, count):
     return [body["embeds"][0] for body in discord.wait_for(count, timeout=10)]
 
 
-def test_register_packaged_then_list_shows_versions_aliases_and_figures(cli, registry):
+def test_register_packaged_then_list_shows_versions_aliases_and_figures(cli, registry, tmp_path):
     assert "No version of" in cli("list").output
+    checks = tmp_path / "checks"
+    for label in ("Cat", "Dog"):
+        (checks / label.lower()).mkdir(parents=True)
+        for name, data in shared_photos(label, 2):
+            (checks / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
     for expected in ("1", "2"):
-        result = cli("register-packaged")
+        result = cli("register-packaged", "--checks", str(checks))
         assert result.exit_code == 0, result.output
         assert f"version {expected} (1.0.0+3081f9d1)" in result.output
     assert registry.get("1").tags["origin"] == "packaged"
@@ -263,3 +268,16 @@ def _timestamp(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text).timestamp()
+
+
+def test_register_packaged_draws_its_photos_of_known_class_from_the_test_split(
+    cli, registry, tmp_path
+):
+    if not DATASET.exists():
+        pytest.skip(f"{DATASET} is absent")
+    assert cli("register-packaged").exit_code == 2  # neither --checks nor --data
+    result = cli("register-packaged", "--data", str(DATASET))
+    assert result.exit_code == 0, result.output
+    folder = registry.download(registry.get("1"), tmp_path / "v1")
+    for label in ("cat", "dog"):
+        assert len(list((folder / "checks" / label).glob("*.jpg"))) == 4

@@ -67,7 +67,7 @@ def train(args) -> int:
         print(f"serve it: MODEL_PATH={model} make run")
         print(f"ship it: {os.path.relpath(sys.executable)} -m catsdogs.training ship {model}")
     if os.environ.get("MLFLOW_TRACKING_URI"):
-        return log_to_mlflow(model, "train", args.log_file)
+        return log_to_mlflow(model, "train", args.log_file, Path(data))
     return 0
 
 
@@ -76,19 +76,23 @@ def log(args) -> int:
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         print("set MLFLOW_TRACKING_URI to the MLflow tracking server", file=sys.stderr)
         return 2
-    return log_to_mlflow(Path(args.model), "log")
+    return log_to_mlflow(Path(args.model), "log", data=Path(args.data))
 
 
-def log_to_mlflow(model: Path, origin: str, log_file: str | None = None) -> int:
-    """A run and a registered version for `model` on MLFLOW_TRACKING_URI; 1 if MLflow fails."""
+def log_to_mlflow(
+    model: Path, origin: str, log_file: str | None = None, data: Path = DEFAULT_DATA
+) -> int:
+    """A run and a registered version for `model` on MLFLOW_TRACKING_URI, with photos of known
+    class from `data`'s test split; 1 if MLflow fails."""
     from catsdogs.model_run import log_model
     from catsdogs.registry import Registry, RegistryError
+    from catsdogs.training.checks import write_check_photos
 
     name = os.environ.get("MLFLOW_MODEL_NAME") or "catsdogs"
     registry = Registry(os.environ["MLFLOW_TRACKING_URI"], name, timeout=MLFLOW_TIMEOUT)
     extra = (Path(log_file),) if log_file and Path(log_file).is_file() else ()
     try:
-        version = log_model(registry, model, origin, extra)
+        version = log_model(registry, model, origin, extra, write_check_photos(data, model))
     except RegistryError as error:
         print(f"MLflow: {error}", file=sys.stderr)
         print(f"log it later: {os.path.relpath(sys.executable)} -m catsdogs.training log {model}")
@@ -200,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     record.set_defaults(command=log)
     record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
+    record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     return parser
 
 

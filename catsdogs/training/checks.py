@@ -1,0 +1,43 @@
+"""Photos of known class registered with each model version: serving refuses a version that
+gets one wrong (catsdogs/serving.py). Drawn from the card's own test split, never trained on."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from catsdogs.imaging import ImageError
+from catsdogs.inference import load_classifier
+from catsdogs.training.data import CLASSES, Dataset, stratified_split
+
+PER_CLASS = 4
+# Only photos the model gets right with this confidence: easy ones, that any model fit to
+# serve also gets right; a hard photo would refuse good versions by chance.
+CONFIDENT = 0.99
+
+
+def write_check_photos(dataset: Path, model: Path, folder: Path | None = None) -> Path:
+    """Write PER_CLASS test photos per class into `folder/<class>/` (a new temporary folder by
+    default) and return the folder."""
+    folder = Path(folder or tempfile.mkdtemp(prefix="catsdogs-checks-"))
+    split = json.loads(model.with_suffix(".json").read_text())["dataset"]["split"]
+    photos = Dataset(dataset)
+    files, labels = photos.labelled_files()
+    test = stratified_split(files, labels, split["seed"], tuple(split["fractions"]))["test"]
+    classifier = load_classifier(model)
+    kept = dict.fromkeys(CLASSES, 0)
+    for name, label in zip(test.files, test.labels, strict=True):
+        expected = CLASSES[label]
+        if kept[expected] == PER_CLASS:
+            if all(count == PER_CLASS for count in kept.values()):
+                break
+            continue
+        data = photos.read(name)
+        try:
+            prediction = classifier.predict(data)
+        except ImageError:
+            continue
+        if prediction.label == expected and prediction.confidence >= CONFIDENT:
+            (folder / expected).mkdir(parents=True, exist_ok=True)
+            (folder / expected / Path(name).name).write_bytes(data)
+            kept[expected] += 1
+    return folder
