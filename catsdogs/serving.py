@@ -20,10 +20,10 @@ from catsdogs.card import CardError, ModelCard
 from catsdogs.imaging import ImageError
 from catsdogs.inference import Classifier
 from catsdogs.periodic import Periodic
+from catsdogs.lifecycle import CHALLENGER, CHAMPION
 from catsdogs.registry import ModelVersion, Registry, RegistryError
 
 log = logging.getLogger(__name__)
-CHAMPION, CHALLENGER = "champion", "challenger"
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
@@ -161,6 +161,7 @@ class Serving:
                 self._unreachable(error)
             else:
                 if self.state.reachable is False:
+                    log.info("model registry reachable again")
                     self.on_event("registry_back", {})
                 self.state.reachable, self.state.last_success = True, time.time()
                 self.state.last_error = None
@@ -181,9 +182,11 @@ class Serving:
     def _unreachable(self, error: Exception) -> None:
         was_reachable = self.state.reachable
         self.state.reachable, self.state.last_error = False, str(error)
+        if was_reachable is False:  # said once per outage; /health keeps the latest error
+            log.debug("model registry still unreachable: %s", error)
+            return
         log.warning("model registry unreachable, still serving %s: %s", self.champion.name, error)
-        if was_reachable is not False:
-            self.on_event("registry_unreachable", {"error": str(error)})
+        self.on_event("registry_unreachable", {"error": str(error)})
 
     def _follow(self, alias: str, version: ModelVersion) -> None:
         if self.champion.registry_version == version.version:

@@ -1,10 +1,13 @@
 """serving: the registry's champion and challenger served without restart, on a real MLflow."""
 
+import logging
+
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.inference import load_classifier
-from catsdogs.serving import CHALLENGER, CHAMPION, Serving, check_photos
+from catsdogs.lifecycle import CHALLENGER, CHAMPION
+from catsdogs.serving import Serving, check_photos
 from catsdogs.registry import Registry
 from tests import model_versions
 from tests.discord_stub import DiscordStub
@@ -188,7 +191,8 @@ def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
             NOTIFY_LANGUAGE="fr",
         )
         client = app.test_client()
-        status = client.post("/api/model/reload", headers=AUTH).get_json()
+        with caplog.at_level(logging.ERROR, logger="catsdogs"):
+            status = client.post("/api/model/reload", headers=AUTH).get_json()
         assert status["serving"]["source"] == "packaged"
         assert status["registry"]["refused_versions"][version.version].startswith("sha256")
         refused = metric_samples(client, "cv_model_refused_total")

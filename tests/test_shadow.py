@@ -7,7 +7,7 @@ import pytest
 
 from catsdogs import state
 from catsdogs.extensions import db
-from catsdogs.serving import CHALLENGER
+from catsdogs.lifecycle import CHALLENGER
 from catsdogs.models import Prediction
 from catsdogs.shadow import ShadowWorker
 from tests import model_versions
