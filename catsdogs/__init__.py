@@ -126,7 +126,8 @@ def model_events(app: Flask, telemetry: metrics.Telemetry):
 
     def on_event(kind: str, details: dict) -> None:
         if kind == "checked":
-            telemetry.record_registry_check(details["reachable"], details["last_success"])
+            model = app.config["MLFLOW_MODEL_NAME"]
+            telemetry.record_registry_check(model, details["reachable"], details["last_success"])
             return
         if kind == "swapped":
             telemetry.serving(details["to"]["version"], previous=details["from"]["version"])

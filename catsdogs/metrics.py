@@ -96,12 +96,18 @@ class Telemetry:
             "cv_model_refused_total", "Registry versions refused by a check", ["reason"]
         )
         self.model_swaps = counter("cv_model_swaps_total", "Serving model changes without restart")
+        # Labelled by registered model, so that without a registry there is no series at all
+        # (an unlabelled gauge would read 0, "unreachable", and page someone for nothing).
         self.registry_up = Gauge(
-            "cv_registry_up", "1 when the model registry answered the last check", registry=registry
+            "cv_registry_up",
+            "1 when the model registry answered the last check",
+            ["model"],
+            registry=registry,
         )
         self.registry_success = Gauge(
             "cv_registry_last_success_timestamp_seconds",
             "When a check last reached the model registry",
+            ["model"],
             registry=registry,
         )
         self.shadow = counter(
@@ -169,10 +175,10 @@ class Telemetry:
     def record_shadow_dropped(self, reason: str) -> None:
         self.shadow_dropped.labels(reason).inc()
 
-    def record_registry_check(self, reachable: bool, when: float | None) -> None:
-        self.registry_up.set(int(reachable))
+    def record_registry_check(self, model: str, reachable: bool, when: float | None) -> None:
+        self.registry_up.labels(model).set(int(reachable))
         if when:
-            self.registry_success.set(when)
+            self.registry_success.labels(model).set(when)
 
     def record_refusal(self, reason: str) -> None:
         self.model_refused.labels(reason if reason in REFUSALS else "other").inc()
