@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from catsdogs import api, cli, config, logs, metrics, notifier, security, state, web
+from catsdogs import api, cli, config, logs, metrics, model_health, notifier, security, state, web
 from catsdogs.card import CardError
 from catsdogs.extensions import babel, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
@@ -92,7 +92,20 @@ def register_model(app: Flask, classifier: Classifier | None) -> None:
             alerts.notify(notifier.model_failed_event(error, app.config["NOTIFY_LANGUAGE"]))
         alerts.close(timeout=15)  # the process is about to exit: send before it does
         raise
-    state.install(app, classifier=classifier, telemetry=metrics.init_app(app, classifier.version))
+    telemetry = metrics.init_app(app, classifier.version)
+    state.install(app, classifier=classifier, telemetry=telemetry)
+    register_model_health(app, telemetry, classifier)
+
+
+def register_model_health(app: Flask, telemetry, classifier: Classifier) -> None:
+    health = model_health.ModelHealth(
+        telemetry.registry,
+        app.config["MODEL_HEALTH_WINDOW"],
+        app.config["FEEDBACK_ACCURACY_DAYS"],
+        app,
+    )
+    health.track(classifier.card, classifier.version)  # its series exist from the first scrape
+    state.install(app, model_health=health)
 
 
 def register_database_watch(app: Flask) -> None:

@@ -71,4 +71,5 @@ def store(
 ) -> int | None:
     """Count the prediction and store its row; return the row id (None when spooled)."""
     state.telemetry().record_prediction(prediction, size)
+    state.model_health().observe(prediction)
     return records.save_prediction(prediction, consent, filename)

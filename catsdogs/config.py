@@ -37,6 +37,8 @@ DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "SESSION_COOKIE_SECURE": False,
     "OIP_MAX_BATCH": 16,
+    "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
+    "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
 }
 
 
@@ -66,6 +68,8 @@ ENVIRONMENT = {
     "RATELIMIT_ENABLED": flag,
     "SESSION_COOKIE_SECURE": flag,
     "OIP_MAX_BATCH": int,
+    "MODEL_HEALTH_WINDOW": int,
+    "FEEDBACK_ACCURACY_DAYS": float,
 }
 
 
@@ -103,6 +107,8 @@ def load(app, test_config: dict | None) -> None:
         )
     if app.config["LOG_FORMAT"] not in logs.FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(logs.FORMATS)}")
+    if app.config["MODEL_HEALTH_WINDOW"] < 1:
+        raise ValueError("MODEL_HEALTH_WINDOW must be at least 1 prediction")
     if app.config["NOTIFY_LANGUAGE"] not in LANGUAGES:
         raise ValueError(f"NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     if not app.config.get("SECRET_KEY"):

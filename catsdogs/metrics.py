@@ -57,6 +57,8 @@ class Telemetry:
     """The service's own metrics; call the record_* methods, never the metrics directly."""
 
     def __init__(self, registry: CollectorRegistry, model_version: str | None):
+        self.registry = registry  # model health adds its metrics to it
+
         def counter(name, doc, labels=()):
             return Counter(name, doc, labels, registry=registry)
 
