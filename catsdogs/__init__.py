@@ -103,6 +103,7 @@ def register_model_health(app: Flask, telemetry, classifier: Classifier) -> None
         app.config["MODEL_HEALTH_WINDOW"],
         app.config["FEEDBACK_ACCURACY_DAYS"],
         app,
+        telemetry,
     )
     health.track(classifier.card, classifier.version)  # its series exist from the first scrape
     state.install(app, model_health=health)

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # confidence-based performance estimation rests on the same condition).
 ESTIMATE_MAX_ECE = 0.03
 MAX_VERSIONS = 4  # models kept per process: a bound on the `version` label's values
-FEEDBACK_CACHE_SECONDS = 30  # one grouped query per half minute, however often the scrape
+# One grouped query per half minute, however often the scrape, unless this process took a vote.
+FEEDBACK_CACHE_SECONDS = 30
 
 
 def reference_of(card: ModelCard | None) -> dict | None:
@@ -48,11 +49,12 @@ def estimate_allowed(card: ModelCard | None) -> bool:
 class ModelHealth:
     """The signals' metrics, one window per model version, and the scrape-time gauges."""
 
-    def __init__(self, registry, window: int, feedback_days: float, app=None):
+    def __init__(self, registry, window: int, feedback_days: float, app=None, telemetry=None):
         self.window_size, self.feedback_days, self.app = window, feedback_days, app
+        self.telemetry = telemetry
         self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
         self._lock = threading.Lock()
-        self._feedback: tuple[float, dict] = (-FEEDBACK_CACHE_SECONDS, {})
+        self._feedback: tuple[float, int, dict] = (-FEEDBACK_CACHE_SECONDS, 0, {})
         self.metrics = {}
         for signal in signals.SIGNALS:
             name = f"cv_health_{signal.name}"
@@ -135,8 +137,9 @@ class ModelHealth:
 
     def feedback(self) -> dict[str, dict]:
         """Feedback accuracy per version from the database, cached; {} when it does not answer."""
-        checked, figures = self._feedback
-        if time.monotonic() - checked < FEEDBACK_CACHE_SECONDS:
+        checked, seen, figures = self._feedback
+        votes = self.telemetry.votes_recorded if self.telemetry else 0
+        if time.monotonic() - checked < FEEDBACK_CACHE_SECONDS and votes == seen:
             return figures
         try:
             with self.app.app_context():
@@ -144,7 +147,7 @@ class ModelHealth:
         except SQLAlchemyError:
             log.warning("model health: the database does not answer, no feedback accuracy")
             figures = {}
-        self._feedback = (time.monotonic(), figures)
+        self._feedback = (time.monotonic(), votes, figures)
         return figures
 
 
