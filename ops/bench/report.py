@@ -69,6 +69,15 @@ def targets(results: dict) -> list[dict]:
                 5.0,
             )
         )
+    if "model_health" in results:
+        rows.append(
+            (
+                "model-health statistics and recording per request, mean (ms)",
+                results["model_health"]["per_request"]["mean_ms"],
+                "<=",
+                0.3,
+            )
+        )
     errors = sum(level["errors"] for level in service["levels"].values())
     rows.append(("errors at all levels", errors, "<=", 0))
     return [
@@ -102,6 +111,7 @@ def markdown(results: dict) -> str:
         + _outside_model(results)
         + _bare(results)
         + _pipeline(results)
+        + _model_health(results)
         + _service(results["service"])
         + [""]
     )
@@ -217,3 +227,26 @@ def _windows(level: dict) -> list[str]:
             f"{bare['intra_op_per_s']} | {bare['side_by_side_per_s']} | {ratio} |"
         )
     return rows
+
+
+def _model_health(results: dict) -> list[str]:
+    health = results.get("model_health")
+    if not health:
+        return []
+    names = {
+        "describe_image": "the photo's statistics (every 4th pixel of the 224 px input)",
+        "observe": "recording: histograms, counters and the drift window",
+        "per_request": "both, as each prediction pays them",
+        "per_scrape": "the metrics text with the drift scores (once per scrape)",
+    }
+    return [
+        "",
+        "## Model health",
+        "",
+        "| step | p50 ms | p95 ms | mean ms |",
+        "|---|---|---|---|",
+        *(
+            f"| {names[key]} | {t['p50_ms']} | {t['p95_ms']} | {t['mean_ms']} |"
+            for key, t in health.items()
+        ),
+    ]
