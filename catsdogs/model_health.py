@@ -53,6 +53,8 @@ class ModelHealth:
         self.window_size, self.feedback_days, self.app = window, feedback_days, app
         self.telemetry = telemetry
         self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
+        # Each version's metric children, looked up once: labels() per signal per request costs.
+        self._children: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._feedback: tuple[float, int, dict] = (-FEEDBACK_CACHE_SECONDS, 0, {})
         self.metrics = {}
@@ -72,20 +74,26 @@ class ModelHealth:
     def track(self, card: ModelCard | None, version: str) -> Window:
         """The window of `version`, created (with all its series) on first use."""
         with self._lock:
-            if version in self._models:
-                return self._models[version][1]
-            self._models[version] = (card, Window(self.window_size))
-            while len(self._models) > MAX_VERSIONS:
-                self._forget(self._models.popitem(last=False)[0])
+            if version not in self._models:
+                self._models[version] = (card, Window(self.window_size))
+                self._children[version] = self._children_of(version)
+                while len(self._models) > MAX_VERSIONS:
+                    self._forget(self._models.popitem(last=False)[0])
+            self._models.move_to_end(version)  # the least recently used version goes first
+            return self._models[version][1]
+
+    def _children_of(self, version: str) -> dict:
+        children = {}
         for signal in signals.SIGNALS:
+            metric = self.metrics[signal.name]
             if signal.edges:
-                self.metrics[signal.name].labels(version)
+                children[signal.name] = metric.labels(version)
             else:
-                for value in signal.categories:
-                    self.metrics[signal.name].labels(version, value)
-        return self._models[version][1]
+                children[signal.name] = [metric.labels(version, value) for value in signal.bins]
+        return children
 
     def _forget(self, version: str) -> None:
+        self._children.pop(version, None)
         for signal in signals.SIGNALS:
             metric = self.metrics[signal.name]
             for labels in [(version,)] if signal.edges else [(version, v) for v in signal.bins]:
@@ -102,12 +110,15 @@ class ModelHealth:
         }
         version = prediction.model_version
         self.track(prediction.card, version).add(values)
+        children = self._children.get(version)
+        if children is None:  # forgotten meanwhile: newer versions arrived from other threads
+            return
         for name, value in values.items():
             signal = signals.BY_NAME[name]
             if signal.edges:
-                self.metrics[name].labels(version).observe(value)
+                children[name].observe(value)
             else:
-                self.metrics[name].labels(version, signal.bins[signal.bin(value)]).inc()
+                children[name][signal.bin(value)].inc()
 
     def status(self, version: str) -> dict | None:
         """The window of `version` against its reference: what the page and the gauges show."""

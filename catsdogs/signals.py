@@ -4,6 +4,7 @@ Shared by serving (live metrics and drift windows) and training (the card's refe
 so that both describe a photo the same way. Knows nothing of Flask or Prometheus.
 """
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -31,10 +32,7 @@ class Signal:
         """The index of the bin that `value` falls in (a value equal to an edge goes below it)."""
         if self.categories:
             return self.categories.index(value if value in self.categories else OTHER)
-        for index, edge in enumerate(self.edges):
-            if value <= edge:
-                return index
-        return len(self.edges)
+        return bisect.bisect_left(self.edges, value)
 
     @property
     def bins(self) -> list[str]:
