@@ -148,6 +148,7 @@ def observed(tmp_path_factory):
         for name, (kind, change, _) in STREAMS.items():
             live.send([change(data) for data in photos(kind)])
             results[name] = (live.firing_after_this_stream(), live.scores())
+            print(f"\n{name}: firing {results[name][0]}, PSI {results[name][1]}")  # with -s
         yield results
     finally:
         live.close()
