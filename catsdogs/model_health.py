@@ -143,6 +143,7 @@ class ModelHealth:
         }
 
     def versions(self) -> list[str]:
+        """The model versions with a window, least recently used first."""
         with self._lock:
             return list(self._models)
 
