@@ -1,12 +1,13 @@
 """The monitoring page: figures, charts and links, polled by htmx, and what it never shows."""
 
-import dataclasses
+import json
 import re
-from types import SimpleNamespace
+import shutil
 
 from sqlalchemy.exc import OperationalError
 
-from catsdogs import classify, state, statistics
+from catsdogs import classify, statistics
+from catsdogs.card import SHIPPED_MODEL
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
 
@@ -92,12 +93,14 @@ def test_the_model_health_section_shows_the_window_the_reference_and_a_light_per
     assert "No votes yet." in body
 
 
-def test_the_estimated_accuracy_is_refused_when_the_card_is_poorly_calibrated(app, client):
-    card = state.classifier(app).card
-    data = {**card.data, "evaluation": {"test": {"expected_calibration_error": 0.05}}}
-    state.model_health(app).track(dataclasses.replace(card, data=data), "2.0.0")
-    state.install(app, classifier=SimpleNamespace(version="2.0.0", card=card))
-    body = client.get("/monitoring").get_data(as_text=True)
+def test_the_estimated_accuracy_is_refused_when_the_card_is_poorly_calibrated(make_app, tmp_path):
+    model = tmp_path / "poorly-calibrated.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    card["evaluation"]["test"]["expected_calibration_error"] = 0.05
+    model.with_suffix(".json").write_text(json.dumps(card))
+    app = make_app(MODEL_PATH=str(model))
+    body = app.test_client().get("/monitoring").get_data(as_text=True)
     assert "Estimated accuracy: not shown" in body and "5.00%" in body
     assert 'id="estimated-accuracy">Estimated accuracy of the window' not in body
 
