@@ -47,6 +47,16 @@ def as_sent(data: bytes) -> bytes:
     return data
 
 
+# The alerts about the model's answers and the photos it gets; the others watch the service
+# (availability, traffic, the model registry), which these streams do not change.
+MODEL_GROUPS = ("catsdogs-model", "catsdogs-model-health")
+MODEL_ALERTS = {
+    rule["alert"]
+    for path in (stack.PROMETHEUS_DIR / "rules").glob("*.yml")
+    for group in stack.load_yaml(path)["groups"]
+    if group["name"] in MODEL_GROUPS
+    for rule in group["rules"]
+}
 # stream: (which validation photos, how they are changed, the alerts and signals expected)
 STREAMS = {
     "validation": ("mixed", as_sent, {}),
@@ -125,7 +135,8 @@ class Stack:
         firing = {}
         for alert in self.query('ALERTS{alertstate="firing"}'):
             labels = alert["metric"]
-            firing.setdefault(labels["alertname"], set()).add(labels.get("signal", ""))
+            if labels["alertname"] in MODEL_ALERTS:
+                firing.setdefault(labels["alertname"], set()).add(labels.get("signal", ""))
         return firing
 
     def scores(self) -> dict[str, float]:
@@ -152,6 +163,12 @@ def observed(tmp_path_factory):
         yield results
     finally:
         live.close()
+
+
+def test_the_model_alerts_include_the_older_model_rules_and_the_new_ones():
+    assert {"LowConfidenceRate", "MajorityClassDrift", "InputDrift", "ConfidenceDrift"} <= (
+        MODEL_ALERTS
+    )
 
 
 @pytest.mark.parametrize("stream", STREAMS)
