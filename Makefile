@@ -9,7 +9,7 @@ TRAIN_VENV ?= .venv-train
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
 
-.PHONY: run test train evaluate lint bench soak init-db clean translations
+.PHONY: run test train evaluate profile lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -55,6 +55,10 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25
 
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
+
+# ONNX Runtime only (the serving environment): no TensorFlow, no training.
+profile: $(VENV)/.serve  ## recompute the model card's reference profile (PROFILE_ARGS=--model ...)
+	$(BIN)/python -m catsdogs.training profile $(PROFILE_ARGS)
 
 # The benchmark and soak tools live in ops/bench, outside the package and the image.
 OPS_PYTHON := PYTHONPATH=ops $(BIN)/python

@@ -6,7 +6,19 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from catsdogs import api, cli, config, logs, metrics, notifier, records, security, state, web
+from catsdogs import (
+    api,
+    cli,
+    config,
+    logs,
+    metrics,
+    model_health,
+    notifier,
+    records,
+    security,
+    state,
+    web,
+)
 from catsdogs.card import CardError
 from catsdogs.extensions import babel, csrf, db, migrate
 from catsdogs.health import DatabaseWatch
@@ -115,6 +127,7 @@ def register_model(app: Flask, classifier: Classifier | None) -> None:
     )
     watch = ModelWatch(models, app.config["MODEL_POLL_SECONDS"])
     state.install(app, serving=models, telemetry=telemetry, shadow=shadow, model_watch=watch)
+    register_model_health(app, telemetry, packaged)
     if uri and serving(app):
         models.check()  # serve the champion from the first request, if the registry answers
         watch.start()
@@ -131,6 +144,8 @@ def model_events(app: Flask, telemetry: metrics.Telemetry):
             return
         if kind == "swapped":
             telemetry.serving(details["to"]["version"], previous=details["from"]["version"])
+            champion = state.serving(app).champion.classifier  # drift against its own profile
+            state.model_health(app).track(champion.card, champion.version)
             telemetry.model_swaps.inc()
         elif kind == "refused":
             telemetry.record_refusal(details["reason"])
@@ -150,6 +165,18 @@ def record_shadow(app: Flask, job, prediction, seconds: float) -> None:
     with app.app_context():
         if not records.save_shadow(job.prediction_id, prediction, seconds):
             state.telemetry(app).record_shadow_dropped("not_stored")
+
+
+def register_model_health(app: Flask, telemetry, classifier: Classifier) -> None:
+    health = model_health.ModelHealth(
+        telemetry.registry,
+        app.config["MODEL_HEALTH_WINDOW"],
+        app.config["FEEDBACK_ACCURACY_DAYS"],
+        app,
+        telemetry,
+    )
+    health.track(classifier.card, classifier.version)  # its series exist from the first scrape
+    state.install(app, model_health=health)
 
 
 def register_database_watch(app: Flask) -> None:

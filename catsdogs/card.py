@@ -59,8 +59,34 @@ class ModelCard:
             raise CardError(f"model card {card_path}: classes must be cat, dog")
         if not 0 <= card.unsure_below <= 1:
             raise CardError(f"model card {card_path}: unsure_below must be between 0 and 1")
+        if "reference_profile" in data:
+            problem = profile_problem(data["reference_profile"])
+            if problem:
+                raise CardError(f"model card {card_path}: reference_profile {problem}")
         return card
 
     def unsure(self, confidence: float) -> bool:
         """Whether `confidence` is too low for the model to be sure of its answer."""
         return confidence < self.unsure_below
+
+
+def profile_problem(profile) -> str | None:
+    """What is wrong with a card's reference profile (optional: older cards have none), or None.
+
+    Each signal's shares must match the bins serving counts it in, and sum to 1.
+    """
+    from catsdogs.signals import BY_NAME  # signals imports numpy; the card itself needs none
+
+    try:
+        if not profile["images"] > 0:
+            return "has no images"
+        for name, entry in profile["signals"].items():
+            if name not in BY_NAME:
+                return f"has an unknown signal {name!r}"
+            if entry["bins"] != BY_NAME[name].bins:
+                return f"{name}: bins {entry['bins']} differ from serving's {BY_NAME[name].bins}"
+            if len(entry["shares"]) != len(entry["bins"]) or abs(sum(entry["shares"]) - 1) > 1e-3:
+                return f"{name}: shares must be one per bin and sum to 1"
+    except (KeyError, TypeError) as error:
+        return f"is malformed: {error!r}"
+    return None

@@ -81,6 +81,7 @@ def store(
     row id (None when spooled)."""
     size = len(image) if isinstance(image, bytes) else image.nbytes
     state.telemetry().record_prediction(prediction, size)
+    state.model_health().observe(prediction)
     row_id = records.save_prediction(prediction, consent, filename)
     if row_id is not None and isinstance(image, bytes):
         state.shadow().offer(row_id, image, prediction)

@@ -43,6 +43,8 @@ DEFAULTS = {
     "MODEL_POLL_SECONDS": 30.0,
     "MODEL_CHECK_PHOTOS": None,  # a folder of cat/ and dog/ photos; else each version's own
     "SHADOW_SAMPLE": 0.1,  # share of photos the `challenger` also classifies
+    "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
+    "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
 }
 
 
@@ -77,6 +79,8 @@ ENVIRONMENT = {
     "MODEL_POLL_SECONDS": float,
     "MODEL_CHECK_PHOTOS": str,
     "SHADOW_SAMPLE": float,
+    "MODEL_HEALTH_WINDOW": int,
+    "FEEDBACK_ACCURACY_DAYS": float,
 }
 
 
@@ -114,6 +118,8 @@ def load(app, test_config: dict | None) -> None:
         )
     if app.config["LOG_FORMAT"] not in logs.FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(logs.FORMATS)}")
+    if app.config["MODEL_HEALTH_WINDOW"] < 1:
+        raise ValueError("MODEL_HEALTH_WINDOW must be at least 1 prediction")
     if app.config["NOTIFY_LANGUAGE"] not in LANGUAGES:
         raise ValueError(f"NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     if not 0 <= app.config["SHADOW_SAMPLE"] <= 1:

@@ -5,6 +5,7 @@ Shared by serving and training so that both resize photos in exactly the same wa
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,6 +22,14 @@ class ImageError(ServiceError):
     """The bytes are not an image the service can classify."""
 
 
+@dataclass(frozen=True)
+class Source:
+    """What the bytes were before decoding: the format and the photo's own width and height."""
+
+    format: str
+    size: tuple[int, int]
+
+
 def load_rgb(data: bytes, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:
     """Decode, orient, convert to RGB and resize; return a (height, width, 3) uint8 array."""
     return resize(decode(data, size), size, method)
@@ -28,12 +37,20 @@ def load_rgb(data: bytes, size: tuple[int, int], method: str = "bilinear") -> np
 
 def decode(data: bytes, size: tuple[int, int]) -> Image.Image:
     """Decode the bytes (JPEGs at the smallest scale still >= `size`), orient, make RGB."""
-    image = _open(data, size)
+    return decode_with_source(data, size)[0]
+
+
+def decode_with_source(data: bytes, size: tuple[int, int]) -> tuple[Image.Image, Source]:
+    """`decode`, and the format and size of the photo as sent (after EXIF orientation)."""
+    image, full_size = _open(data, size)
+    drafted = image.size
     try:
         ImageOps.exif_transpose(image, in_place=True)  # no copy when there is nothing to turn
     except Exception:  # a broken EXIF block must not cost the user a prediction
         pass
-    return to_rgb(image)
+    if image.size != drafted:  # turned a quarter: width and height swap
+        full_size = full_size[::-1]
+    return to_rgb(image), Source(image.format or "", full_size)
 
 
 def resize(image: Image.Image, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:
@@ -43,7 +60,7 @@ def resize(image: Image.Image, size: tuple[int, int], method: str = "bilinear") 
     return np.asarray(image, dtype=np.uint8)
 
 
-def _open(data: bytes, size: tuple[int, int]) -> Image.Image:
+def _open(data: bytes, size: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]]:
     if not data:
         raise ImageError("empty_file", "The uploaded file is empty.")
     with warnings.catch_warnings():
@@ -56,6 +73,7 @@ def _open(data: bytes, size: tuple[int, int]) -> Image.Image:
             raise ImageError("not_an_image", "The file is not an image we can read.") from None
     if image.width * image.height > MAX_PIXELS:
         raise _too_large()
+    full_size = image.size  # before draft() scales a JPEG down
     if image.format == "JPEG":
         # Decode big JPEGs at a reduced scale: far cheaper, and the model sees 224 px anyway.
         image.draft("RGB", size)
@@ -63,7 +81,7 @@ def _open(data: bytes, size: tuple[int, int]) -> Image.Image:
         image.load()
     except Exception:
         raise ImageError("not_an_image", "The image is truncated or corrupt.") from None
-    return image
+    return image, full_size
 
 
 def _too_large() -> ImageError:

@@ -1,12 +1,12 @@
 """The classifier: bytes -> pixels -> ONNX Runtime -> probabilities. Knows nothing of Flask."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import onnxruntime as ort
 
-from catsdogs import imaging
+from catsdogs import imaging, signals
 from catsdogs.card import CardError, ModelCard
 
 
@@ -20,6 +20,10 @@ class Prediction:
     decode_ms: float
     preprocess_ms: float
     inference_ms: float
+    # The photo's statistics (signals.describe_image) and the card of the model that answered:
+    # model health compares them with that card's reference profile.
+    inputs: dict = field(default_factory=dict, compare=False)
+    card: ModelCard | None = field(default=None, compare=False, repr=False)
 
     @property
     def confidence(self) -> float:
@@ -68,14 +72,20 @@ class Classifier:
     def predict(self, data: bytes) -> Prediction:
         """Classify image bytes; raise imaging.ImageError when they are not a usable image."""
         started = time.perf_counter()
-        image = imaging.decode(data, self.card.input_size)
+        image, source = imaging.decode_with_source(data, self.card.input_size)
         decoded = time.perf_counter()
         pixels = imaging.resize(image, self.card.input_size, self.card.resize_method)
         resized = time.perf_counter()
-        return self.predict_resized(pixels, (decoded - started) * 1000, (resized - decoded) * 1000)
+        return self.predict_resized(
+            pixels, (decoded - started) * 1000, (resized - decoded) * 1000, source
+        )
 
     def predict_resized(
-        self, pixels: np.ndarray, decode_ms: float = 0.0, preprocess_ms: float = 0.0
+        self,
+        pixels: np.ndarray,
+        decode_ms: float = 0.0,
+        preprocess_ms: float = 0.0,
+        source: imaging.Source | None = None,
     ) -> Prediction:
         """Classify one (height, width, 3) image already at the card's size, values 0-255."""
         started = time.perf_counter()
@@ -83,8 +93,18 @@ class Classifier:
         inference_ms = (time.perf_counter() - started) * 1000
         probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=True)}
         label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
+        inputs = signals.describe_image(
+            pixels, source.format if source else "pixels", source.size if source else None
+        )
         return Prediction(
-            label, probabilities, self.version, decode_ms, preprocess_ms, inference_ms
+            label,
+            probabilities,
+            self.version,
+            decode_ms,
+            preprocess_ms,
+            inference_ms,
+            inputs,
+            self.card,
         )
 
 

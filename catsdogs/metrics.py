@@ -60,6 +60,9 @@ class Telemetry:
     """The service's own metrics; call the record_* methods, never the metrics directly."""
 
     def __init__(self, registry: CollectorRegistry, model_version: str | None):
+        self.registry = registry  # model health adds its metrics to it
+        self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
+
         def counter(name, doc, labels=()):
             return Counter(name, doc, labels, registry=registry)
 
@@ -185,6 +188,7 @@ class Telemetry:
 
     def record_feedback(self, satisfied: bool) -> None:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()
+        self.votes_recorded += 1
 
     def record_purge(self, cleared: int) -> None:
         self.purged.inc(cleared)

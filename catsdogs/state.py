@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # for the annotations only: these modules must not depend on 
     from catsdogs.inference import Classifier
     from catsdogs.serving import Serving, ModelWatch
     from catsdogs.metrics import Telemetry
+    from catsdogs.model_health import ModelHealth
     from catsdogs.notifier import DiscordNotifier
     from catsdogs.retention import RetentionPurge
     from catsdogs.shadow import ShadowWorker
@@ -28,6 +29,7 @@ KEYS = {
     "watch": "catsdogs.watch",
     "notifier": "catsdogs.notifier",
     "purge": "catsdogs.purge",
+    "model_health": "catsdogs.model_health",
 }
 
 
@@ -80,3 +82,8 @@ def notifier(app: Flask | None = None) -> DiscordNotifier:
 def purge(app: Flask | None = None) -> RetentionPurge:
     """The scheduled retention purge."""
     return (app or current_app).extensions[KEYS["purge"]]
+
+
+def model_health(app: Flask | None = None) -> ModelHealth:
+    """The drift windows and model-health metrics."""
+    return (app or current_app).extensions[KEYS["model_health"]]

@@ -108,7 +108,7 @@ class Service:
             self.process.wait()
 
 
-def start_app(workdir: Path, port: int, token: str) -> Service:
+def start_app(workdir: Path, port: int, token: str, **overrides) -> Service:
     settings = {
         "PORT": port,
         "INSTANCE_PATH": str(workdir / "instance"),
@@ -116,6 +116,7 @@ def start_app(workdir: Path, port: int, token: str) -> Service:
         "SECRET_KEY": "live-test",
         "API_TOKENS": {"live": token},
         "DATABASE_CHECK_SECONDS": 1,
+        **overrides,
     }
     app = Service("app", [sys.executable, "-c", APP_SCRIPT, json.dumps(settings)], workdir)
     app.wait_ready(f"http://127.0.0.1:{port}/health")
@@ -147,7 +148,13 @@ def start_alertmanager(workdir: Path, port: int, discord_url: str) -> Service:
 
 def start_prometheus(workdir: Path, port: int, targets: list[str], alertmanager: str) -> Service:
     """The committed prometheus.yml and rules, with 1 s intervals and `for` shortened to 0."""
-    rules = load_yaml(PROMETHEUS_DIR / "rules" / "catsdogs.yml")
+    rules = {
+        "groups": [
+            group
+            for path in sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
+            for group in load_yaml(path)["groups"]
+        ]
+    }
     for group in rules["groups"]:
         for rule in group["rules"]:
             rule["for"] = "0s"

@@ -26,6 +26,11 @@ ALERTS = {
     "ModelRegistryUnreachable": "warning",
     "ChallengerDisagrees": "info",
     "ShadowQueueFull": "info",
+    "PredictionShareDrift": "warning",
+    "ConfidenceDrift": "warning",
+    "InputDrift": "warning",
+    "InputFormatDrift": "info",
+    "FeedbackAccuracyBelowCard": "warning",
 }
 
 

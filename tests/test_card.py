@@ -85,3 +85,36 @@ def test_a_missing_card_stops_start_up(tmp_path):
     shutil.copy(SHIPPED_MODEL, model)
     with pytest.raises(CardError, match="card not found"):
         ModelCard.for_model(model)
+
+
+def test_the_shipped_card_holds_the_reference_profile_of_its_validation_split():
+    card = ModelCard.for_model(SHIPPED_MODEL).data
+    profile = card["reference_profile"]
+    assert profile["split"] == "validation"
+    assert profile["images"] == card["dataset"]["split"]["validation"] == 2400
+    assert profile["signals"]["class"]["shares"] == pytest.approx([0.5, 0.5], abs=0.01)
+    assert profile["signals"]["format"]["shares"][0] == 1.0  # the photos are all JPEGs
+    assert (
+        "## Reference profile (2400 validation images"
+        in SHIPPED_MODEL.with_suffix(".md").read_text()
+    )
+
+
+def test_a_card_without_a_reference_profile_still_loads(tmp_path):
+    card = ModelCard.for_model(broken_copy(tmp_path, lambda card: card.pop("reference_profile")))
+    assert "reference_profile" not in card.data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p["signals"]["brightness"]["bins"].pop(), "differ from serving's"),
+        (lambda p: p["signals"]["class"].update(shares=[0.5, 0.1]), "sum to 1"),
+        (lambda p: p["signals"].update(loudness={}), "unknown signal"),
+        (lambda p: p.pop("signals"), "malformed"),
+    ],
+)
+def test_a_reference_profile_serving_cannot_read_stops_start_up(tmp_path, change, message):
+    model = broken_copy(tmp_path, lambda card: change(card["reference_profile"]))
+    with pytest.raises(CardError, match=message):
+        ModelCard.for_model(model)

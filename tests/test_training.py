@@ -75,6 +75,11 @@ def test_training_writes_a_model_whose_card_validates(trained):
         "worst_mistakes",
     }
     assert model.with_suffix(".md").read_text().startswith("# Model card")
+    # the reference profile model health compares served photos with: the validation split's
+    profile = data["reference_profile"]
+    assert profile["split"] == "validation" and profile["images"] == 8
+    assert profile["signals"]["format"]["shares"][0] == 1.0  # JPEGs, all of them
+    assert "## Reference profile (8 validation images" in model.with_suffix(".md").read_text()
 
 
 def test_evaluate_reproduces_the_card(trained, tmp_path, capsys):

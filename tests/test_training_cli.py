@@ -3,13 +3,16 @@
 import datetime
 import json
 import shutil
+import subprocess
+import sys
+import zipfile
 
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL, CardError
 from catsdogs.training import __main__ as cli
 from catsdogs.training import export, pipeline
-from tests.helpers import ROOT
+from tests.helpers import DATASET, ROOT
 
 NOW = datetime.datetime(2026, 5, 4, 12, 30, 5, tzinfo=datetime.UTC)
 
@@ -73,3 +76,37 @@ def test_ship_refuses_a_model_without_its_card(tmp_path):
     shutil.copyfile(SHIPPED_MODEL, lone)
     with pytest.raises(CardError, match="model card not found"):
         cli.main(["ship", str(lone)])
+
+
+def test_profile_rewrites_only_the_cards_profile_with_onnx_runtime_alone(tmp_path):
+    if not DATASET.exists():
+        pytest.skip(f"{DATASET} is absent: real-photo checks need ../shared")
+    # A tiny dataset in the PetImages layout: its validation split holds one photo per class.
+    with zipfile.ZipFile(DATASET) as archive:
+        for label in ("Cat", "Dog"):
+            folder = tmp_path / "data" / "PetImages" / label
+            folder.mkdir(parents=True)
+            for name in sorted(
+                n for n in archive.namelist() if f"/{label}/" in n and n.endswith(".jpg")
+            )[:10]:
+                (folder / name.rsplit("/", 1)[1]).write_bytes(archive.read(name))
+    model = tmp_path / "catsdogs.onnx"
+    for suffix in cli.CARD_SUFFIXES:
+        shutil.copyfile(SHIPPED_MODEL.with_suffix(suffix), model.with_suffix(suffix))
+    script = (
+        "import sys; from catsdogs.training.__main__ import main; code = main(sys.argv[1:]); "
+        "print('tensorflow' in sys.modules); sys.exit(code)"
+    )
+    argv = ["profile", "--data", str(tmp_path / "data"), "--model", str(model)]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("False")  # TensorFlow never imported
+    before = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    after = json.loads(model.with_suffix(".json").read_text())
+    assert after["reference_profile"]["images"] == 2
+    assert {k: v for k, v in after.items() if k != "reference_profile"} == {
+        k: v for k, v in before.items() if k != "reference_profile"
+    }
+    assert "## Reference profile (2 validation images" in model.with_suffix(".md").read_text()

@@ -141,6 +141,17 @@ def evaluate(args) -> int:
     return 1 if failures else 0
 
 
+def reference_profile(args) -> int:
+    from catsdogs.training.profile import regenerate
+
+    profile = regenerate(Path(args.data), Path(args.model))
+    print(
+        f"reference profile of {args.model}: {profile['images']} {profile['split']} images, "
+        f"written into {Path(args.model).with_suffix('.json')} and .md"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m catsdogs.training", description=__doc__)
     parser.add_argument("--log-file", help="also write the log to this file")
@@ -196,6 +207,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     check.add_argument("--model", default=SHIPPED_MODEL, help="the .onnx to evaluate")
     check.add_argument("--json", help="write the measured figures to this file")
+    describe = commands.add_parser(
+        "profile", help="recompute the card's reference profile (ONNX Runtime only, no training)"
+    )
+    describe.set_defaults(command=reference_profile)
+    describe.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
+    describe.add_argument("--model", default=SHIPPED_MODEL, help="the .onnx whose card to update")
     release = commands.add_parser("ship", help="make a trained model the shipped one")
     release.set_defaults(command=ship)
     release.add_argument("model", help="the trained .onnx, its .json and .md beside it")

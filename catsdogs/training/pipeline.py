@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from catsdogs.card import ModelCard
-from catsdogs.training import export, metrics
+from catsdogs.training import export, metrics, profile
 from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,10 @@ def train(
         },
         "parity": parity,
         "evaluation": evaluation,
+        # What served photos and answers are compared with (catsdogs/model_health.py)
+        "reference_profile": profile.compute(
+            dataset, splits["validation"], model_path, size, "bilinear", 0.5
+        ),
     }
     card["training"]["duration_s"] = round(time.monotonic() - started, 1)
     export.write_cards(card, model_path)

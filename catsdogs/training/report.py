@@ -84,6 +84,7 @@ def render_markdown(card: dict) -> str:
         f"| {m['file']} | {m['true']} | {m['predicted']} | {m['confidence']:.4f} |"
         for m in ev["worst_mistakes"]
     ]
+    lines += _profile_section(card.get("reference_profile"))
     lines += ["", "## Training settings", "", "```text"]
     lines += [f"  {k}: {v}" for k, v in card["training"]["settings"].items()]
     lines += [
@@ -100,3 +101,29 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _profile_section(profile: dict | None) -> list[str]:
+    """The reference profile, in short: what monitoring compares served photos with."""
+    if not profile:
+        return []
+    signals = profile["signals"]
+    lines = [
+        "",
+        f"## Reference profile ({profile['images']} {profile['split']} images, {profile['date']})",
+        "",
+        "What the service's model-health monitoring compares its last predictions with "
+        "(docs/monitoring.md). Means, and the share of each bin:",
+        "",
+        "| signal | mean | shares by bin |",
+        "|---|---|---|",
+    ]
+    for name, entry in signals.items():
+        mean = f"{entry['mean']:.4g}" if "mean" in entry else ""
+        shares = ", ".join(
+            f"{bin_} {share:.1%}"
+            for bin_, share in zip(entry["bins"], entry["shares"], strict=True)
+            if share
+        )
+        lines.append(f"| {name} | {mean} | {shares} |")
+    return lines

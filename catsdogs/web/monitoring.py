@@ -7,10 +7,10 @@ import logging
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import records, state, statistics
+from catsdogs import drift, records, signals, state, statistics
 from catsdogs.extensions import db
 from catsdogs.models import utc_now
-from catsdogs.web.formats import decimal, percent
+from catsdogs.web.formats import MISSING, animal, decimal, percent
 from catsdogs.web.render import render
 
 bp = Blueprint("monitoring_page", __name__)
@@ -52,6 +52,7 @@ def figures() -> dict:
             },
             "database_up": True,
             "model_version": version,
+            "health": model_health(),
         }
     except SQLAlchemyError:
         db.session.rollback()
@@ -65,6 +66,7 @@ def figures() -> dict:
             "charts": None,
             "database_up": False,
             "model_version": version,
+            "health": model_health(),
         }
 
 
@@ -75,3 +77,40 @@ def confidence_chart() -> dict:
         "bins": [f"{decimal(low * 100, 0)}–{percent(high, 0)}" for low, high in edges],
         "counts": statistics.confidence_histogram()["counts"],
     }
+
+
+def model_health() -> dict | None:
+    """The served model's window against its card's reference, and the votes per version."""
+    classifier = state.classifier()
+    status = state.model_health().status(classifier.version)
+    if status is None:
+        return None
+    rows = []
+    for signal in signals.SIGNALS:
+        window = status["signals"].get(signal.name)
+        reference = (status["reference"] or {}).get("signals", {}).get(signal.name)
+        psi = window.get("psi") if window else None
+        rows.append(
+            {
+                "name": signal.name,
+                "window": _describe(signal, window),
+                "reference": _describe(signal, reference),
+                "psi": psi,
+                "level": drift.level(psi) if status["full"] else "collecting",
+            }
+        )
+    return {**status, "rows": rows, "feedback": state.model_health().feedback()}
+
+
+def _describe(signal, entry: dict | None) -> str:
+    """A signal in a few characters: its mean, or its largest shares ("JPEG 100%")."""
+    if not entry:
+        return MISSING
+    if "mean" in entry:
+        return decimal(entry["mean"], 0 if signal.name in ("width", "height") else 2)
+    shares = sorted(zip(entry["shares"], signal.bins, strict=True), reverse=True)
+    return ", ".join(
+        f"{animal(name) if signal.name == 'class' else name} {percent(share, 0)}"
+        for share, name in shares[:2]
+        if share
+    )

@@ -10,7 +10,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import endpoint, floor, report, shadow
+from bench import endpoint, floor, health, report, shadow
 from catsdogs.card import SHIPPED_MODEL
 
 
@@ -40,6 +40,7 @@ def main(argv=None) -> int:
         "bare_inference": bare.measure(),
         "pipeline": floor.pipeline(args.model, {"small_photo": photo, "jpeg_12mp": big}),
         "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},
+        "model_health": health.measure(args.model, photo),
     }
     results["service"] = endpoint.run(
         args.model,

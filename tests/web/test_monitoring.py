@@ -1,8 +1,13 @@
 """The monitoring page: figures, charts and links, polled by htmx, and what it never shows."""
 
+import json
+import re
+import shutil
+
 from sqlalchemy.exc import OperationalError
 
-from catsdogs import statistics
+from catsdogs import classify, statistics
+from catsdogs.card import SHIPPED_MODEL
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
 
@@ -66,3 +71,40 @@ def test_other_peoples_file_names_and_comments_never_reach_the_page(client, app)
         body = client.get("/monitoring", headers=headers).get_data(as_text=True)
         assert "onerror" not in body and "secret remark" not in body
         assert "👍" in body
+
+
+def test_the_model_health_section_shows_the_window_the_reference_and_a_light_per_signal(
+    make_app, cat_photo
+):
+    app = make_app(MODEL_HEALTH_WINDOW=2)
+    client = app.test_client()
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert "Model health" in body and "the last 0 of 2 predictions" in body
+    assert "Reference: 2,400 photos of the validation split" in body
+    assert body.count('class="light collecting"') == 11  # no light before the window is full
+    with app.app_context():
+        for _ in range(2):
+            classify.classify(cat_photo, None, consent=False)
+    body = client.get("/monitoring", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "the last 2 of 2 predictions" in body and "collecting" not in body
+    assert re.search(r"predicted class</th><td>cat 100%</td><td>cat 50%, dog 49%</td>", body)
+    assert 'class="light major">major shift' in body  # two cats in a row are not half and half
+    assert "Estimated accuracy of the window: 99." in body and "0.58%" in body
+    assert "No votes yet." in body
+
+
+def test_the_estimated_accuracy_is_refused_when_the_card_is_poorly_calibrated(make_app, tmp_path):
+    model = tmp_path / "poorly-calibrated.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    card["evaluation"]["test"]["expected_calibration_error"] = 0.05
+    model.with_suffix(".json").write_text(json.dumps(card))
+    app = make_app(MODEL_PATH=str(model))
+    body = app.test_client().get("/monitoring").get_data(as_text=True)
+    assert "Estimated accuracy: not shown" in body and "5.00%" in body
+    assert 'id="estimated-accuracy">Estimated accuracy of the window' not in body
+
+
+def test_the_model_health_section_is_in_french(client):
+    body = client.get("/monitoring", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Santé du modèle" in body and "classe prédite" in body

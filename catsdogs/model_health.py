@@ -1,0 +1,217 @@
+"""Model health without labels: each prediction's signals as metrics, and its model's window.
+
+Every prediction carries the card of the model that made it, so a model swapped in at run time
+is compared with its own reference profile and labelled with its own version. The drift scores
+are gauges computed here, at scrape time, from a window of the last predictions (docs/
+monitoring.md, "Model health", says why here rather than in Prometheus recording rules).
+"""
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy.exc import SQLAlchemyError
+
+from catsdogs import feedback_accuracy, signals
+from catsdogs.card import ModelCard
+from catsdogs.drift import Window
+
+log = logging.getLogger(__name__)
+# Estimated accuracy is the mean confidence: right only for a calibrated model (NannyML's
+# confidence-based performance estimation rests on the same condition).
+ESTIMATE_MAX_ECE = 0.03
+MAX_VERSIONS = 4  # models kept per process: a bound on the `version` label's values
+# One grouped query per half minute, however often the scrape, unless this process took a vote.
+FEEDBACK_CACHE_SECONDS = 30
+
+
+def reference_of(card: ModelCard | None) -> dict | None:
+    """The card's reference profile signals, or None for a card without one."""
+    profile = (card.data if card else {}).get("reference_profile")
+    return profile["signals"] if profile else None
+
+
+def card_figure(card: ModelCard | None, name: str) -> float | None:
+    """A test-split figure of the card (accuracy, expected_calibration_error), if stated."""
+    value = (card.data if card else {}).get("evaluation", {}).get("test", {}).get(name)
+    return float(value) if value is not None else None
+
+
+def estimate_allowed(card: ModelCard | None) -> bool:
+    """Whether mean confidence may stand for accuracy: the card's ECE is known and small."""
+    ece = card_figure(card, "expected_calibration_error")
+    return ece is not None and ece <= ESTIMATE_MAX_ECE
+
+
+class ModelHealth:
+    """The signals' metrics, one window per model version, and the scrape-time gauges."""
+
+    def __init__(self, registry, window: int, feedback_days: float, app=None, telemetry=None):
+        self.window_size, self.feedback_days, self.app = window, feedback_days, app
+        self.telemetry = telemetry
+        self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
+        # Each version's metric children, looked up once: labels() per signal per request costs.
+        self._children: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._feedback: tuple[float, int, dict] = (-FEEDBACK_CACHE_SECONDS, 0, {})
+        self.metrics = {}
+        for signal in signals.SIGNALS:
+            name = f"cv_health_{signal.name}"
+            if signal.edges:
+                self.metrics[signal.name] = Histogram(
+                    name, f"Per prediction: {signal.name}", ["version"],
+                    buckets=signal.edges, registry=registry,
+                )  # fmt: skip
+            else:
+                self.metrics[signal.name] = Counter(
+                    name, f"Predictions by {signal.name}", ["version", "value"], registry=registry
+                )
+        registry.register(_Gauges(self))
+
+    def track(self, card: ModelCard | None, version: str) -> Window:
+        """The window of `version`, created (with all its series) on first use."""
+        with self._lock:
+            if version not in self._models:
+                self._models[version] = (card, Window(self.window_size))
+                self._children[version] = self._children_of(version)
+                while len(self._models) > MAX_VERSIONS:
+                    self._forget(self._models.popitem(last=False)[0])
+            self._models.move_to_end(version)  # the least recently used version goes first
+            return self._models[version][1]
+
+    def _children_of(self, version: str) -> dict:
+        children = {}
+        for signal in signals.SIGNALS:
+            metric = self.metrics[signal.name]
+            if signal.edges:
+                children[signal.name] = metric.labels(version)
+            else:
+                children[signal.name] = [metric.labels(version, value) for value in signal.bins]
+        return children
+
+    def _forget(self, version: str) -> None:
+        self._children.pop(version, None)
+        for signal in signals.SIGNALS:
+            metric = self.metrics[signal.name]
+            for labels in [(version,)] if signal.edges else [(version, v) for v in signal.bins]:
+                try:
+                    metric.remove(*labels)
+                except KeyError:
+                    pass
+
+    def observe(self, prediction) -> None:
+        """Count one prediction's signals, for the version and card that made it."""
+        values = {
+            **prediction.inputs,
+            **signals.describe_answer(prediction.probabilities, prediction.label),
+        }
+        version = prediction.model_version
+        self.track(prediction.card, version).add(values)
+        children = self._children.get(version)
+        if children is None:  # forgotten meanwhile: newer versions arrived from other threads
+            return
+        for name, value in values.items():
+            signal = signals.BY_NAME[name]
+            if signal.edges:
+                children[name].observe(value)
+            else:
+                children[name][signal.bin(value)].inc()
+
+    def status(self, version: str) -> dict | None:
+        """The window of `version` against its reference: what the page and the gauges show."""
+        with self._lock:
+            if version not in self._models:
+                return None
+            card, window = self._models[version]
+        reference = reference_of(card)
+        summary = window.summary(reference)
+        confidence = summary.get("confidence")
+        return {
+            "version": version,
+            "predictions": len(window),
+            "size": window.size,
+            "full": len(window) >= window.size,
+            "reference": card.data.get("reference_profile") if card else None,
+            "signals": summary,
+            "card_accuracy": card_figure(card, "accuracy"),
+            "card_ece": card_figure(card, "expected_calibration_error"),
+            "estimate_allowed": estimate_allowed(card),
+            "estimated_accuracy": confidence["mean"] if confidence else None,
+        }
+
+    def versions(self) -> list[str]:
+        """The model versions with a window, least recently used first."""
+        with self._lock:
+            return list(self._models)
+
+    def feedback(self) -> dict[str, dict]:
+        """Feedback accuracy per version from the database, cached; {} when it does not answer."""
+        checked, seen, figures = self._feedback
+        votes = self.telemetry.votes_recorded if self.telemetry else 0
+        if time.monotonic() - checked < FEEDBACK_CACHE_SECONDS and votes == seen:
+            return figures
+        try:
+            with self.app.app_context():
+                figures = feedback_accuracy.by_version(self.feedback_days)
+        except SQLAlchemyError:
+            log.warning("model health: the database does not answer, no feedback accuracy")
+            figures = {}
+        self._feedback = (time.monotonic(), votes, figures)
+        return figures
+
+
+class _Gauges:
+    """The scrape-time gauges: drift, window, estimated and feedback accuracy, per version."""
+
+    def __init__(self, health: ModelHealth):
+        self.health = health
+
+    def describe(self):
+        return list(
+            self._families().values()
+        )  # names only: the registry must not query the database here
+
+    def _families(self) -> dict[str, GaugeMetricFamily]:
+        def gauge(name, doc, labels=()):
+            return GaugeMetricFamily(f"cv_health_{name}", doc, labels=list(labels))
+
+        return {
+            "psi": gauge("drift_psi", "PSI: window against reference", ["version", "signal"]),
+            "count": gauge("window_predictions", "Predictions in the window", ["version"]),
+            "full": gauge("window_full", "1 once the window holds its size", ["version"]),
+            "size": gauge("window_size", "Predictions a full window holds"),
+            "estimate": gauge("estimated_accuracy", "Mean confidence of the window", ["version"]),
+            "card": gauge("card_accuracy", "Test accuracy stated by the card", ["version"]),
+            "ece": gauge("card_ece", "Expected calibration error stated by the card", ["version"]),
+            "votes": gauge("feedback_votes", "Votes counted for feedback accuracy", ["version"]),
+            "feedback": gauge(
+                "feedback_accuracy", "Share of votes that say right", ["version", "bound"]
+            ),
+        }  # fmt: skip
+
+    def collect(self):
+        families = self._families()
+        families["size"].add_metric([], self.health.window_size)
+        for version in self.health.versions():
+            status = self.health.status(version)
+            if status is None:
+                continue
+            families["count"].add_metric([version], status["predictions"])
+            families["full"].add_metric([version], int(status["full"]))
+            for name, entry in status["signals"].items():
+                if "psi" in entry:
+                    families["psi"].add_metric([version, name], entry["psi"])
+            if status["estimate_allowed"] and status["estimated_accuracy"] is not None:
+                families["estimate"].add_metric([version], status["estimated_accuracy"])
+            for key, family in (("card_accuracy", "card"), ("card_ece", "ece")):
+                if status[key] is not None:
+                    families[family].add_metric([version], status[key])
+        if self.health.app is not None:
+            for version, figures in self.health.feedback().items():
+                families["votes"].add_metric([version], figures["votes"])
+                for bound in ("accuracy", "lower", "upper"):
+                    families["feedback"].add_metric([version, bound], figures[bound])
+        return list(families.values())

@@ -1,0 +1,128 @@
+"""Model health in the app: signals per model version, drift gauges, estimated and feedback
+accuracy, each judged against the card of the model that answered."""
+
+import io
+import json
+import shutil
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from catsdogs import model_health, state
+from catsdogs.card import SHIPPED_MODEL, ModelCard
+from catsdogs.inference import Classifier
+from tests.helpers import ApiClient, image_bytes
+
+
+def samples(client) -> dict[tuple, float]:
+    """{(name, sorted labels): value} of /metrics."""
+    text = client.get("/metrics").get_data(as_text=True)
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def gauge(found, name, **labels) -> float | None:
+    return found.get((name, tuple(sorted(labels.items()))))
+
+
+def predict(api, photo: bytes, consent: bool = False):
+    answer = api.post(
+        "/api/predict",
+        data={"file": (io.BytesIO(photo), "a.jpg"), "rgpd_consent": str(consent).lower()},
+    )
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def other_model(tmp_path, version: str, change=lambda card: None) -> Classifier:
+    """The shipped model under another version and card, as a hot swap would serve it."""
+    model = tmp_path / f"{version}.onnx"
+    shutil.copy(SHIPPED_MODEL, model)
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    card["version"] = version
+    change(card)
+    model.with_suffix(".json").write_text(json.dumps(card))
+    return Classifier(ModelCard.for_model(model))
+
+
+def test_the_served_version_is_exported_before_any_prediction(app):
+    found = samples(app.test_client())
+    version = state.classifier(app).version
+    assert gauge(found, "cv_health_window_predictions", version=version) == 0
+    assert gauge(found, "cv_health_window_full", version=version) == 0
+    assert gauge(found, "cv_health_window_size") == 1000
+    assert gauge(found, "cv_health_card_accuracy", version=version) == 0.985
+    assert gauge(found, "cv_health_format_total", version=version, value="PNG") == 0
+
+
+def test_a_full_window_of_one_class_drifts_on_class_only(make_app, cat_photo):
+    app = make_app(MODEL_HEALTH_WINDOW=3, RATELIMIT_ENABLED=False)
+    app.test_client_class = ApiClient
+    api = app.test_client()
+    for _ in range(4):
+        predict(api, cat_photo)
+    found = samples(api)
+    version = state.classifier(app).version
+    assert gauge(found, "cv_health_window_predictions", version=version) == 3
+    assert gauge(found, "cv_health_window_full", version=version) == 1
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="class") > 0.25
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="format") == 0
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="width") == 0
+    assert gauge(found, "cv_health_format_total", version=version, value="JPEG") == 4
+    assert gauge(found, "cv_health_width_count", version=version) == 4
+    assert 0.9 < gauge(found, "cv_health_estimated_accuracy", version=version) <= 1
+
+
+def test_a_swapped_model_is_judged_against_its_own_card_and_labelled_with_its_version(
+    app, api, tmp_path, cat_photo
+):
+    first = state.classifier(app).version
+    predict(api, cat_photo)
+    # A card without a profile, from a calibration too poor to estimate accuracy from.
+    swapped = other_model(
+        tmp_path,
+        "2.0.0+swapped",
+        lambda card: (
+            card.pop("reference_profile"),
+            card["evaluation"]["test"].update(expected_calibration_error=0.05),
+        ),
+    )
+    # What serving does with whichever model answered, however it was swapped in.
+    state.model_health(app).observe(swapped.predict(image_bytes(fmt="PNG")))
+    found = samples(api)
+    assert gauge(found, "cv_health_format_total", version="2.0.0+swapped", value="PNG") == 1
+    assert gauge(found, "cv_health_format_total", version=first, value="PNG") == 0
+    assert gauge(found, "cv_health_window_predictions", version=first) == 1
+    assert gauge(found, "cv_health_window_predictions", version="2.0.0+swapped") == 1
+    assert gauge(found, "cv_health_drift_psi", version=first, signal="class") is not None
+    assert gauge(found, "cv_health_drift_psi", version="2.0.0+swapped", signal="class") is None
+    assert gauge(found, "cv_health_estimated_accuracy", version=first) is not None
+    assert gauge(found, "cv_health_estimated_accuracy", version="2.0.0+swapped") is None
+
+
+def test_only_the_latest_versions_keep_their_series(app, tmp_path):
+    health = state.model_health(app)
+    for number in range(model_health.MAX_VERSIONS + 2):
+        health.track(None, f"v{number}")
+    assert len(health.versions()) == model_health.MAX_VERSIONS
+    found = samples(app.test_client())
+    assert gauge(found, "cv_health_format_total", version="v0", value="PNG") is None
+    assert gauge(found, "cv_health_format_total", version="v5", value="PNG") == 0
+
+
+def test_feedback_accuracy_is_exported_per_version_with_its_interval(app, api, cat_photo):
+    version = state.classifier(app).version
+    for right in (1, 1, 0):
+        feedback_id = predict(api, cat_photo, consent=True)["feedback_id"]
+        api.post("/api/update-feedback", json={"feedback_id": feedback_id, "user_feedback": right})
+    found = samples(api)
+    assert gauge(found, "cv_health_feedback_votes", version=version) == 3
+    assert gauge(found, "cv_health_feedback_accuracy", version=version, bound="accuracy") == (
+        pytest.approx(2 / 3)
+    )
+    lower = gauge(found, "cv_health_feedback_accuracy", version=version, bound="lower")
+    upper = gauge(found, "cv_health_feedback_accuracy", version=version, bound="upper")
+    assert 0 < lower < 2 / 3 < upper < 1
