@@ -20,8 +20,8 @@ def upgrade():
     with op.batch_alter_table('predictions_feedback', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shadow_model_version', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('shadow_result', sa.String(length=5), nullable=True))
-        batch_op.add_column(sa.Column('shadow_proba_dog', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('shadow_time_ms', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('shadow_proba_dog', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('shadow_time_ms', sa.Double(), nullable=True))
         batch_op.create_check_constraint(
             'ck_shadow_result', "shadow_result IS NULL OR shadow_result IN ('cat', 'dog')"
         )
