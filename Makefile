@@ -7,7 +7,7 @@ PORT ?= 8000
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 
-.PHONY: run test train evaluate lint bench soak init-db clean translations
+.PHONY: run test train evaluate quantize lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -21,7 +21,7 @@ $(VENV)/.serve: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,train]'
+	$(BIN)/pip install --quiet -e '.[test,train,quantize]'
 	touch $@ $(VENV)/.serve
 
 $(TRAIN_VENV)/.train: setup.cfg pyproject.toml
@@ -45,6 +45,14 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25
 
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
+
+# The INT8 copy of the shipped model and its cards; needs onnx besides the serving packages.
+$(VENV)/.quantize: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[quantize]'
+	touch $@
+
+quantize: $(VENV)/.quantize  ## INT8 copy of the shipped model, calibrated on training photos
+	$(BIN)/python -m catsdogs.training quantize $(QUANTIZE_ARGS)
 
 # The benchmark and soak tools live in ops/bench, outside the package and the image.
 OPS_PYTHON := PYTHONPATH=ops $(BIN)/python
