@@ -78,6 +78,9 @@ def quantize(
         "date": datetime.date.today().isoformat(),
         "duration_s": round(time.monotonic() - started, 1),
         "machine": f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores",
+        # ONNX Runtime's INT8 kernels differ with these, and so may the figures above: without
+        # VNNI, uint8 x int8 products are summed in pairs into 16 bits, which can saturate.
+        "instruction_sets": _instruction_sets(),
         "versions": _versions(),
     }
     export.write_cards(card, target)
@@ -198,6 +201,22 @@ def _gate(labels: list[int], p_int8: np.ndarray, p_fp32: np.ndarray) -> dict:
         "limit_points": GATE_POINTS,
         "within": bool(100 * (fp32 - int8) <= GATE_POINTS + 1e-9),
     }
+
+
+def _instruction_sets() -> list[str]:
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = next(
+        (
+            line.split(":", 1)[1].split()
+            for line in cpuinfo.splitlines()
+            if line.startswith("flags")
+        ),
+        [],
+    )
+    return sorted(set(flags) & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def _versions() -> dict:
