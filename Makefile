@@ -9,7 +9,7 @@ TRAIN_VENV ?= .venv-train
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
 
-.PHONY: run test train evaluate profile lint bench soak init-db clean translations
+.PHONY: run test train evaluate profile quantize lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -23,7 +23,7 @@ $(VENV)/.serve: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,train]'
+	$(BIN)/pip install --quiet -e '.[test,train,quantize]'
 	touch $@ $(VENV)/.serve
 
 $(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt
@@ -59,6 +59,13 @@ evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the s
 # ONNX Runtime only (the serving environment): no TensorFlow, no training.
 profile: $(VENV)/.serve  ## recompute the model card's reference profile (PROFILE_ARGS=--model ...)
 	$(BIN)/python -m catsdogs.training profile $(PROFILE_ARGS)
+# The INT8 copy of the shipped model and its cards; needs onnx besides the serving packages.
+$(VENV)/.quantize: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[quantize]'
+	touch $@
+
+quantize: $(VENV)/.quantize  ## INT8 copy of the shipped model, calibrated on training photos
+	$(BIN)/python -m catsdogs.training quantize $(QUANTIZE_ARGS)
 
 # The benchmark and soak tools live in ops/bench, outside the package and the image.
 OPS_PYTHON := PYTHONPATH=ops $(BIN)/python

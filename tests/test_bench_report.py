@@ -139,3 +139,17 @@ def test_throughput_counts_only_the_time_every_client_was_busy():
     finished = [3.0, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0, 20.0, 30.0]  # two stragglers at c=2
     assert endpoint.sustained_throughput(0.0, finished, concurrency=2) == 1.0  # 8 in 8 s
     assert endpoint.sustained_throughput(0.0, [2.0, 4.0], concurrency=2) == 0.5  # too few: all
+
+
+def test_a_compared_model_gets_its_row_beside_the_first_one():
+    figures = results(level([135.0], [200.0], [58.0]), c1=level([70.0], [200.0], [14.0]))
+    fp32 = {"file": "catsdogs.onnx", "version": "1.0.0+aaaa", "file_mb": 15.6}
+    int8 = {"file": "catsdogs-int8.onnx", "version": "1.1.0+bbbb", "file_mb": 4.6}
+    assert "## Models compared" not in markdown({**figures, "models": [fp32]})
+    figures["models"] = [report.model_summary(fp32, figures), report.model_summary(int8, figures)]
+    text = markdown(figures)
+    assert "## Models compared" in text
+    assert (
+        "| catsdogs.onnx | 1.0.0+aaaa | 15.6 | 7.0 | 70.0 | 14.0 | 135.0 | 58.0 | 210.0 |" in text
+    )
+    assert "| catsdogs-int8.onnx | 1.1.0+bbbb | 4.6 | 7.0 | 70.0 |" in text

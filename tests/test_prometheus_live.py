@@ -9,7 +9,10 @@ import pytest
 import requests
 
 from tests import monitoring_stack as stack
-from tests.helpers import image_bytes
+from catsdogs.registry import Registry
+from tests import model_versions
+from tests.helpers import image_bytes, shared_photos
+from tests.mlflow_server import MlflowServer
 from tests.discord_stub import DiscordStub, free_port
 
 pytestmark = pytest.mark.skipif(
@@ -44,7 +47,28 @@ class Live:
         self.discord = DiscordStub()
         self.services = []
         self.app_url = f"http://127.0.0.1:{self.app_port}"
-        self.services.append(stack.start_app(workdir, self.app_port, TOKEN))
+        # A real registry with a champion and a challenger: the lifecycle's and shadow
+        # traffic's series exist, as in a stack that serves from MLflow.
+        (workdir / "mlflow").mkdir()
+        self.mlflow = MlflowServer(workdir / "mlflow")
+        self.services.append(self.mlflow)
+        registry = Registry(self.mlflow.start().url, name="catsdogs-live", timeout=60)
+        checks = known_photos(workdir / "checks")
+        for alias in ("champion", "challenger"):
+            version = model_versions.register(
+                registry, model_versions.shipped(workdir / alias), checks
+            )
+            registry.set_alias(alias, version.version)
+        self.services.append(
+            stack.start_app(
+                workdir,
+                self.app_port,
+                TOKEN,
+                MLFLOW_TRACKING_URI=self.mlflow.url,
+                MLFLOW_MODEL_NAME=registry.name,
+                SHADOW_SAMPLE=1.0,
+            )
+        )
         am_port = free_port()
         self.services.append(stack.start_alertmanager(workdir, am_port, self.discord.url))
         self.prometheus_url = f"http://127.0.0.1:{free_port()}"
@@ -76,6 +100,15 @@ class Live:
         for service in reversed(self.services):
             service.stop()
         self.discord.close()
+
+
+def known_photos(folder):
+    """Two photos of each class, as a version's checks/ folder."""
+    for label in ("Cat", "Dog"):
+        (folder / label.lower()).mkdir(parents=True)
+        for name, data in shared_photos(label, 2):
+            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
+    return folder
 
 
 def send_traffic(base: str) -> None:

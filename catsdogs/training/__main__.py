@@ -1,4 +1,4 @@
-"""Command line: `python -m catsdogs.training train|evaluate|ship ...`."""
+"""Command line: `python -m catsdogs.training train|evaluate|ship|quantize ...`."""
 
 import argparse
 import datetime
@@ -152,6 +152,26 @@ def reference_profile(args) -> int:
     return 0
 
 
+def quantize(args) -> int:
+    """Write the INT8 copy of a model and its cards; fail when it loses more than the gate."""
+    from catsdogs.training import quantize as int8
+
+    source = Path(args.model)
+    target = Path(args.output) if args.output else int8.int8_path(source)
+    images = args.calibration_images or int8.CALIBRATION_IMAGES
+    card = int8.quantize(Path(args.data), source, target, images, args.per_class, args.seed)
+    gate = card["quantization"]["gate"]
+    print(
+        f"model {card['version']}: test accuracy {gate['int8_accuracy']:.4f}, FP32 "
+        f"{gate['fp32_accuracy']:.4f} on the same {gate['test_images']} images "
+        f"({gate['change_points']:+.2f} points, limit -{gate['limit_points']}) -> {target}"
+    )
+    if not gate["within"]:
+        print("INT8 loses more accuracy than the limit: do not promote it")
+        return 1
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m catsdogs.training", description=__doc__)
     parser.add_argument("--log-file", help="also write the log to this file")
@@ -213,6 +233,20 @@ def _parser() -> argparse.ArgumentParser:
     describe.set_defaults(command=reference_profile)
     describe.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     describe.add_argument("--model", default=SHIPPED_MODEL, help="the .onnx whose card to update")
+    int8 = commands.add_parser(
+        "quantize", help="INT8 copy of a model (static quantization), evaluated, with its cards"
+    )
+    int8.set_defaults(command=quantize)
+    int8.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
+    int8.add_argument("--model", default=SHIPPED_MODEL, help="the FP32 .onnx and its card")
+    int8.add_argument("--output", help="where to write (default: <model>-int8.onnx beside it)")
+    int8.add_argument(
+        "--calibration-images", type=int, help="training photos for the ranges (default 256)"
+    )
+    int8.add_argument("--seed", type=int, default=0, help="which training photos calibrate")
+    int8.add_argument(
+        "--per-class", type=int, help="split only the first N photos of each class (tests)"
+    )
     release = commands.add_parser("ship", help="make a trained model the shipped one")
     release.set_defaults(command=ship)
     release.add_argument("model", help="the trained .onnx, its .json and .md beside it")

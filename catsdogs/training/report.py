@@ -90,8 +90,9 @@ def render_markdown(card: dict) -> str:
     lines += [
         "```",
         "",
-        f"Parity with Keras: max abs difference "
+        f"Parity with {card['parity'].get('against', 'Keras')}: max abs difference "
         f"{card['parity']['max_abs_difference']:.1e} on {card['parity']['images']} images.",
+        *_quantization(card),
         "",
         "## Limits",
         "",
@@ -127,3 +128,27 @@ def _profile_section(profile: dict | None) -> list[str]:
         )
         lines.append(f"| {name} | {mean} | {shares} |")
     return lines
+
+
+def _quantization(card: dict) -> list[str]:
+    """How an INT8 copy was made, and its test accuracy beside its FP32 source's."""
+    if "quantization" not in card:
+        return []
+    q, gate = card["quantization"], card["quantization"]["gate"]
+    settings = q["settings"]
+    weights = "per channel" if settings["per_channel"] else "per tensor"
+    return [
+        "",
+        "## Quantization",
+        "",
+        f"INT8 copy of {q['source']['version']} made with ONNX Runtime "
+        f"{q['versions']['onnxruntime']} on {q['date']}: static quantization, "
+        f"{settings['format']}, {settings['weights']} weights ({weights}), "
+        f"{settings['activations']} activations, operators {', '.join(settings['operators'])}; "
+        f"ranges from {q['calibration']['images']} training photos ({settings['calibration']}).",
+        "",
+        f"- test accuracy {gate['int8_accuracy']:.2%} against {gate['fp32_accuracy']:.2%} for FP32 "
+        f"on the same {gate['test_images']} photos ({gate['change_points']:+.2f} points; "
+        f"the limit is -{gate['limit_points']}: {'within' if gate['within'] else 'OUTSIDE'})",
+        f"- same answer as FP32 on {card['parity']['same_answer']:.2%} of them",
+    ]

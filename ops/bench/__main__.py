@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 
 from bench import endpoint, floor, health, report, shadow
-from catsdogs.card import SHIPPED_MODEL
+from catsdogs.card import SHIPPED_MODEL, ModelCard
 
 
 def main(argv=None) -> int:
@@ -27,6 +27,13 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument(
         "--threads", type=int, help="waitress threads (default: serve's, as make run)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="also measure this model (bare, and end to end at 1 and 8 clients); repeatable",
     )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
@@ -52,6 +59,9 @@ def main(argv=None) -> int:
         bare.window,
     )
     results["shadow"] = shadow.run(args.model, args.database_url, photo)
+    results["models"] = [report.model_summary(_describe(args.model), results)]
+    for other in args.compare:
+        results["models"].append(compare(other, args, {"small_photo": photo, "jpeg_12mp": big}))
     results["targets"] = report.targets(results)
     results["outside_model"] = report.outside_model(results)
     out = Path(args.out)
@@ -60,6 +70,24 @@ def main(argv=None) -> int:
     (out / "bench.md").write_text(report.markdown(results))
     print(report.markdown(results))
     return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
+def compare(model: str, args, photos: dict[str, bytes]) -> dict:
+    """Another model on the same machine and database: its floor and the service around it."""
+    bare = floor.Floor(model)
+    measured = {"bare_inference": bare.measure()}
+    measured["service"] = endpoint.run(
+        model, args.database_url, photos, [1, 8], args.requests, args.threads, bare.window
+    )
+    return report.model_summary(_describe(model), measured)
+
+
+def _describe(model: str) -> dict:
+    return {
+        "file": Path(model).name,
+        "version": ModelCard.for_model(model).version,
+        "file_mb": round(Path(model).stat().st_size / 1e6, 1),
+    }
 
 
 if __name__ == "__main__":

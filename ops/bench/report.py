@@ -50,6 +50,21 @@ def outside_model(results: dict) -> dict[str, dict]:
     }
 
 
+def model_summary(model: dict, results: dict) -> dict:
+    """One model's row of the comparison: floor, end to end at 1 and 8 clients, memory."""
+    levels = results["service"]["levels"]
+    row = {
+        **model,
+        "one_thread_p50_ms": results["bare_inference"]["one_thread"]["p50_ms"],
+        "peak_rss_mb": results["service"]["peak_rss_mb"],
+    }
+    for clients in ("1", "8"):
+        level = levels.get(clients, {})
+        row[f"c{clients}_per_s"] = level.get("throughput_per_s")
+        row[f"c{clients}_p50_ms"] = level.get("p50_ms")
+    return row
+
+
 def targets(results: dict) -> list[dict]:
     """Each target with its measured value and whether it is met."""
     bare = results["bare_inference"]
@@ -115,6 +130,7 @@ def markdown(results: dict) -> str:
     return "\n".join(
         lines
         + _outside_model(results)
+        + _models(results)
         + _bare(results)
         + _pipeline(results)
         + _model_health(results)
@@ -143,6 +159,29 @@ def _outside_model(results: dict) -> list[str]:
             f"| {clients} | {f['machine_ms_per_request']} | {f['model_ms_per_request']} | "
             f"{f['outside_model_ms_per_request']} |"
             for clients, f in figures.items()
+        ),
+    ]
+
+
+def _models(results: dict) -> list[str]:
+    models = results.get("models", [])
+    if len(models) < 2:  # only with --compare
+        return []
+    return [
+        "",
+        "## Models compared",
+        "",
+        "Each model measured in turn on this machine, with the same photos and database: the "
+        "first is the one the targets judge.",
+        "",
+        "| model | version | file MB | bare one-thread p50 ms | c=1 per second | c=1 p50 ms "
+        "| c=8 per second | c=8 p50 ms | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {m['file']} | {m['version']} | {m['file_mb']} | {m['one_thread_p50_ms']} | "
+            f"{m['c1_per_s']} | {m['c1_p50_ms']} | {m['c8_per_s']} | {m['c8_p50_ms']} | "
+            f"{m['peak_rss_mb']} |"
+            for m in models
         ),
     ]
 
