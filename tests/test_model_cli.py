@@ -281,3 +281,14 @@ def test_register_packaged_draws_its_photos_of_known_class_from_the_test_split(
     folder = registry.download(registry.get("1"), tmp_path / "v1")
     for label in ("cat", "dog"):
         assert len(list((folder / "checks" / label).glob("*.jpg"))) == 4
+
+
+def test_the_shipped_int8_copy_is_registered_but_refused_by_the_accuracy_gate(cli, registry):
+    registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
+    assert cli("promote", "1").exit_code == 0
+    int8 = SHIPPED_MODEL.with_name("catsdogs-int8.onnx")
+    assert registry.register(int8, int8.with_suffix(".json")).version == "2"
+    result = cli("promote", "2")
+    assert result.exit_code == 1, result.output
+    assert "0.96 points below champion version 1's 98.50%" in result.output
+    assert registry.by_alias("champion").version == "1"
