@@ -151,7 +151,7 @@ def fake_flask(tmp_path: Path, failures: int) -> dict:
     """A PATH whose `flask` fails `failures` times, as migrations do while PostgreSQL starts."""
     script = tmp_path / "flask"
     script.write_text(
-        f'#!/bin/sh\necho x >> "{tmp_path}/calls"\n'
+        f'#!/bin/sh\necho "$*" >> "{tmp_path}/calls"\n'
         f'[ "$(wc -l < "{tmp_path}/calls")" -gt {failures} ]\n'
     )
     script.chmod(0o755)
@@ -175,7 +175,10 @@ def test_entrypoint_retries_migrations_then_execs_the_server(tmp_path, failures,
     )
     assert (result.returncode == 0) is served
     assert ("serving" in result.stdout) is served
-    assert (tmp_path / "calls").read_text().count("x") == min(failures + 1, 3)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls.count("--app catsdogs init-db") == min(failures + 1, 3)
+    # Then, only once the schema is there, the instance's API token (generated when none is set).
+    assert calls[min(failures + 1, 3) :] == (["--app catsdogs api-token"] if served else [])
 
 
 # --- Compose -------------------------------------------------------------------------------------
