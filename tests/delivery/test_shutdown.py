@@ -22,9 +22,13 @@ def multipart(photo: bytes) -> tuple[bytes, bytes]:
     """(headers, body) of a raw POST /api/predict, so the body can be sent in two halves."""
     boundary = "catsdogs-shutdown-test"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
-        f"Content-Type: image/png\r\n\r\n"
-    ).encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     headers = (
         f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
