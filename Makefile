@@ -120,3 +120,15 @@ logs:  ## follow the stack's logs
 		sed -i "s/^$$key=$$/$$key=$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" $@.tmp; done
 	mv $@.tmp $@
 	@echo "Created .env with generated secrets; API_TOKEN is the API's bearer token."
+
+# Delivery beyond one host (docs/deploy.md): the image as users build it, the Kubernetes kit,
+# and two replicas behind HAProxy on this machine (DATABASE_URL: a PostgreSQL database).
+.PHONY: image k8s replicas
+image:  ## build the serving image from ops/Dockerfile as catsdogs-app:local
+	DOCKER_BUILDKIT=1 docker build -f ops/Dockerfile -t catsdogs-app:local .
+
+k8s:  ## print the production Kubernetes objects (kubectl apply -k ops/k8s/overlays/production)
+	kubectl kustomize ops/k8s/overlays/production
+
+replicas: $(VENV)/.serve  ## two replicas behind HAProxy on PORT, sharing PostgreSQL and Redis
+	$(OPS_PYTHON) -m replicas serve --replicas 2 --port $(PORT)
