@@ -36,7 +36,7 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 
 test: $(VENV)/.test  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh
-	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
+	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
 	$(BIN)/pytest
 
 # A new model goes to models/<date-time>/; TRAIN_ARGS=--ship replaces the shipped one instead.
@@ -56,8 +56,8 @@ soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (n
 	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
-	$(BIN)/ruff format --check catsdogs ops/bench tests wsgi.py migrations/env.py
+	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
+	$(BIN)/ruff format --check catsdogs ops/bench ops/replicas tests wsgi.py migrations/env.py
 
 init-db: $(VENV)/.serve
 	$(FLASK) init-db

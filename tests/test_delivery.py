@@ -26,7 +26,14 @@ DOCKERFILE = OPS / "Dockerfile"
 COMPOSE_FILE = OPS / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 WORKFLOWS = ROOT / ".github" / "workflows"
-SCRIPTS = [OPS / "entrypoint.sh", OPS / "deploy.sh", *sorted((OPS / "postgres-init").glob("*.sh"))]
+SCRIPTS = [
+    OPS / "entrypoint.sh",
+    OPS / "deploy.sh",
+    OPS / "start-docker.sh",
+    OPS / "install-test-tools.sh",
+    *sorted((OPS / "postgres-init").glob("*.sh")),
+    *sorted((OPS / "standins").glob("**/*.sh")),
+]
 # The Compose Specification schema, vendored from PyPI check-jsonschema 0.39.0 (see README.md).
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"

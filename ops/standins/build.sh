@@ -1,6 +1,7 @@
 #!/bin/sh
 # Local stand-ins for the registry images the image and stack tests need, since no image
-# registry answers here: a Debian bookworm root file system (debootstrap) imported as
+# registry answers here (the Dockerfile's base is pulled instead when one does): a Debian
+# bookworm root file system (debootstrap) imported as
 # catsdogs-standin/debian:bookworm, then, from it and Debian's packages, the Dockerfile's pinned
 # Python base image (under exactly its name) and PostgreSQL, Prometheus and Alertmanager.
 # Each image is built only when missing: `docker image rm` one to rebuild it.
@@ -63,7 +64,11 @@ standin() {
 [ $# -gt 0 ] || set -- python postgres prometheus alertmanager
 for image in "$@"; do
     case "$image" in
-        python) standin python "$(python_image)" ;;
+        python)
+            # The real base image when a registry answers; the stand-in only where none does.
+            have "$(python_image)" || timeout 60 "$DOCKER" pull --quiet "$(python_image)" \
+                >/dev/null 2>&1 || standin python "$(python_image)"
+            ;;
         postgres) standin postgres catsdogs-standin/postgres:bookworm ;;
         prometheus) standin prometheus catsdogs-standin/prometheus:bookworm ;;
         alertmanager) standin alertmanager catsdogs-standin/alertmanager:bookworm ;;
