@@ -5,6 +5,7 @@ read-only, limits, probes on the distinct health endpoints, pinned images)."""
 import shutil
 import subprocess
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -54,7 +55,6 @@ def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
 
 
 def test_every_object_validates_against_the_pinned_kubernetes(objects):
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
     for item in objects:
         # strict: an unknown or misspelt field is an error, not silently dropped by the server
         kubernetes_validate.validate(item, KUBERNETES, strict=True)
