@@ -56,14 +56,14 @@ def server(tmp_path):
         "PURGE_INTERVAL_SECONDS": "0",
     }
     flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
-    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
     port = free_port()
     log = (tmp_path / "console.log").open("w")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port)],
         env=env,
         stderr=log,
-        cwd=tmp_path,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
