@@ -46,7 +46,7 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 
 test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## install test dependencies and run the whole suite
 	ops/install-test-tools.sh
-	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
+	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
 	$(BIN)/pytest
 
 # A new model goes to models/<date-time>/; TRAIN_ARGS=--ship replaces the shipped one instead.
@@ -77,8 +77,8 @@ soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (n
 	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check catsdogs ops/bench tests wsgi.py
-	$(BIN)/ruff format --check catsdogs ops/bench tests wsgi.py migrations/env.py
+	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
+	$(BIN)/ruff format --check catsdogs ops/bench ops/replicas tests wsgi.py migrations/env.py
 
 init-db: $(VENV)/.serve
 	$(FLASK) init-db
@@ -142,3 +142,15 @@ logs:  ## follow the stack's logs
 		sed -i "s/^$$key=$$/$$key=$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')/" $@.tmp; done
 	mv $@.tmp $@
 	@echo "Created .env with generated secrets; API_TOKEN is the API's bearer token."
+
+# Delivery beyond one host (docs/deploy.md): the image as users build it, the Kubernetes kit,
+# and two replicas behind HAProxy on this machine (DATABASE_URL: a PostgreSQL database).
+.PHONY: image k8s replicas
+image:  ## build the serving image from ops/Dockerfile as catsdogs-app:local
+	DOCKER_BUILDKIT=1 docker build -f ops/Dockerfile -t catsdogs-app:local .
+
+k8s:  ## print the production Kubernetes objects (kubectl apply -k ops/k8s/overlays/production)
+	kubectl kustomize ops/k8s/overlays/production
+
+replicas: $(VENV)/.serve  ## two replicas behind HAProxy on PORT, sharing PostgreSQL and Redis
+	$(OPS_PYTHON) -m replicas serve --replicas 2 --port $(PORT)

@@ -4,8 +4,17 @@ import argparse
 import errno
 import gc
 import os
+import signal
+import threading
+import time
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress import wasyncore
+
+# Seconds a SIGTERM waits for requests in flight before closing what is left; below the 30 s a
+# container engine or Kubernetes waits before it kills.
+DRAIN_SECONDS = 20
 
 
 def default_threads() -> int:
@@ -47,4 +56,42 @@ def main(app, argv: list[str] | None = None) -> None:
             parser.exit(2, f"cannot start: {place} is already in use; {hint}\n")
         parser.exit(2, f"cannot start: cannot listen on {place}: {error.strerror or error}\n")
     server.print_listen("Serving on http://{}:{}")
+    signal.signal(signal.SIGTERM, lambda signum, frame: drain(server, DRAIN_SECONDS))
     server.run()
+    server.task_dispatcher.shutdown()
+
+
+def drain(server, seconds: float) -> None:
+    """Stop listening now, finish the requests in flight, then end server.run().
+
+    A container or pod is stopped with SIGTERM: new connections are then refused (a balancer
+    retries them elsewhere) while every request already received gets its answer. The sockets
+    are closed in the loop's own thread (closing them under its select() fails with EBADF).
+    """
+    server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(server))
+    deadline = time.monotonic() + seconds
+    finished = threading.Event()
+
+    def finish_when_idle() -> None:
+        if busy(server) and time.monotonic() < deadline:
+            return
+        server.trigger.del_channel()  # the loop ends when its map is empty
+        for channel in list(server._map.values()):
+            channel.close()
+        server._map.clear()
+        finished.set()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            server.trigger.pull_trigger(finish_when_idle)
+
+    threading.Thread(target=watch, name="drain", daemon=True).start()
+
+
+def busy(server) -> bool:
+    """Whether a connection is sending a request, waiting for its answer or still receiving it."""
+    return any(
+        channel.request is not None or channel.requests or channel.total_outbufs_len
+        for channel in server._map.values()
+        if isinstance(channel, HTTPChannel)
+    )

@@ -3,6 +3,10 @@
 # container, a restart), then replace this shell with the command so it receives signals.
 set -eu
 
+# Large uploads go to temporary files: with a read-only root file system, TMPDIR is in the
+# instance volume (the Dockerfile sets it), which a new volume does not have yet.
+[ -z "${TMPDIR:-}" ] || mkdir -p "$TMPDIR"
+
 attempts="${DB_WAIT_ATTEMPTS:-30}"
 delay="${DB_WAIT_SECONDS:-2}"
 attempt=1
@@ -15,5 +19,9 @@ until flask --app catsdogs init-db; do
     attempt=$((attempt + 1))
     sleep "$delay"
 done
+
+# Without API_TOKEN(S), a token is generated once in the instance volume and kept across restarts;
+# not printed, so it never reaches the logs: `flask --app catsdogs api-token --show` reads it.
+flask --app catsdogs api-token >/dev/null
 
 exec "$@"

@@ -26,7 +26,14 @@ DOCKERFILE = OPS / "Dockerfile"
 COMPOSE_FILE = OPS / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 WORKFLOWS = ROOT / ".github" / "workflows"
-SCRIPTS = [OPS / "entrypoint.sh", OPS / "deploy.sh", *sorted((OPS / "postgres-init").glob("*.sh"))]
+SCRIPTS = [
+    OPS / "entrypoint.sh",
+    OPS / "deploy.sh",
+    OPS / "start-docker.sh",
+    OPS / "install-test-tools.sh",
+    *sorted((OPS / "postgres-init").glob("*.sh")),
+    *sorted((OPS / "standins").glob("**/*.sh")),
+]
 # The Compose Specification schema, vendored from PyPI check-jsonschema 0.39.0 (see README.md).
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
@@ -151,7 +158,7 @@ def fake_flask(tmp_path: Path, failures: int) -> dict:
     """A PATH whose `flask` fails `failures` times, as migrations do while PostgreSQL starts."""
     script = tmp_path / "flask"
     script.write_text(
-        f'#!/bin/sh\necho x >> "{tmp_path}/calls"\n'
+        f'#!/bin/sh\necho "$*" >> "{tmp_path}/calls"\n'
         f'[ "$(wc -l < "{tmp_path}/calls")" -gt {failures} ]\n'
     )
     script.chmod(0o755)
@@ -175,7 +182,10 @@ def test_entrypoint_retries_migrations_then_execs_the_server(tmp_path, failures,
     )
     assert (result.returncode == 0) is served
     assert ("serving" in result.stdout) is served
-    assert (tmp_path / "calls").read_text().count("x") == min(failures + 1, 3)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls.count("--app catsdogs init-db") == min(failures + 1, 3)
+    # Then, only once the schema is there, the instance's API token (generated when none is set).
+    assert calls[min(failures + 1, 3) :] == (["--app catsdogs api-token"] if served else [])
 
 
 # --- Compose -------------------------------------------------------------------------------------
