@@ -1,22 +1,30 @@
 """Two replicas on one machine behave as one service: two waitress processes behind HAProxy,
 sharing a real PostgreSQL database and a real Redis (never SQLite, never memory://)."""
 
+import contextlib
+import itertools
 import re
 import secrets
 import shutil
 import signal
 import threading
+import time
 
 import pytest
 import redis
 import requests
 
+from catsdogs.lifecycle import CHAMPION
+from catsdogs.registry import Registry
 from replicas.launch import Replicas
+from tests import model_versions
 from tests.delivery import engine
-from tests.helpers import image_bytes
+from tests.helpers import image_bytes, shared_photos
+from tests.mlflow_server import MlflowServer
 from tests.serve_helpers import free_port
 
 REDIS = "redis://127.0.0.1:6379/0"
+POLL_SECONDS = 1
 PER_TOKEN = 8  # requests a minute per API token, low enough to reach in a test
 LOAD_TOKENS = 10  # the load test spreads its 40 requests over these: 4 each, under PER_TOKEN
 
@@ -26,6 +34,7 @@ def tokens() -> dict[str, tuple[str, str]]:
     # Limits count per token name in the shared Redis: names of this session only.
     session = secrets.token_hex(4)
     names = ["feedback", "limited", *(f"load{i}" for i in range(LOAD_TOKENS))]
+    names += [f"promotion{i}" for i in range(LOAD_TOKENS)]  # the promotion test's requests
     return {name: (f"{name}-{session}", secrets.token_hex(16)) for name in names}
 
 
@@ -37,8 +46,18 @@ def pair(tmp_path_factory, tokens):
         redis.Redis.from_url(REDIS, socket_timeout=2).ping()
     except redis.RedisError as error:
         pytest.skip(f"no Redis at {REDIS}: {error}")
-    with engine.new_database() as url:
+    folder = tmp_path_factory.mktemp("replicas")
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
+    registry = Registry(server.url, name="catsdogs-replicas", timeout=60)
+    checks = known_photos(folder / "checks")
+    first = model_versions.register(registry, model_versions.shipped(folder / "v1"), checks)
+    registry.set_alias(CHAMPION, first.version)
+    with server_stopped(server), engine.new_database() as url:
         environment = {
+            # Both follow one registry: a promotion must reach each within its poll.
+            "MLFLOW_TRACKING_URI": server.url,
+            "MLFLOW_MODEL_NAME": registry.name,
+            "MODEL_POLL_SECONDS": str(POLL_SECONDS),
             "DATABASE_URL": url,
             "SECRET_KEY": secrets.token_hex(24),  # shared: one replica's session is the other's
             "API_TOKENS": ",".join(f"{name}:{token}" for name, token in tokens.values()),
@@ -49,10 +68,26 @@ def pair(tmp_path_factory, tokens):
             "PURGE_INTERVAL_SECONDS": "0",
         }
         ports = [free_port(*engine.PORTS) for _ in range(3)]
-        folder = tmp_path_factory.mktemp("replicas")
         with Replicas(environment, ports[:2], ports[2], folder, threads=4) as group:
-            group.database = url
+            group.database, group.registry, group.checks = url, registry, checks
             yield group
+
+
+@contextlib.contextmanager
+def server_stopped(server):
+    try:
+        yield
+    finally:
+        server.stop()
+
+
+def known_photos(folder):
+    """Two photos of each class, as a version's checks/ folder."""
+    for label in ("Cat", "Dog"):
+        (folder / label.lower()).mkdir(parents=True)
+        for name, data in shared_photos(label, 2):
+            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
+    return folder
 
 
 def auth(token: str) -> dict:
@@ -149,9 +184,25 @@ def test_the_rate_limit_is_shared_by_both_replicas(pair, tokens):
     assert int(answers[-1].headers["Retry-After"]) > 0
 
 
-@pytest.mark.skip(reason="needs the model registry (issue 15)")
-def test_a_model_promotion_reaches_both_replicas(pair):
-    """Promote a model in the registry; both replicas then serve its version (issue 15)."""
+def test_a_model_promotion_reaches_both_replicas(pair, tokens, tmp_path):
+    """Promote a model in the registry: within a poll and the checks, both replicas answer
+    with it; roll back: both answer with the first again."""
+    promotion_tokens = itertools.cycle(
+        token for name, (_, token) in tokens.items() if name.startswith("promotion")
+    )
+    photo = image_bytes()
+    first = pair.registry.by_alias(CHAMPION)
+    folder = model_versions.damped(tmp_path / "v2")
+    second = model_versions.register(pair.registry, folder, pair.checks)
+    for version, name in ((second, "2.0.0-damped"), (first, first.card_version)):
+        pair.registry.set_alias(CHAMPION, version.version)
+        deadline = time.monotonic() + POLL_SECONDS + 10
+        seen: dict[str, str] = {}
+        while set(seen.values()) != {name} or len(seen) < 2:
+            assert time.monotonic() < deadline, f"not both on {name}: {seen}"
+            answer = predict(pair.url, next(promotion_tokens), photo)
+            assert answer.status_code == 200, answer.text
+            seen[served_by(answer)] = answer.json()["model_version"]
 
 
 def test_stopping_a_replica_mid_load_loses_no_request_and_no_row(pair, tokens):
