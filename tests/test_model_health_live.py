@@ -155,6 +155,12 @@ def observed(tmp_path_factory):
     """Each stream in turn through the app: the alerts firing after it, and the PSI scores."""
     live = Stack(tmp_path_factory.mktemp("model-health"))
     try:
+        # Scraped once before any photo: counters seen first at their final value would show no
+        # increase, and NoPredictions would fire on the first stream.
+        deadline = time.monotonic() + 30
+        while not live.query('sum(cv_predictions_total{result=~"cat|dog"}) == 0'):
+            assert time.monotonic() < deadline, live.services[-1].tail()
+            time.sleep(0.25)
         results = {}
         for name, (kind, change, _) in STREAMS.items():
             live.send([change(data) for data in photos(kind)])
