@@ -173,3 +173,9 @@ def test_settings_are_the_apps_and_secrets_come_from_a_secret(objects):
     for deployment in of_kind(objects, "Deployment"):
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             assert SECRET_SETTINGS <= {e["name"] for e in container["env"]}
+
+
+@pytest.mark.parametrize("path", [LIVENESS, READINESS])
+def test_the_probe_paths_are_endpoints_the_app_answers(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 200 and answer.is_json
