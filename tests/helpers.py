@@ -139,3 +139,12 @@ def metric_samples(client, name: str) -> dict[tuple, float]:
         for s in family.samples
         if s.name == name
     }
+
+
+def photos_of_known_class(folder: Path, per_class: int = 2) -> Path:
+    """Photos of known class from ../shared, laid out as a version's checks (cat/, dog/)."""
+    for label in ("Cat", "Dog"):
+        (folder / label.lower()).mkdir(parents=True, exist_ok=True)
+        for name, data in shared_photos(label, per_class):
+            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
+    return folder

@@ -10,7 +10,13 @@ from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
 from tests import serve_helpers
 from tests.discord_stub import DiscordStub
-from tests.helpers import DATASET, close_app, database_url_for, settings_for, shared_photos
+from tests.helpers import (
+    DATASET,
+    close_app,
+    database_url_for,
+    photos_of_known_class,
+    settings_for,
+)
 
 CARD_DATA = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
 
@@ -76,11 +82,7 @@ def posts(discord, count):
 
 def test_register_packaged_then_list_shows_versions_aliases_and_figures(cli, registry, tmp_path):
     assert "No version of" in cli("list").output
-    checks = tmp_path / "checks"
-    for label in ("Cat", "Dog"):
-        (checks / label.lower()).mkdir(parents=True)
-        for name, data in shared_photos(label, 2):
-            (checks / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
+    checks = photos_of_known_class(tmp_path / "checks")
     for expected in ("1", "2"):
         result = cli("register-packaged", "--checks", str(checks))
         assert result.exit_code == 0, result.output

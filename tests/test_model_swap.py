@@ -13,7 +13,7 @@ from catsdogs.inference import load_classifier
 from catsdogs.lifecycle import CHAMPION
 from catsdogs.registry import Registry
 from tests import model_versions
-from tests.helpers import TOKEN, shared_photos
+from tests.helpers import TOKEN, photos_of_known_class, shared_photos
 from tests.mlflow_server import MlflowServer
 from tests.serve_helpers import serve
 
@@ -75,12 +75,8 @@ class Load:
 @pytest.fixture
 def photos(tmp_path):
     """Two cats and two dogs, also the check photos every version must classify right."""
-    chosen = shared_photos("Cat", 2) + shared_photos("Dog", 2)
-    for name, data in chosen:
-        label = name.split("/")[1].lower()
-        (tmp_path / "checks" / label).mkdir(parents=True, exist_ok=True)
-        (tmp_path / "checks" / label / name.rsplit("/", 1)[-1]).write_bytes(data)
-    return chosen
+    photos_of_known_class(tmp_path / "checks")
+    return shared_photos("Cat", 2) + shared_photos("Dog", 2)
 
 
 def swap_app(make_app, registry_url, name, tmp_path):

@@ -11,7 +11,7 @@ import requests
 from tests import monitoring_stack as stack
 from catsdogs.registry import Registry
 from tests import model_versions
-from tests.helpers import image_bytes, shared_photos
+from tests.helpers import image_bytes, photos_of_known_class
 from tests.mlflow_server import MlflowServer
 from tests.discord_stub import DiscordStub, free_port
 
@@ -53,7 +53,7 @@ class Live:
         self.mlflow = MlflowServer(workdir / "mlflow")
         self.services.append(self.mlflow)
         registry = Registry(self.mlflow.start().url, name="catsdogs-live", timeout=60)
-        checks = known_photos(workdir / "checks")
+        checks = photos_of_known_class(workdir / "checks")
         for alias in ("champion", "challenger"):
             version = model_versions.register(
                 registry, model_versions.shipped(workdir / alias), checks
@@ -100,15 +100,6 @@ class Live:
         for service in reversed(self.services):
             service.stop()
         self.discord.close()
-
-
-def known_photos(folder):
-    """Two photos of each class, as a version's checks/ folder."""
-    for label in ("Cat", "Dog"):
-        (folder / label.lower()).mkdir(parents=True)
-        for name, data in shared_photos(label, 2):
-            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
-    return folder
 
 
 def send_traffic(base: str) -> None:

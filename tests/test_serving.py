@@ -11,7 +11,7 @@ from catsdogs.serving import Serving, check_photos
 from catsdogs.registry import Registry
 from tests import model_versions
 from tests.discord_stub import DiscordStub
-from tests.helpers import AUTH, metric_samples, shared_photos
+from tests.helpers import AUTH, metric_samples, photos_of_known_class
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,7 @@ def packaged():
 @pytest.fixture(scope="module")
 def known_photos(tmp_path_factory):
     """Photos of known class, in the folder layout a version's checks use."""
-    folder = tmp_path_factory.mktemp("checks")
-    for label in ("Cat", "Dog"):
-        (folder / label.lower()).mkdir()
-        for name, data in shared_photos(label, 3):
-            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
-    return folder
+    return photos_of_known_class(tmp_path_factory.mktemp("checks"), per_class=3)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from catsdogs.lifecycle import CHALLENGER
 from catsdogs.models import Prediction
 from catsdogs.shadow import ShadowWorker
 from tests import model_versions
-from tests.helpers import AUTH, image_bytes, metric_samples, shared_photos
+from tests.helpers import AUTH, image_bytes, metric_samples, photos_of_known_class
 
 
 class Recorder:
@@ -69,11 +69,7 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
 
 @pytest.fixture
 def shadow_app(make_app, registry, mlflow_server, tmp_path, classifier):
-    folder = tmp_path / "checks"
-    for label, photo in (("cat", "Cat"), ("dog", "Dog")):
-        (folder / label).mkdir(parents=True)
-        for name, data in shared_photos(photo, 2):
-            (folder / label / name.rsplit("/", 1)[-1]).write_bytes(data)
+    folder = photos_of_known_class(tmp_path / "checks")
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
     registry.set_alias(CHALLENGER, version.version)
     return make_app(

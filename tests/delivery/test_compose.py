@@ -34,6 +34,7 @@ def stack(app_image, tmp_path_factory):
         "APP_PORT": free_port(*engine.PORTS),
         "PROMETHEUS_TEST_PORT": free_port(*engine.PORTS),
         "POSTGRES_PASSWORD": secrets.token_hex(16),
+        "MLFLOW_DB_PASSWORD": secrets.token_hex(16),  # required by the file; MLflow not started
         "SECRET_KEY": secrets.token_hex(24),
         "API_TOKEN": secrets.token_hex(16),
         "GRAFANA_ADMIN_PASSWORD": secrets.token_hex(16),

@@ -19,7 +19,7 @@ from catsdogs.registry import Registry
 from replicas.launch import Replicas
 from tests import model_versions
 from tests.delivery import engine
-from tests.helpers import image_bytes, shared_photos
+from tests.helpers import image_bytes, photos_of_known_class
 from tests.mlflow_server import MlflowServer
 from tests.serve_helpers import free_port
 
@@ -49,7 +49,7 @@ def pair(tmp_path_factory, tokens):
     folder = tmp_path_factory.mktemp("replicas")
     server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
     registry = Registry(server.url, name="catsdogs-replicas", timeout=60)
-    checks = known_photos(folder / "checks")
+    checks = photos_of_known_class(folder / "checks")
     first = model_versions.register(registry, model_versions.shipped(folder / "v1"), checks)
     registry.set_alias(CHAMPION, first.version)
     with server_stopped(server), engine.new_database() as url:
@@ -79,15 +79,6 @@ def server_stopped(server):
         yield
     finally:
         server.stop()
-
-
-def known_photos(folder):
-    """Two photos of each class, as a version's checks/ folder."""
-    for label in ("Cat", "Dog"):
-        (folder / label.lower()).mkdir(parents=True)
-        for name, data in shared_photos(label, 2):
-            (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
-    return folder
 
 
 def auth(token: str) -> dict:
