@@ -7,7 +7,6 @@ Knows nothing of Flask; the app calls `check()` from a background loop and from 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import threading
@@ -21,7 +20,7 @@ from catsdogs.imaging import ImageError
 from catsdogs.inference import Classifier
 from catsdogs.periodic import Periodic
 from catsdogs.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.registry import ModelVersion, Registry, RegistryError
+from catsdogs.registry import ModelVersion, Registry, RegistryError, file_sha256
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -85,14 +84,6 @@ def check_photos(folder: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(version: ModelVersion, folder: Path, threads: int, photos: Path | None) -> Classifier:
     """Load the version downloaded to `folder` only if every check passes, or raise why not.
 
@@ -105,7 +96,7 @@ def verify(version: ModelVersion, folder: Path, threads: int, photos: Path | Non
         card = ModelCard.for_model(model)
     except CardError as error:
         raise refuse("card", str(error)) from None
-    digest = sha256_of(model)
+    digest = file_sha256(model)
     expected = {card.data.get("sha256"), version.tags.get("sha256")}
     if expected != {digest}:
         raise refuse(
