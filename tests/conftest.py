@@ -24,6 +24,7 @@ from tests.helpers import (
     settings_for,
     shared_photos,
 )
+from tests.discord_stub import DiscordStub
 from tests.mlflow_server import MLFLOW, MlflowServer
 
 
@@ -129,3 +130,11 @@ def registry(mlflow_server) -> Registry:
     """A registered model of its own on the shared server, so tests never see each other's."""
     # A generous timeout: the server answers its first calls slowly (lazy imports) on busy cores.
     return Registry(mlflow_server.url, name=f"catsdogs-{uuid.uuid4().hex[:12]}", timeout=60)
+
+
+@pytest.fixture
+def discord():
+    """A local stand-in for the Discord webhook: what the app posts, in order."""
+    stub = DiscordStub()
+    yield stub
+    stub.close()

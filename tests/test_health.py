@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
@@ -10,16 +9,7 @@ from catsdogs import config, health, state
 from catsdogs.extensions import db
 from catsdogs.models import Prediction
 from catsdogs.notifier import COLORS
-from tests.discord_stub import DiscordStub
 from tests.helpers import BrokenClassifier, serve_model
-
-
-@pytest.fixture
-def discord():
-    """A local stand-in for the Discord webhook."""
-    stub = DiscordStub()
-    yield stub
-    stub.close()
 
 
 def unreachable(folder) -> str:

@@ -9,7 +9,6 @@ import pytest
 from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
 from tests import serve_helpers
-from tests.discord_stub import DiscordStub
 from tests.helpers import (
     DATASET,
     close_app,
@@ -19,13 +18,6 @@ from tests.helpers import (
 )
 
 CARD_DATA = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
-
-
-@pytest.fixture
-def discord():
-    stub = DiscordStub()
-    yield stub
-    stub.close()
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
 
 
 @pytest.fixture
-def shadow_app(make_app, registry, mlflow_server, tmp_path, classifier):
+def shadow_app(make_app, registry, mlflow_server, tmp_path):
     folder = photos_of_known_class(tmp_path / "checks")
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
     registry.set_alias(CHALLENGER, version.version)
