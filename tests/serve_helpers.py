@@ -6,8 +6,12 @@ Each group of tests listens in its own port range so that runs on one machine do
 import contextlib
 import random
 import socket
+import subprocess
 import threading
+import time
+from collections.abc import Callable
 
+import requests
 from waitress import create_server, wasyncore
 
 PORTS = (16000, 16999)  # hardening tests; the browser tests use 17000-17999, monitoring 18000-18999
@@ -58,3 +62,19 @@ def _empty_map(server) -> None:
         else:
             dispatcher.close()
     server._map.clear()
+
+
+def wait_until_answering(
+    url: str, process: subprocess.Popen, output: Callable[[], str], seconds: float = 30
+) -> None:
+    """Wait until the served process at `url` answers /health; fail with its output if it
+    exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{url}/health", timeout=1)
+            return
+        except requests.ConnectionError:
+            assert process.poll() is None, output()
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer in {seconds} s: {output()}")

@@ -12,7 +12,7 @@ import requests
 
 from bench.floor import twelve_megapixel_jpeg
 from tests.helpers import ROOT
-from tests.serve_helpers import free_port
+from tests.serve_helpers import free_port, wait_until_answering
 
 TOKEN = "serve-test-token"
 
@@ -36,13 +36,7 @@ def served(tmp_path_factory):
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                requests.get(f"{url}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None, server.stderr.read()
-                time.sleep(0.1)
+        wait_until_answering(url, server, server.stderr.read, seconds=15)
         yield url
     finally:
         server.terminate()

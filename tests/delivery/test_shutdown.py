@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.helpers import ROOT, image_bytes
-from tests.serve_helpers import free_port
+from tests.serve_helpers import free_port, wait_until_answering
 
 TOKEN = "shutdown-test-token"
 
@@ -67,13 +67,7 @@ def server(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, (tmp_path / "console.log").read_text()
-                time.sleep(0.1)
+        wait_until_answering(url, process, (tmp_path / "console.log").read_text)
         yield process, port
     finally:
         if process.poll() is None:
