@@ -3,12 +3,24 @@
 import datetime
 import uuid
 
-from sqlalchemy import CheckConstraint, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catsdogs.extensions import db
 
 COMMENT_MAX_LENGTH = 1000
+CLASSES = ("cat", "dog")
+# What a reviewer did with a kept photo's proposed label (TrainingPhoto.review).
+REVIEWS = ("confirmed", "corrected", "rejected")
 
 
 def utc_now() -> datetime.datetime:
@@ -38,6 +50,10 @@ class Prediction(db.Model):
         CheckConstraint(
             "shadow_result IS NULL OR shadow_result IN ('cat', 'dog')", name="ck_shadow_result"
         ),
+        # Keeping the photo for training is a second consent, given on top of the first.
+        CheckConstraint("rgpd_consent OR NOT training_consent", name="ck_training_consent"),
+        # What training_photos' foreign key points at: a photo row needs its consent here.
+        UniqueConstraint("id", "training_consent", name="uq_predictions_feedback_id_training"),
         Index("ix_predictions_feedback_created_at", "created_at"),
         Index("ix_predictions_feedback_prediction_result", "prediction_result"),
     )
@@ -53,6 +69,7 @@ class Prediction(db.Model):
     proba_dog: Mapped[float | None]
     model_version: Mapped[str] = mapped_column(String(64))
     rgpd_consent: Mapped[bool] = mapped_column(default=False)
+    training_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
     filename: Mapped[str | None] = mapped_column(String(255))
     user_feedback: Mapped[int | None] = mapped_column(db.SmallInteger)
     user_comment: Mapped[str | None] = mapped_column(Text)
@@ -62,6 +79,9 @@ class Prediction(db.Model):
     shadow_result: Mapped[str | None] = mapped_column(String(5))
     shadow_proba_dog: Mapped[float | None]
     shadow_time_ms: Mapped[float | None]
+    photo: Mapped["TrainingPhoto | None"] = relationship(
+        back_populates="prediction", passive_deletes=True
+    )
 
     @classmethod
     def new_row(cls, **values) -> dict:
@@ -79,3 +99,59 @@ class Prediction(db.Model):
         if self.proba_cat is None or self.proba_dog is None:
             return None
         return max(self.proba_cat, self.proba_dog)
+
+
+class TrainingPhoto(db.Model):
+    """A downscaled copy of an upload, kept because the person allowed it for training, and the
+    label a reviewer gave it.
+
+    The database refuses a row whose prediction lacks training consent: the foreign key names
+    (prediction_id, training_consent) and training_consent can only be true here, so the
+    prediction's consent cannot be withdrawn while its photo is kept. Erasing the prediction
+    deletes the photo (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "training_photos"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["prediction_id", "training_consent"],
+            ["predictions_feedback.id", "predictions_feedback.training_consent"],
+            name="fk_training_photos_prediction",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("training_consent", name="ck_photo_consent"),
+        CheckConstraint("label IS NULL OR label IN ('cat', 'dog')", name="ck_photo_label"),
+        CheckConstraint(
+            "(review IS NULL AND label IS NULL AND reviewer IS NULL)"
+            " OR (review = 'rejected' AND label IS NULL AND reviewer IS NOT NULL)"
+            " OR (review IN ('confirmed', 'corrected') AND label IS NOT NULL"
+            " AND reviewer IS NOT NULL)",
+            name="ck_photo_review",
+        ),
+        Index("ix_training_photos_created_at", "created_at"),
+        Index("ix_training_photos_review", "review"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prediction_id: Mapped[int] = mapped_column(unique=True)
+    training_consent: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        db.DateTime(timezone=True), default=utc_now
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    review: Mapped[str | None] = mapped_column(String(9))
+    label: Mapped[str | None] = mapped_column(String(3))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
+    prediction: Mapped[Prediction] = relationship(back_populates="photo")
+
+    @property
+    def proposed_label(self) -> str | None:
+        """What the person's vote says: 👍 the predicted class, 👎 the other one, else None."""
+        vote, predicted = self.prediction.user_feedback, self.prediction.prediction_result
+        if vote is None or predicted not in CLASSES:
+            return None
+        return predicted if vote else CLASSES[1 - CLASSES.index(predicted)]

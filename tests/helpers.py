@@ -54,7 +54,9 @@ def database_url_for(backend: str, folder: Path) -> str:
     url = os.environ["TEST_DATABASE_URL"]
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS predictions_feedback, alembic_version"))
+        connection.execute(
+            text("DROP TABLE IF EXISTS training_photos, predictions_feedback, alembic_version")
+        )
     engine.dispose()
     return url
 
