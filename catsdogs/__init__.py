@@ -194,7 +194,9 @@ def register_database_watch(app: Flask) -> None:
 
 def register_retention(app: Flask) -> None:
     interval = app.config["PURGE_INTERVAL_SECONDS"]
-    purge = RetentionPurge(app, interval, app.config["RETENTION_DAYS"])
+    purge = RetentionPurge(
+        app, interval, app.config["RETENTION_DAYS"], app.config["TRAINING_PHOTO_RETENTION_DAYS"]
+    )
     state.install(app, purge=purge)
     if interval > 0 and serving(app):
         purge.start()

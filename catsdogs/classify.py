@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from catsdogs import records, state
+from catsdogs import records, state, training_photos
 from catsdogs.errors import ServiceError
 from catsdogs.imaging import ImageError
 from catsdogs.inference import Classifier, Prediction
@@ -13,11 +13,19 @@ from catsdogs.inference import Classifier, Prediction
 log = logging.getLogger(__name__)
 
 
-def classify(data: bytes, filename: str | None, consent: bool) -> dict:
-    """Predict the class of image bytes, store the row, return the API's result dict."""
+def classify(
+    data: bytes, filename: str | None, consent: bool, training_consent: bool = False
+) -> dict:
+    """Predict the class of image bytes, store the row (and, with training consent, a small
+    copy of the photo), return the API's result dict."""
+    if training_consent and not consent:  # refused before the model spends any time on it
+        raise ServiceError(
+            "training_consent_without_consent",
+            "Keeping the photo for training (training_consent) also needs rgpd_consent.",
+        )
     model = state.classifier()  # this request's model, even if another is swapped in meanwhile
     prediction = run_model(model, lambda: model.predict(data))
-    row_id = store(prediction, data, consent, filename)
+    row_id = store(prediction, data, consent, filename, training_consent)
     result = {
         "id": row_id,
         "prediction": prediction.label,
@@ -27,6 +35,8 @@ def classify(data: bytes, filename: str | None, consent: bool) -> dict:
         "inference_time_ms": round(prediction.total_ms, 3),
         "model_version": prediction.model_version,
         "filename": records.clean_filename(filename) if consent else None,
+        # Stored with the row, or spooled with it while the database is down.
+        "training_photo_kept": training_consent,
     }
     if consent and row_id is not None:  # only a stored, consented row takes feedback
         result["feedback_id"] = row_id
@@ -76,13 +86,17 @@ def store(
     image: bytes | np.ndarray,
     consent: bool = False,
     filename: str | None = None,
+    training_consent: bool = False,
 ) -> int | None:
-    """Count the prediction, store its row, and offer the photo to shadow traffic; return the
-    row id (None when spooled)."""
+    """Count the prediction, store its row (with a small copy of the photo when the person
+    allowed it for training: `training_consent` needs `consent`), and offer the photo to shadow
+    traffic; return the row id (None when spooled). Batches and /v2 never keep photos."""
     size = len(image) if isinstance(image, bytes) else image.nbytes
     state.telemetry().record_prediction(prediction, size)
     state.model_health().observe(prediction)
-    row_id = records.save_prediction(prediction, consent, filename)
+    # Only with that consent is the photo decoded a second time and re-encoded.
+    photo = training_photos.downscale(image) if training_consent and consent else None
+    row_id = records.save_prediction(prediction, consent, filename, photo)
     if row_id is not None and isinstance(image, bytes):
         state.shadow().offer(row_id, image, prediction)
     return row_id

@@ -67,7 +67,8 @@ def active_token(tokens: dict[str, str]) -> str:
 )
 @with_appcontext
 def purge(older_than: str | None) -> None:
-    """Clear file names and comments of predictions older than the retention period.
+    """Clear file names and comments of predictions older than the retention period, and
+    delete photos kept for training past TRAINING_PHOTO_RETENTION_DAYS.
 
     The running service does this on its own every PURGE_INTERVAL_SECONDS; this is for cron.
     """
@@ -82,6 +83,9 @@ def purge(older_than: str | None) -> None:
     require_database()
     cleared = records.purge_personal_data(datetime.timedelta(**{unit: int(match[1])}))
     click.echo(f"Cleared personal data from {cleared} predictions older than {older_than}.")
+    photo_days = current_app.config["TRAINING_PHOTO_RETENTION_DAYS"]
+    photos = records.purge_training_photos(datetime.timedelta(days=photo_days))
+    click.echo(f"Deleted {photos} training photos older than {photo_days}d.")
 
 
 def require_database() -> None:

@@ -22,6 +22,7 @@ DEFAULTS = {
     "LOG_FORMAT": "text",  # or "json": one JSON object per line
     "INFERENCE_THREADS": 1,
     "RETENTION_DAYS": 30,
+    "TRAINING_PHOTO_RETENTION_DAYS": 365,  # photos kept with training consent; the same purge
     "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
     "DATABASE_CHECK_SECONDS": 10,
     # Links on the monitoring page, shown only when set: a link to nothing helps nobody.
@@ -64,6 +65,7 @@ ENVIRONMENT = {
     "LOG_FORMAT": str.lower,
     "INFERENCE_THREADS": int,
     "RETENTION_DAYS": int,
+    "TRAINING_PHOTO_RETENTION_DAYS": int,
     "PURGE_INTERVAL_SECONDS": float,
     "DATABASE_CHECK_SECONDS": float,
     "GRAFANA_URL": str,
@@ -126,6 +128,8 @@ def load(app, test_config: dict | None) -> None:
         raise ValueError("SHADOW_SAMPLE must be between 0 and 1")
     if app.config["MODEL_POLL_SECONDS"] <= 0:
         raise ValueError("MODEL_POLL_SECONDS must be above 0")
+    if app.config["TRAINING_PHOTO_RETENTION_DAYS"] < 1:
+        raise ValueError("TRAINING_PHOTO_RETENTION_DAYS must be at least 1 day")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):

@@ -130,6 +130,9 @@ class Telemetry:
         self.purged = counter(
             "cv_purged_predictions_total", "Predictions whose personal data retention cleared"
         )
+        self.purged_photos = counter(
+            "cv_purged_training_photos_total", "Photos kept for training that retention deleted"
+        )
         # Expose every series from the start, so rates and absent() behave from the first scrape.
         for satisfaction in ("satisfied", "unsatisfied"):
             self.feedback.labels(satisfaction)
@@ -190,8 +193,9 @@ class Telemetry:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()
         self.votes_recorded += 1
 
-    def record_purge(self, cleared: int) -> None:
+    def record_purge(self, cleared: int, photos: int = 0) -> None:
         self.purged.inc(cleared)
+        self.purged_photos.inc(photos)
 
 
 def init_app(app, model_version: str | None) -> Telemetry:

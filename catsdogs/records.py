@@ -10,7 +10,8 @@ from sqlalchemy import delete, exc, func, insert, select, update
 from catsdogs import state
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
-from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, utc_now
+from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
+from catsdogs.training_photos import KeptPhoto
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
@@ -18,6 +19,8 @@ COLUMNS = {column.key for column in Prediction.__table__.columns}
 # A Core INSERT: the ORM's unit of work costs more than the row itself (docs/performance.md);
 # the defaults come from the model either way.
 INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
+INSERT_PHOTO = insert(TrainingPhoto.__table__)
+SPOOLED_PHOTO = "training_photo"  # the key of a kept photo in a spooled row (not a column)
 KEEP = object()  # give_feedback's comment when the client sent none: the stored one stays
 
 
@@ -38,8 +41,14 @@ def clean_comment(text: str | None) -> str | None:
     return kept.strip() or None
 
 
-def save_prediction(prediction, consent: bool, filename: str | None) -> int | None:
-    """Store the prediction; if the database is unreachable, spool it. Return its id or None.
+def save_prediction(
+    prediction,
+    consent: bool,
+    filename: str | None,
+    photo: KeptPhoto | None = None,
+) -> int | None:
+    """Store the prediction, and `photo` with it when the person allowed it for training; if
+    the database is unreachable, spool both. Return the row id or None.
 
     Without consent the file name is not kept (the database would refuse it anyway).
     """
@@ -50,23 +59,39 @@ def save_prediction(prediction, consent: bool, filename: str | None) -> int | No
         proba_dog=prediction.probabilities["dog"],
         model_version=prediction.model_version,
         rgpd_consent=consent,
+        training_consent=photo is not None,
         filename=clean_filename(filename) if consent else None,
     )
     started = time.perf_counter()
     try:
-        return _insert(row)
+        return _insert(row, photo)
     except (exc.OperationalError, exc.InterfaceError):
         log.warning("database unavailable: prediction %s spooled", row["request_id"])
-        state.spool().append(row)
+        state.spool().append(row | {SPOOLED_PHOTO: photo.to_spool()} if photo else row)
         return None
     finally:
         state.telemetry().record_database_write(time.perf_counter() - started)
 
 
-def _insert(row: dict) -> int:
-    """The one way a prediction row reaches the database, live or replayed."""
+def _insert(row: dict, photo: KeptPhoto | None = None) -> int:
+    """The one way a prediction row (and its kept photo) reaches the database, live or
+    replayed: one transaction, so a photo is never stored without its row, nor lost with it."""
     with db.engine.begin() as connection:
-        return connection.execute(INSERT_PREDICTION, row).scalar_one()
+        prediction_id = connection.execute(INSERT_PREDICTION, row).scalar_one()
+        if photo is not None:
+            connection.execute(
+                INSERT_PHOTO,
+                {
+                    "prediction_id": prediction_id,
+                    "training_consent": True,
+                    "created_at": row["created_at"],  # its retention counts from the upload
+                    "jpeg": photo.jpeg,
+                    "sha256": photo.sha256,
+                    "width": photo.width,
+                    "height": photo.height,
+                },
+            )
+        return prediction_id
 
 
 def save_shadow(prediction_id: int, prediction, seconds: float) -> bool:
@@ -97,7 +122,8 @@ def replay(rows: list[dict]) -> None:
     )
     for row in rows:
         if row["request_id"] not in known:
-            _insert(_from_spool(row))
+            photo = row.get(SPOOLED_PHOTO)
+            _insert(_from_spool(row), KeptPhoto.from_spool(photo) if photo else None)
 
 
 def _from_spool(row: dict) -> dict:
@@ -163,7 +189,8 @@ def recent(limit: int, offset: int) -> list[Prediction]:
 
 
 def erase(prediction_id: int, allowed_ids: set[int] | None = None) -> None:
-    """Delete one prediction row entirely (right to erasure), if among `allowed_ids` when given."""
+    """Delete one prediction row entirely (right to erasure), if among `allowed_ids` when given;
+    its kept photo goes with it (ON DELETE CASCADE)."""
     deleted = 0
     if 0 < prediction_id <= MAX_ID and (allowed_ids is None or prediction_id in allowed_ids):
         deleted = db.session.execute(
@@ -183,5 +210,13 @@ def purge_personal_data(older_than: datetime.timedelta) -> int:
         .where((Prediction.filename.is_not(None)) | (Prediction.user_comment.is_not(None)))
         .values(filename=None, user_comment=None)
     )
+    db.session.commit()
+    return result.rowcount
+
+
+def purge_training_photos(older_than: datetime.timedelta) -> int:
+    """Delete kept photos older than their own retention period; return how many."""
+    cutoff = utc_now() - older_than
+    result = db.session.execute(delete(TrainingPhoto).where(TrainingPhoto.created_at < cutoff))
     db.session.commit()
     return result.rowcount

@@ -259,7 +259,7 @@ def test_errors_info_and_a_phone_screen(site, page, violations):
     step(page, "08-error", violations)
 
     page.goto(site + "/info")
-    assert "Your photo is never stored." in page.inner_text("#privacy")
+    assert "Your photo is not stored unless you tick" in page.inner_text("#privacy")
     step(page, "09-info", violations)
 
     page.set_viewport_size({"width": 390, "height": 844})

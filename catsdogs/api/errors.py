@@ -25,6 +25,7 @@ SERVICE_STATUS = {
     "too_many_files": 400,
     "empty_file": 400,
     "comment_too_long": 400,
+    "training_consent_without_consent": 400,
     "no_consent": 403,
     "not_found": 404,
     "image_too_large": 413,

@@ -29,4 +29,4 @@ def predict(form):
         raise ServiceError("missing_file", "Send the photo as a file in the `file` field.")
     if len(request.files.getlist("file")) > 1:
         raise ServiceError("too_many_files", "Send exactly one file in the `file` field.")
-    return classify(upload.read(), upload.filename, form["rgpd_consent"])
+    return classify(upload.read(), upload.filename, form["rgpd_consent"], form["training_consent"])

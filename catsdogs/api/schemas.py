@@ -66,6 +66,19 @@ class UploadSchema(Closed):
             "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
         },
     )
+    training_consent = FormBoolean(
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        metadata={
+            "description": "Keep a downscaled copy of the photo (longest side 320 px, JPEG, no "
+            "metadata) to help improve the model; needs rgpd_consent (else 400 "
+            "`training_consent_without_consent`). Erased with the prediction, deleted after "
+            "TRAINING_PHOTO_RETENTION_DAYS. Same words as rgpd_consent",
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
 
 
 class Probabilities(ma.Schema):
@@ -97,6 +110,13 @@ class PredictionResult(ma.Schema):
     inference_time_ms = ma.fields.Float(required=True)
     model_version = ma.fields.String(required=True)
     filename = ma.fields.String(allow_none=True)
+    training_photo_kept = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when a downscaled copy of the photo was kept for training "
+            "(stored with the row, or spooled with it while the database is down)"
+        },
+    )
 
 
 class FeedbackRequest(Closed):
@@ -138,6 +158,7 @@ class StoredPrediction(ma.Schema):
     inference_time_ms = ma.fields.Float()
     model_version = ma.fields.String()
     rgpd_consent = ma.fields.Boolean()
+    training_consent = ma.fields.Boolean()
     filename = ma.fields.String(allow_none=True)
     user_feedback = ma.fields.Integer(allow_none=True)
     user_comment = ma.fields.String(allow_none=True)

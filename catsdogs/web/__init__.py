@@ -18,10 +18,11 @@ def register(app: Flask) -> None:
 
 
 def page_settings() -> dict:
-    """Give every page the retention period, the upload limit and the model version."""
+    """Give every page the retention periods, the upload limit and the model version."""
     config = current_app.config
     return {
         "retention_days": config["RETENTION_DAYS"],
+        "training_photo_retention_days": config["TRAINING_PHOTO_RETENTION_DAYS"],
         "max_upload_mb": config["MAX_UPLOAD_MB"],
         "model_version": state.classifier().version,
     }

@@ -26,6 +26,10 @@ MESSAGES = {
     "not_found": N_("No prediction with id %(id)s."),
     "no_consent": N_("Feedback is only kept for predictions made with consent."),
     "comment_too_long": N_("Comments are limited to %(limit)s characters."),
+    "training_consent_without_consent": N_(
+        "To keep your photo for the model, also tick “Keep the file name of my photo and let "
+        "me give feedback”: a kept photo is linked to that record."
+    ),
 }
 
 

@@ -30,8 +30,9 @@ def classify_photo():
     if upload is None or not upload.filename:
         return _result_error(400, gettext("Choose a photo first."))
     consent = request.form.get("consent") == "yes"
+    training_consent = request.form.get("training_consent") == "yes"
     try:
-        result = classify(upload.read(), upload.filename, consent)
+        result = classify(upload.read(), upload.filename, consent, training_consent)
     except ServiceError as error:
         state.telemetry().record_error(error.code)
         return _result_error(status_for(error), messages.for_error(error))

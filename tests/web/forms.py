@@ -13,10 +13,20 @@ def csrf_token(client) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def classify(client, data: bytes, name="photo.jpg", consent=True, token=None, headers=None):
+def classify(
+    client,
+    data: bytes,
+    name="photo.jpg",
+    consent=True,
+    token=None,
+    headers=None,
+    training_consent=False,
+):
     form = {"file": (io.BytesIO(data), name), "csrf_token": token or csrf_token(client)}
     if consent:
         form["consent"] = "yes"
+    if training_consent:
+        form["training_consent"] = "yes"
     return client.post("/classify", data=form, headers=headers, content_type="multipart/form-data")
 
 

@@ -36,7 +36,7 @@ def test_the_consent_box_is_unticked_and_says_what_is_kept(client, app):
     box = re.search(r'<input id="consent"[^>]*>', body).group(0)
     assert "checked" not in box
     assert f"for {app.config['RETENTION_DAYS']} days" in body
-    assert "The photo itself is never stored" in body
+    assert "The photo itself is stored only if you tick the box below" in body
 
 
 def test_classify_swaps_in_the_result_card(htmx, cat_photo):
