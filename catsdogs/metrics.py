@@ -24,6 +24,7 @@ ERROR_CODES = (
     "forbidden",
     "no_consent",
     "comment_too_long",
+    "training_consent_without_consent",
     "not_found",
     "method_not_allowed",
     "unsupported_media_type",

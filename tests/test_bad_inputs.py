@@ -332,6 +332,21 @@ def test_invalid_consent_values_are_400(shared_api, consent):
     assert response.get_json()["message"]
 
 
+@pytest.mark.parametrize(
+    "consent", ["maybe", "2", "null", "yes please", "✓", "x" * 10_000, *ATTACKS]
+)
+def test_invalid_training_consent_values_are_400(shared_api, consent):
+    response = predict(shared_api, image_bytes(), rgpd_consent="true", training_consent=consent)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+    assert "training_consent" in response.get_json()["message"]
+
+
+def test_training_consent_without_consent_is_400(shared_api):
+    response = predict(shared_api, image_bytes(), training_consent="true")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "training_consent_without_consent"
+
+
 def test_a_windows_path_keeps_only_the_base_name(shared_api):
     body = multipart(b'filename="C:\\\\Users\\\\me\\\\cat.png"', image_bytes())
     response = shared_api.post(

@@ -51,6 +51,7 @@ def test_the_result_is_the_api_dict_with_the_predictions_model_version(app):
         "inference_time_ms": 6.0,
         "model_version": "prediction-version",
         "filename": "photo.png",
+        "training_photo_kept": False,
     }
 
 

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import exc, insert, select, update
 
 from catsdogs import records, state
+from catsdogs.classify import classify_batch
 from catsdogs.extensions import db
 from catsdogs.inference import Prediction as ModelPrediction
 from catsdogs.models import Prediction, TrainingPhoto, utc_now
@@ -220,6 +221,14 @@ def test_a_spooled_prediction_is_replayed_with_its_photo_once(app, make_app, tmp
         assert row.request_id == spooled["request_id"] and row.training_consent is True
         assert kept.prediction_id == row.id and kept.jpeg == photo.jpeg
         assert kept.sha256 == photo.sha256 and (kept.width, kept.height) == (320, 240)
+
+
+def test_batches_never_keep_photos(app):
+    """classify_batch serves /v2: no consent travels with it, so no photo is kept."""
+    with app.app_context():
+        classify_batch([image_bytes(fmt="JPEG"), image_bytes(fmt="PNG")])
+        assert records.count() == 2 and photos() == []
+        assert not any(db.session.scalars(select(Prediction.training_consent)))
 
 
 # The API and the page

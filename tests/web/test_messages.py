@@ -15,6 +15,7 @@ PAGE_CODES = {
     "not_found",
     "no_consent",
     "comment_too_long",
+    "training_consent_without_consent",
 }
 
 
