@@ -19,7 +19,7 @@ from catsdogs.extensions import db
 from catsdogs.inference import Prediction as ModelPrediction
 from catsdogs.models import Prediction, TrainingPhoto, utc_now
 from catsdogs.training_photos import MAX_SIDE, KeptPhoto, downscale
-from tests.helpers import image_bytes
+from tests.helpers import AUTH, image_bytes
 from tests.web.forms import HX, PLAIN, classify, erase
 
 GPS_IFD = 0x8825
@@ -275,6 +275,29 @@ def test_an_unclear_training_consent_is_400(api, app, cat_photo, value):
     assert "training_consent" in response.get_json()["message"]
     with app.app_context():
         assert records.count() == 0
+
+
+def test_while_the_database_is_down_the_api_spools_the_photo_and_replay_stores_it(
+    app, make_app, tmp_path, cat_photo
+):
+    down = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+    response = down.test_client().post(
+        "/api/predict",
+        headers=AUTH,
+        data={
+            "file": (io.BytesIO(cat_photo), "photo.jpg"),
+            "rgpd_consent": "true",
+            "training_consent": "true",
+        },
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert response.status_code == 200 and body["id"] is None
+    assert body["training_photo_kept"] is True
+    with app.app_context():  # the same instance folder, so the same spool
+        assert state.spool(app).replay(records.replay) == 1
+        [photo] = photos()
+        assert photo.prediction.training_consent and max(photo.width, photo.height) <= MAX_SIDE
 
 
 def test_the_api_erasure_deletes_the_photo(api, app, cat_photo):
