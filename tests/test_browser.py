@@ -232,6 +232,28 @@ def test_an_unsure_answer_and_its_deletion(app, site, page, violations):
         assert records.recent(10, 0) == []
 
 
+def test_keeping_the_photo_for_training_asks_for_the_first_consent(app, site, page, violations):
+    page.goto(site + "/")
+    photo = image_bytes(fmt="JPEG", size=(640, 480), color=(90, 60, 30))
+    page.set_input_files(
+        "#file", files=[{"name": "pet.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    page.check("#training-consent")
+    page.get_by_role("button", name="Classify").click()
+    page.wait_for_selector("#result .error")
+    assert "also tick “Keep the file name of my photo" in page.inner_text("#result")
+    step(page, "15-training-needs-consent", violations)
+
+    page.check("#consent")
+    page.get_by_role("button", name="Classify").click()
+    page.wait_for_selector("#result .outcome")
+    assert "A small copy of your photo is kept" in page.inner_text("#result")
+    step(page, "16-training-photo-kept", violations)
+    with app.app_context():
+        [kept] = records.recent(10, 0)
+        assert kept.training_consent and (kept.photo.width, kept.photo.height) == (320, 240)
+
+
 @pytest.mark.parametrize("page", ["en", "fr"], indirect=True)
 def test_an_unknown_address_gets_the_site_s_error_page(site, page, violations):
     response = page.goto(site + "/nothing-here")
