@@ -92,6 +92,9 @@ def parameters(card: dict) -> dict[str, str]:
     found |= {f"dataset.{k}": dataset[k] for k in ("name", "sha256", "readable", "skipped")
               if k in dataset}  # fmt: skip
     found |= {f"dataset.split.{k}": v for k, v in split.items()}
+    feedback = card.get("feedback_dataset", {})  # a retrained model's reviewed photos
+    found |= {f"feedback.{k}": feedback[k] for k in ("name", "content_hash", "trained_on")
+              if k in feedback}  # fmt: skip
     found |= {f"versions.{k}": v for k, v in training.get("versions", {}).items()}
     found |= {k: card[k] for k in ("name", "version", "architecture", "threshold") if k in card}
     found |= {f"training.{k}": training[k] for k in ("date", "machine") if k in training}

@@ -161,12 +161,14 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
         "holdout": (Dataset(feedback), feedback_part(feedback, manifest, "holdout")),
     }
     models = {"champion": (champion, champion_card), "candidate": (candidate, candidate_card)}
-    figures, answers, kept = {}, {}, {}
+    figures, answers, kept, decoded = {}, {}, {}, {}
     for name, (path, card) in models.items():
         size = int(card["preprocessing"]["resize"]["size"][0])
         figures[name], answers[name] = {}, {}
         for part, (source, split) in sets.items():
-            pixels, kept[part] = source.load(split, size) if len(split) else (None, split)
+            if (part, size) not in decoded:  # both models usually share the size: decode once
+                decoded[part, size] = source.load(split, size) if len(split) else (None, split)
+            pixels, kept[part] = decoded[part, size]
             if not len(kept[part]):
                 figures[name][part] = {"images": 0, "accuracy": None}
                 answers[name][part] = []
