@@ -230,3 +230,20 @@ def test_another_base_dataset_is_refused_with_a_message(setup, tmp_path, capsys,
 
     assert status == 2
     assert "is not the champion's base data" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_an_intact_export_is_refused(setup, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    edited = tmp_path / "edited"
+    shutil.copytree(setup["feedback"], edited)
+    manifest = json.loads((edited / "manifest.json").read_text())
+    manifest["photos"][0]["label"] = "dog" if manifest["photos"][0]["label"] == "cat" else "cat"
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    common = ["--champion", str(setup["champion"]), "--data", str(setup["base"]),
+              "--out", str(tmp_path / "out")]  # fmt: skip
+
+    for folder, message in ((tmp_path, "holds no readable manifest.json"),
+                            (edited, "the photos do not match the content hash")):  # fmt: skip
+        assert main(["retrain", "--feedback", str(folder), *common]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error

@@ -107,6 +107,7 @@ def log_to_mlflow(
 
 def retrain(args) -> int:
     """Train a candidate on the base data plus the feedback export, then judge it (gate)."""
+    from catsdogs.feedback_manifest import ManifestError
     from catsdogs.training.retrain import RetrainError, train_candidate
 
     folder = retrain_folder(args)
@@ -117,7 +118,7 @@ def retrain(args) -> int:
             Path(args.data), Path(args.feedback), Path(args.weights), candidate,
             json.loads(champion.with_suffix(".json").read_text()), args.feature_cache,
         )  # fmt: skip
-    except RetrainError as error:
+    except (RetrainError, ManifestError) as error:
         print(f"retrain: {error}", file=sys.stderr)
         return 2
     print(
@@ -138,16 +139,12 @@ def gate(args) -> int:
 def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> int:
     """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
     register the candidate as challenger only when the gate passes; 1 when refused."""
-    from catsdogs.training.retrain import (
-        RetrainError,
-        compare,
-        verdict_of,
-        write_comparison,
-    )
+    from catsdogs.feedback_manifest import ManifestError
+    from catsdogs.training.retrain import RetrainError, compare, verdict_of, write_comparison
 
     try:
         comparison = compare(candidate, champion, Path(args.data), Path(args.feedback))
-    except RetrainError as error:
+    except (RetrainError, ManifestError) as error:
         print(f"gate: {error}", file=sys.stderr)
         return 2
     comparison["champion"]["registry_version"] = champion_version

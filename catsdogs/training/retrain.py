@@ -88,10 +88,12 @@ def train_candidate(
         # Unreadable files were dropped from the champion's training part: decode to know which.
         pixels["train"], splits["train"] = dataset.load(splits["train"], size)
     expected = champion_card["dataset"]["split"]
-    for part, split in splits.items():
-        if len(split) != expected.get(part) and part in pixels:
-            raise RetrainError(f"{part}: {len(split)} readable photos, the champion had "
-                               f"{expected.get(part)}")  # fmt: skip
+    for part in pixels:  # the decoded parts must be the champion's, photo for photo
+        if len(splits[part]) != expected.get(part):
+            raise RetrainError(
+                f"{part}: {len(splits[part])} readable photos, the champion had "
+                f"{expected.get(part)}"
+            )
     backbone = keras_train.build_backbone(size, str(weights))
     bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
 
