@@ -239,11 +239,53 @@ def test_a_folder_that_is_not_an_intact_export_is_refused(setup, tmp_path, capsy
     manifest = json.loads((edited / "manifest.json").read_text())
     manifest["photos"][0]["label"] = "dog" if manifest["photos"][0]["label"] == "cat" else "cat"
     (edited / "manifest.json").write_text(json.dumps(manifest))
-    common = ["--champion", str(setup["champion"]), "--data", str(setup["base"]),
-              "--out", str(tmp_path / "out")]  # fmt: skip
+    common = [
+        "--champion",
+        str(setup["champion"]),
+        "--data",
+        str(setup["base"]),
+        "--out",
+        str(tmp_path / "out"),
+    ]
 
-    for folder, message in ((tmp_path, "holds no readable manifest.json"),
-                            (edited, "the photos do not match the content hash")):  # fmt: skip
+    for folder, message in (
+        (tmp_path, "holds no readable manifest.json"),
+        (edited, "the photos do not match the content hash"),
+    ):
         assert main(["retrain", "--feedback", str(folder), *common]) == 2
         error = capsys.readouterr().err
         assert message in error and "Traceback" not in error
+
+
+def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning(
+    setup, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    empty = tmp_path / "empty"
+    app = migrated_app(settings_for(tmp_path, database_url_for("sqlite", tmp_path)))
+    assert (
+        app.test_cli_runner().invoke(args=["dataset", "export", "--out", str(empty)]).exit_code == 0
+    )
+    close_app(app)
+
+    status = main(
+        [
+            "gate",
+            "--candidate",
+            str(setup["champion"]),
+            "--champion",
+            str(setup["champion"]),
+            "--feedback",
+            str(empty),
+            "--data",
+            str(setup["base"]),
+        ]
+    )
+
+    assert status == 0
+    assert "warning: the feedback hold-out is empty" in capsys.readouterr().out
+    comparison = (setup["champion"].parent / "comparison.md").read_text()
+    assert (
+        "**Gate: PASSED**" in comparison and "warning: the feedback hold-out is empty" in comparison
+    )
+    assert "| feedback hold-out | 0 | - | - |" in comparison
