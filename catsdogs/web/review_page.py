@@ -136,7 +136,13 @@ def decide(photo_id: int):
         return refused(status_for(error), gettext(DECISION_ERRORS[error.code]))
     if not wants_fragment():
         return redirect(url_for("review.page"), 303)
-    return render("web/review.html", "web/_review_card.html", photo=photo, just_reviewed=True)
+    return render(
+        "web/review.html",
+        "web/_review_decided.html",
+        photo=photo,
+        just_reviewed=True,
+        counts=review.counts(),
+    )
 
 
 @bp.errorhandler(CSRFError)

@@ -87,10 +87,10 @@ def test_the_photo_is_served_behind_the_login_and_never_cached(review_app, revie
 @pytest.mark.parametrize(
     ("photo", "decision", "state", "label", "words"),
     [
-        (0, "cat", "confirmed", "cat", "confirmed: cat, by Ada"),
-        (0, "dog", "corrected", "dog", "corrected: dog, by Ada"),
-        (0, "reject", "rejected", None, "rejected by Ada"),
-        (1, "cat", "corrected", "cat", "corrected: cat, by Ada"),  # no proposal
+        (0, "cat", "confirmed", "cat", "Confirmed: cat, by Ada"),
+        (0, "dog", "corrected", "dog", "Corrected: dog, by Ada"),
+        (0, "reject", "rejected", None, "Rejected by Ada"),
+        (1, "cat", "corrected", "cat", "Corrected: cat, by Ada"),  # no proposal
     ],
 )
 def test_one_click_records_the_decision_and_swaps_the_card(
@@ -103,6 +103,7 @@ def test_one_click_records_the_decision_and_swaps_the_card(
     assert f'id="photo-{photo_id}"' in body
     assert words in body and 'role="status"' in body
     assert "HX-Request" in answer.headers["Vary"]
+    assert re.search(r'<span id="review-counts" hx-swap-oob="true">[^<]*1 waiting', body)
     assert stored(review_app, photo_id)[:3] == (state, label, "Ada")
 
 
