@@ -120,6 +120,8 @@ def test_a_decision_without_the_login_is_refused_and_changes_nothing(review_app,
     answer = decide(client, photos[0], "cat", headers=headers)
     assert answer.status_code == 401
     assert "Log in as a reviewer first." in answer.get_data(as_text=True)
+    if headers == HX:  # htmx goes back to the login form
+        assert answer.headers["HX-Redirect"] == "/review"
     assert stored(review_app, photos[0]) == UNTOUCHED
 
 
