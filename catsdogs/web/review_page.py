@@ -3,6 +3,7 @@ photos, and one decision per click (htmx) or key."""
 
 import hashlib
 import hmac
+import logging
 
 from flask import (
     Blueprint,
@@ -16,15 +17,18 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
 from catsdogs import review
 from catsdogs.api.errors import status_for
 from catsdogs.errors import ServiceError
+from catsdogs.extensions import db
 from catsdogs.web.messages import N_
 from catsdogs.web.render import render, wants_fragment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+log = logging.getLogger(__name__)
 SESSION_REVIEWER = "reviewer"
 SESSION_KEY = "reviewer_key"
 REFUSALS = {
@@ -149,3 +153,13 @@ def decide(photo_id: int):
 def form_expired(error):
     """Say that a form without a valid CSRF token has expired; nothing was recorded."""
     return refused(400, gettext("This form has expired. Reload the page and try again."))
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_unavailable(error):
+    """Say that the database does not answer (503), without the queue that needs it."""
+    db.session.rollback()
+    log.warning("review page: the database does not answer")
+    message = gettext("The database does not answer; try again in a moment.")
+    page = render_template("web/review.html", review_enabled=True, error=message, unavailable=True)
+    return page, 503

@@ -225,3 +225,18 @@ def test_the_monitoring_page_and_metrics_count_the_photos(review_app, reviewer, 
         (("state", "rejected"),): 0,
         (("state", "waiting"),): 1,
     }
+
+
+def test_a_database_failure_is_a_readable_503(review_app, reviewer, photos):
+    from sqlalchemy import text
+
+    from catsdogs.extensions import db
+
+    with review_app.app_context():
+        db.session.execute(text("DROP TABLE training_photos"))
+        db.session.commit()
+    for answer in (reviewer.get("/review"), decide(reviewer, photos[0], "cat")):
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503, body
+        assert "The database does not answer; try again in a moment." in body
+        assert "training_photos" not in body
