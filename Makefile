@@ -9,7 +9,7 @@ TRAIN_VENV ?= .venv-train
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
 
-.PHONY: run test train evaluate profile quantize lint bench soak init-db clean translations
+.PHONY: run test train retrain evaluate profile quantize lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -52,6 +52,17 @@ test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## install test dependencies and run
 # A new model goes to models/<date-time>/; TRAIN_ARGS=--ship replaces the shipped one instead.
 train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25 min on 2 cores)
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file train.log train $(TRAIN_ARGS)
+
+# The reviewed feedback photos, exported from the app's database (serving venv), then a candidate
+# trained on the base data plus them (training venv) and gated against the champion: see
+# docs/retrain.md. RETRAIN_ARGS adds e.g. --data ZIP, --champion ONNX, --out DIR; with
+# MLFLOW_TRACKING_URI set, a candidate that passes the gate becomes the registry's challenger.
+FEEDBACK_DATASET ?= build/feedback-dataset
+FEATURE_CACHE ?= build/feature-cache
+retrain: $(VENV)/.serve $(TRAIN_VENV)/.train  ## export reviewed photos, train a candidate, gate it
+	$(FLASK) dataset export --out $(FEEDBACK_DATASET)
+	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file retrain.log retrain \
+		--feedback $(FEEDBACK_DATASET) --feature-cache $(FEATURE_CACHE) $(RETRAIN_ARGS)
 
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)

@@ -15,6 +15,7 @@ from catsdogs import (
     model_health,
     notifier,
     records,
+    review_metrics,
     security,
     state,
     web,
@@ -177,6 +178,7 @@ def register_model_health(app: Flask, telemetry, classifier: Classifier) -> None
     )
     health.track(classifier.card, classifier.version)  # its series exist from the first scrape
     state.install(app, model_health=health)
+    telemetry.registry.register(review_metrics.TrainingPhotoGauges(app))
 
 
 def register_database_watch(app: Flask) -> None:

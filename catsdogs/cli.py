@@ -101,7 +101,8 @@ def require_database() -> None:
 
 
 def register(app) -> None:
-    from catsdogs.model_cli import models  # the `models` group lives in its own module
+    from catsdogs.dataset_cli import dataset  # the groups live in their own modules
+    from catsdogs.model_cli import models
 
-    for command in (init_db, api_token, purge, models):
+    for command in (init_db, api_token, purge, models, dataset):
         app.cli.add_command(command)

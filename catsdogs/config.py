@@ -46,6 +46,7 @@ DEFAULTS = {
     "SHADOW_SAMPLE": 0.1,  # share of photos the `challenger` also classifies
     "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
     "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
+    "REVIEWER_PASSWORD": None,  # the label review page's login; unset: review is disabled
 }
 
 
@@ -83,6 +84,7 @@ ENVIRONMENT = {
     "SHADOW_SAMPLE": float,
     "MODEL_HEALTH_WINDOW": int,
     "FEEDBACK_ACCURACY_DAYS": float,
+    "REVIEWER_PASSWORD": str,
 }
 
 

@@ -18,26 +18,14 @@ def log_model(
     origin: str,
     extra_files: tuple[Path, ...] = (),
     checks: Path | None = None,
+    tags: dict | None = None,
+    datasets: tuple[dict, ...] = (),
 ) -> ModelVersion:
     """Log a run for the model at `model_path` (cards beside it) and register it as a version,
     with `checks`, its photos of known class (catsdogs/training/checks.py)."""
     card_path, report = model_path.with_suffix(".json"), model_path.with_suffix(".md")
+    run_id = _logged_run(registry, model_path, origin, extra_files, tags, datasets)
     try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as error:
-        raise RegistryError(f"cannot read the model card {card_path}: {error!r}") from None
-    runs = registry.runs
-    tags = {"card_version": card.get("version", ""), "origin": origin}
-    run_id = runs.start(f"{origin} {card.get('version', '')}".strip(), tags)
-    try:
-        runs.log_batch(
-            run_id,
-            params=parameters(card),
-            metrics=figures(card),
-            tags={"dataset_sha256": card.get("dataset", {}).get("sha256", "")},
-        )
-        for path in extra_files:
-            runs.log_artifact(run_id, path)
         version = registry.register(
             model_path,
             card_path,
@@ -49,8 +37,51 @@ def log_model(
     except BaseException:
         _end_quietly(registry, run_id)
         raise
-    runs.end(run_id)
+    registry.runs.end(run_id)
     return version
+
+
+def log_unregistered(
+    registry: Registry,
+    model_path: Path,
+    origin: str,
+    extra_files: tuple[Path, ...] = (),
+    tags: dict | None = None,
+    datasets: tuple[dict, ...] = (),
+) -> str:
+    """Log a finished run for a model that must not become a version (a refused candidate);
+    its id. The model file itself is not uploaded, only its card and `extra_files`."""
+    card = model_path.with_suffix(".json")
+    files = (card, *extra_files)
+    run_id = _logged_run(registry, model_path, origin, files, tags, datasets)
+    registry.runs.end(run_id)
+    return run_id
+
+
+def _logged_run(registry, model_path, origin, extra_files, tags, datasets) -> str:
+    """An open run holding the card's params and figures, `tags`, `datasets` and files."""
+    card_path = model_path.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as error:
+        raise RegistryError(f"cannot read the model card {card_path}: {error!r}") from None
+    runs = registry.runs
+    run_tags = {"card_version": card.get("version", ""), "origin": origin}
+    run_id = runs.start(f"{origin} {card.get('version', '')}".strip(), run_tags)
+    try:
+        runs.log_batch(
+            run_id,
+            params=parameters(card),
+            metrics=figures(card),
+            tags={"dataset_sha256": card.get("dataset", {}).get("sha256", "")} | (tags or {}),
+        )
+        runs.log_inputs(run_id, list(datasets))
+        for path in extra_files:
+            runs.log_artifact(run_id, path)
+    except BaseException:
+        _end_quietly(registry, run_id)
+        raise
+    return run_id
 
 
 def parameters(card: dict) -> dict[str, str]:
@@ -61,6 +92,9 @@ def parameters(card: dict) -> dict[str, str]:
     found |= {f"dataset.{k}": dataset[k] for k in ("name", "sha256", "readable", "skipped")
               if k in dataset}  # fmt: skip
     found |= {f"dataset.split.{k}": v for k, v in split.items()}
+    feedback = card.get("feedback_dataset", {})  # a retrained model's reviewed photos
+    found |= {f"feedback.{k}": feedback[k] for k in ("name", "content_hash", "trained_on")
+              if k in feedback}  # fmt: skip
     found |= {f"versions.{k}": v for k, v in training.get("versions", {}).items()}
     found |= {k: card[k] for k in ("name", "version", "architecture", "threshold") if k in card}
     found |= {f"training.{k}": training[k] for k in ("date", "machine") if k in training}

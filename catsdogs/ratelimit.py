@@ -8,6 +8,9 @@ from catsdogs.api.auth import verify_token
 
 # Probes, scrapes and static files are never limited: a throttled /health would page someone.
 EXEMPT_PATHS = ("/health", "/v2/health/", "/metrics", "/static/", "/docs/assets/")
+# Password guesses on the review page's login: a few a minute per address is plenty for a person.
+LOGIN_LIMIT = "10/minute"
+LOGIN_ENDPOINT = "review.login"
 
 
 def token_name() -> str:
@@ -34,9 +37,15 @@ def register(app) -> Limiter:
         key_function=get_remote_address,
         scope="address",
     )
+    per_login = ApplicationLimit(
+        LOGIN_LIMIT,
+        key_function=get_remote_address,
+        scope="login",
+        exempt_when=lambda: not (request.method == "POST" and request.endpoint == LOGIN_ENDPOINT),
+    )
     limiter = Limiter(
         get_remote_address,
-        application_limits=[per_token, per_address],
+        application_limits=[per_token, per_address, per_login],
         retry_after="delta-seconds",
         key_prefix="catsdogs",
     )

@@ -65,6 +65,20 @@ class Runs:
                 chunk = entries[start : start + limit]
                 self.rest.call("POST", "runs/log-batch", run_id=run_id, **{kind: chunk})
 
+    def log_inputs(self, run_id: str, datasets: list[dict]) -> None:
+        """Record the datasets the run used (MLflow's `runs/log-inputs`): each a dict with
+        name, digest, source_type, source, and optionally profile and context."""
+        entries = [
+            {
+                "dataset": {k: str(d[k]) for k in ("name", "digest", "source_type", "source")}
+                | ({"profile": str(d["profile"])} if d.get("profile") else {}),
+                "tags": [{"key": "mlflow.data.context", "value": d.get("context", "training")}],
+            }
+            for d in datasets
+        ]
+        if entries:
+            self.rest.call("POST", "runs/log-inputs", run_id=run_id, datasets=entries)
+
     def end(self, run_id: str, status: str = "FINISHED") -> None:
         self.rest.call("POST", "runs/update", run_id=run_id, status=status, end_time=_now_ms())
 

@@ -38,13 +38,13 @@ def write(folder: Path, model: bytes, version: str, **card_changes) -> Path:
     return folder
 
 
-def rescaled(scale: float, offset: float) -> bytes:
-    """The shipped model with its probabilities mapped to scale * p + offset.
+def rescaled(scale: float, offset: float, source: Path = SHIPPED_MODEL) -> bytes:
+    """The shipped model (or `source`) with its probabilities mapped to scale * p + offset.
 
     0.8 and 0.1 give another valid model (same answers, other probabilities); -1 and 1 swap the
     two classes' probabilities: a model that calls every cat a dog.
     """
-    model = onnx.load(str(SHIPPED_MODEL))
+    model = onnx.load(str(source))
     graph = model.graph
     output = graph.output[0].name
     raw = f"{output}/raw"

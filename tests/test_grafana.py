@@ -54,6 +54,8 @@ def test_dashboard_shows_what_the_issue_asks_for():
         "cv_shadow_predictions_total",
         "cv_shadow_inference_time_seconds_bucket",
         "cv_registry_up",
+        "cv_health_feedback_accuracy",
+        "cv_training_photos",
         "ALERTS",
         "predictions_feedback",
     ):

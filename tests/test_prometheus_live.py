@@ -32,6 +32,7 @@ METRICS = [
     "cv_upload_size_bytes_bucket",
     "cv_stage_duration_seconds_bucket",
     "cv_errors_total",
+    "cv_training_photos",
     "flask_http_request_total",
     "flask_http_request_duration_seconds_bucket",
 ]

@@ -1,4 +1,4 @@
-"""Command line: `python -m catsdogs.training train|evaluate|ship|quantize ...`."""
+"""Command line: `python -m catsdogs.training train|retrain|gate|evaluate|ship|quantize ...`."""
 
 import argparse
 import datetime
@@ -103,6 +103,155 @@ def log_to_mlflow(
         f"{version.version}"
     )
     return 0
+
+
+def retrain(args) -> int:
+    """Train a candidate on the base data plus the feedback export, then judge it (gate)."""
+    from catsdogs.feedback_manifest import ManifestError
+    from catsdogs.training.retrain import RetrainError, train_candidate
+
+    folder = retrain_folder(args)
+    champion, champion_version = resolve_champion(args.champion, folder)
+    candidate = folder / SHIPPED_MODEL.name
+    try:
+        card = train_candidate(
+            Path(args.data), Path(args.feedback), Path(args.weights), candidate,
+            json.loads(champion.with_suffix(".json").read_text()), args.feature_cache,
+        )  # fmt: skip
+    except (RetrainError, ManifestError) as error:
+        print(f"retrain: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"candidate {card['version']} trained in {card['training']['duration_s'] / 60:.1f} min "
+        f"on the base data plus {card['feedback_dataset']['trained_on']} feedback photos "
+        f"-> {candidate}"
+    )
+    return judge_candidate(candidate, champion, champion_version, args)
+
+
+def gate(args) -> int:
+    """Judge an already trained candidate against the champion (the end of `retrain`)."""
+    candidate = Path(args.candidate)
+    champion, champion_version = resolve_champion(args.champion, candidate.parent)
+    return judge_candidate(candidate, champion, champion_version, args)
+
+
+def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> int:
+    """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
+    register the candidate as challenger only when the gate passes; 1 when refused."""
+    from catsdogs.feedback_manifest import ManifestError
+    from catsdogs.training.retrain import RetrainError, compare, verdict_of, write_comparison
+
+    try:
+        comparison = compare(candidate, champion, Path(args.data), Path(args.feedback))
+    except (RetrainError, ManifestError) as error:
+        print(f"gate: {error}", file=sys.stderr)
+        return 2
+    comparison["champion"]["registry_version"] = champion_version
+    as_json, as_markdown = write_comparison(comparison, candidate.parent)
+    verdict = verdict_of(comparison)
+    for warning in verdict.warnings:
+        print(f"warning: {warning}")
+    print(f"gate {verdict.summary()} -> {as_markdown}")
+    status = 0
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        status = record_candidate(candidate, verdict, (as_markdown, as_json), args)
+    if not verdict.passed:
+        print(f"candidate refused by the gate: {'; '.join(verdict.reasons)}", file=sys.stderr)
+        return 1
+    return status
+
+
+def record_candidate(candidate: Path, verdict, files: tuple[Path, ...], args) -> int:
+    """The candidate's run with the comparison, the manifest and the datasets; a version with
+    the challenger alias when the gate passed, none when refused. 1 if MLflow fails."""
+    from catsdogs import feedback_manifest, lifecycle
+    from catsdogs.model_run import log_model, log_unregistered
+    from catsdogs.registry import RegistryError
+    from catsdogs.training.checks import write_check_photos
+
+    registry = mlflow_registry()
+    feedback = Path(args.feedback)
+    manifest = feedback_manifest.read(feedback)
+    card = json.loads(candidate.with_suffix(".json").read_text())
+    files = (*files, feedback / feedback_manifest.MANIFEST)
+    datasets = (
+        {
+            "name": manifest["name"],
+            "digest": manifest["content_hash"][:16],
+            "source_type": "local",
+            "source": json.dumps({"uri": str(feedback.resolve())}),
+            "profile": json.dumps(
+                {"content_hash": manifest["content_hash"], "counts": manifest["counts"]}
+            ),
+            "context": "training",
+        },
+        {
+            "name": card["dataset"]["name"],
+            "digest": card["dataset"]["sha256"][:16],
+            "source_type": "local",
+            "source": json.dumps({"uri": str(Path(args.data).resolve())}),
+            "profile": json.dumps({"sha256": card["dataset"]["sha256"]}),
+            "context": "training",
+        },
+    )
+    tags = {
+        "gate": "passed" if verdict.passed else "refused",
+        "gate.reasons": "; ".join(verdict.reasons)[:4000],
+        "feedback_content_hash": manifest["content_hash"],
+    }
+    try:
+        if not verdict.passed:
+            run_id = log_unregistered(registry, candidate, "retrain", files, tags, datasets)
+            print(f"MLflow: run {run_id} logged (gate refused), no version registered")
+            return 0
+        checks = write_check_photos(Path(args.data), candidate)
+        version = log_model(registry, candidate, "retrain", files, checks, tags, datasets)
+        lifecycle.shadow(
+            registry, version.version, os.environ.get("USER") or "retrain",
+            f"retrain gate passed: {verdict.summary()}"[:500],
+        )  # fmt: skip
+    except (RegistryError, lifecycle.Refused) as error:
+        print(f"MLflow: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"MLflow: run {version.run_id}, registered {registry.name} version {version.version} as "
+        f"challenger; promote it after shadow traffic: flask --app catsdogs models promote "
+        f"{version.version}"
+    )
+    return 0
+
+
+def resolve_champion(given: str | None, folder: Path) -> tuple[Path, str | None]:
+    """The champion's ONNX file (its card beside it) and its registry version, if any:
+    --champion, else the registry's champion when MLFLOW_TRACKING_URI is set, else the
+    packaged model."""
+    if given:
+        return Path(given), None
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        from catsdogs.lifecycle import CHAMPION
+
+        registry = mlflow_registry()
+        version = registry.by_alias(CHAMPION)
+        if version is not None:
+            registry.download(version, folder / "champion")
+            return folder / "champion" / SHIPPED_MODEL.name, version.version
+        print(f"no {CHAMPION} in the registry {registry.name}: comparing with the packaged model")
+    return SHIPPED_MODEL, None
+
+
+def mlflow_registry():
+    from catsdogs.registry import Registry
+
+    name = os.environ.get("MLFLOW_MODEL_NAME") or "catsdogs"
+    return Registry(os.environ["MLFLOW_TRACKING_URI"], name, timeout=MLFLOW_TIMEOUT)
+
+
+def retrain_folder(args) -> Path:
+    if args.out:
+        return Path(args.out)
+    now = datetime.datetime.now(datetime.UTC)
+    return MODELS / now.strftime("%Y%m%d-%H%M%S-retrain")
 
 
 def output_path(args, now: datetime.datetime) -> Path:
@@ -247,6 +396,28 @@ def _parser() -> argparse.ArgumentParser:
     int8.add_argument(
         "--per-class", type=int, help="split only the first N photos of each class (tests)"
     )
+    again = commands.add_parser(
+        "retrain",
+        help="train a candidate on the base data plus a feedback export, gate it as challenger",
+    )
+    again.set_defaults(command=retrain)
+    _gate_arguments(again)
+    again.add_argument("--weights", default=DEFAULT_WEIGHTS, help="MobileNetV2 ImageNet .h5")
+    again.add_argument(
+        "--feature-cache",
+        type=Path,
+        help="the folder of the frozen part's outputs of the champion's training (reused)",
+    )
+    again.add_argument(
+        "--out",
+        help="folder for the candidate and comparison.md (default: models/<date-time>-retrain)",
+    )
+    judge = commands.add_parser(
+        "gate", help="compare a trained candidate with the champion; challenger if it passes"
+    )
+    judge.set_defaults(command=gate)
+    _gate_arguments(judge)
+    judge.add_argument("--candidate", required=True, help="the candidate .onnx, cards beside it")
     release = commands.add_parser("ship", help="make a trained model the shipped one")
     release.set_defaults(command=ship)
     release.add_argument("model", help="the trained .onnx, its .json and .md beside it")
@@ -257,6 +428,20 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     return parser
+
+
+def _gate_arguments(parser) -> None:
+    parser.add_argument(
+        "--feedback", required=True, help="a feedback export (flask --app catsdogs dataset export)"
+    )
+    parser.add_argument(
+        "--data", default=DEFAULT_DATA, help="the champion's PetImages zip or folder"
+    )
+    parser.add_argument(
+        "--champion",
+        help="the champion .onnx, card beside it (default: the registry's champion when "
+        "MLFLOW_TRACKING_URI is set, else the packaged model)",
+    )
 
 
 if __name__ == "__main__":

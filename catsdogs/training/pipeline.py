@@ -60,24 +60,15 @@ def train(
     bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
     batch = settings.batch_size
 
-    # Views of every training photo: as is, mirrored, and random crops (frozen part run once).
-    def train_views():
-        views = [
-            keras_train.cached_features(bottom, pixels["train"], batch),
-            keras_train.cached_features(bottom, pixels["train"], batch, mirror=True),
-        ]
-        for view in range(settings.augmented_views):
-            crops = keras_train.augment(pixels["train"], settings.seed + view)
-            views.append(keras_train.cached_features(bottom, crops, batch))
-        return np.concatenate(views)
-
-    key = (
-        f"{dataset.sha256()[:16]}-{size}px-{settings.fine_tune_from}-seed{settings.seed}"
-        f"-{settings.max_images_per_class or 'all'}"
-    )
+    key = feature_key(dataset, settings)
     reused = []  # names of the cached feature sets this run loaded instead of computing
     views = 2 + settings.augmented_views
-    train_x = _reuse(reused, feature_cache, f"{key}-train-{views}views", train_views)
+    train_x = _reuse(
+        reused,
+        feature_cache,
+        f"{key}-train-{views}views",
+        lambda: train_views(bottom, pixels["train"], settings),
+    )
     train_y = np.array(splits["train"].labels * views, dtype=np.float32)
     val_x = _reuse(
         reused,
@@ -86,6 +77,46 @@ def train(
         lambda: keras_train.cached_features(bottom, pixels["validation"], batch),
     )
     val_y = np.array(splits["validation"].labels, dtype=np.float32)
+    members, history = fit_members(top, train_x, train_y, val_x, val_y, settings)
+    del train_x
+    section = _dataset_section(dataset, splits, skipped, settings.seed)
+    card = build_card(
+        keras_train.assemble(bottom, members, size), model_path, dataset, section, pixels,
+        splits, settings, history, bool(reused),
+    )  # fmt: skip
+    card["training"]["duration_s"] = round(time.monotonic() - started, 1)
+    export.write_cards(card, model_path)
+    return card
+
+
+def train_views(bottom, pixels: np.ndarray, settings) -> np.ndarray:
+    """Frozen features of every training photo as is, mirrored, then each random-crop view."""
+    from catsdogs.training import train as keras_train
+
+    batch = settings.batch_size
+    views = [
+        keras_train.cached_features(bottom, pixels, batch),
+        keras_train.cached_features(bottom, pixels, batch, mirror=True),
+    ]
+    for view in range(settings.augmented_views):
+        crops = keras_train.augment(pixels, settings.seed + view)
+        views.append(keras_train.cached_features(bottom, crops, batch))
+    return np.concatenate(views)
+
+
+def feature_key(dataset: Dataset, settings) -> str:
+    """What the frozen part's cached outputs depend on: data, size, cut, seed and subset."""
+    return (
+        f"{dataset.sha256()[:16]}-{settings.image_size}px-{settings.fine_tune_from}"
+        f"-seed{settings.seed}-{settings.max_images_per_class or 'all'}"
+    )
+
+
+def fit_members(top, train_x, train_y, val_x, val_y, settings) -> tuple[list, dict]:
+    """Fine-tune `settings.ensemble` copies of the top blocks with their heads on features;
+    return the (top, head) pairs and the training history."""
+    from catsdogs.training import train as keras_train
+
     imagenet_top = top.get_weights()
     members, histories = [], []
     for member in range(settings.ensemble):
@@ -100,16 +131,22 @@ def train(
             )
         )
         members.append((top, head))
-    del train_x
-    history = histories[0] if len(histories) == 1 else {"members": histories}
+    return members, histories[0] if len(histories) == 1 else {"members": histories}
 
-    model = keras_train.assemble(bottom, members, size)
+
+def build_card(
+    model, model_path: Path, dataset: Dataset, dataset_section: dict, pixels: dict,
+    splits: dict[str, Split], settings, history: dict, reused: bool,
+) -> dict:  # fmt: skip
+    """Export the assembled Keras `model` to `model_path`, check parity, evaluate it on the
+    validation and test photos, and return its card (duration_s left to the caller)."""
+    size = settings.image_size
     model_path.parent.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, model_path)
     parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
     tensor_in, tensor_out = export.io_description(model_path)
     evaluation = evaluate_pixels(model_path, pixels, splits)
-    card = {
+    return {
         "name": "catsdogs-mobilenetv2",
         "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
         "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
@@ -131,14 +168,14 @@ def train(
         "threshold": 0.5,
         # Chosen on validation photos, so the test figures still judge it.
         "unsure_below": metrics.unsure_below(evaluation["validation"]["reliability"]),
-        "dataset": _dataset_section(dataset, splits, skipped, settings.seed),
+        "dataset": dataset_section,
         "training": {
             "date": datetime.date.today().isoformat(),
             "duration_s": None,
             "machine": f"{platform.machine()} CPU, {_cpu_count()} cores",
             "settings": settings.as_dict(),
             # duration_s leaves out computing these, when an earlier run's copies were loaded
-            "frozen_features_reused": bool(reused),
+            "frozen_features_reused": reused,
             "history": history,
             "versions": _versions(),
         },
@@ -149,9 +186,6 @@ def train(
             dataset, splits["validation"], model_path, size, "bilinear", 0.5
         ),
     }
-    card["training"]["duration_s"] = round(time.monotonic() - started, 1)
-    export.write_cards(card, model_path)
-    return card
 
 
 def _reuse(reused: list, folder: Path | None, name: str, compute) -> np.ndarray:

@@ -39,6 +39,7 @@ def render_markdown(card: dict) -> str:
         f"- {card['dataset']['readable']} readable images, {card['dataset']['skipped']} skipped",
         f"- stratified split, seed {split['seed']}: train {split['train']}, "
         f"validation {split['validation']}, test {split['test']}",
+        *_feedback_line(card.get("feedback_dataset")),
         "",
         f"## Test results ({ev['images']} held-out images)",
         "",
@@ -102,6 +103,18 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _feedback_line(feedback: dict | None) -> list[str]:
+    """A retrained model's reviewed feedback photos (catsdogs/training/retrain.py)."""
+    if not feedback:
+        return []
+    held = feedback["counts"]["holdout"]
+    return [
+        f"- plus {feedback['trained_on']} reviewed feedback photos in training, from "
+        f"{feedback['name']} (content hash `{feedback['content_hash'][:16]}...`); "
+        f"{held['cat']} cats and {held['dog']} dogs of it held out for the comparison"
+    ]
 
 
 def _profile_section(profile: dict | None) -> list[str]:

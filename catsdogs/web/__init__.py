@@ -1,9 +1,10 @@
-"""The htmx pages, in English or French: classify, feedback, the model card, monitoring, errors."""
+"""The htmx pages, in English or French: classify, feedback, the model card, monitoring, label
+review, errors."""
 
 from flask import Flask, current_app
 
 from catsdogs import state
-from catsdogs.web import errors, formats, language, monitoring, pages
+from catsdogs.web import errors, formats, language, monitoring, pages, review_page
 
 
 def register(app: Flask) -> None:
@@ -11,6 +12,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(language.bp)
+    app.register_blueprint(review_page.bp)
     errors.register(app)
     app.context_processor(page_settings)
     app.context_processor(language.links)

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import drift, records, signals, state, statistics
+from catsdogs import drift, records, review, signals, state, statistics
 from catsdogs.extensions import db
 from catsdogs.models import utc_now
 from catsdogs.web.formats import MISSING, animal, decimal, percent
@@ -46,6 +46,7 @@ def figures() -> dict:
             "shadow_comparison": statistics.shadow_comparison(),
             "summary": statistics.summary(),
             "latest": records.recent(LATEST, 0),
+            "training_photos": review.counts(),
             "charts": {
                 "timeline": statistics.timeline(utc_now()),
                 "confidence": confidence_chart(),
@@ -63,6 +64,7 @@ def figures() -> dict:
             "shadow_comparison": [],
             "summary": None,
             "latest": [],
+            "training_photos": None,
             "charts": None,
             "database_up": False,
             "model_version": version,

@@ -1,0 +1,34 @@
+"""`flask dataset export`: the reviewed training photos as a versioned dataset
+(catsdogs/feedback_dataset.py)."""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from catsdogs import feedback_dataset
+
+dataset = AppGroup("dataset", help="The feedback dataset: reviewed photos for retraining.")
+
+
+@dataset.command("export")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write (new, empty, or an earlier export, which is replaced).",
+)
+def export(out: Path) -> None:
+    """Write the confirmed and corrected photos as PetImages/Cat|Dog with a manifest."""
+    try:
+        manifest = feedback_dataset.export(out)
+    except feedback_dataset.ExportError as error:
+        raise click.ClickException(str(error)) from None
+    counts = manifest["counts"]
+    click.echo(
+        f"Exported {counts['total']} reviewed photos to {out} "
+        f"(train: {counts['train']['cat']} cats, {counts['train']['dog']} dogs; "
+        f"held out: {counts['holdout']['cat']} cats, {counts['holdout']['dog']} dogs; "
+        f"{manifest['duplicates_skipped']} duplicates skipped); "
+        f"content hash {manifest['content_hash'][:16]}"
+    )

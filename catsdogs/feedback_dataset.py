@@ -1,0 +1,98 @@
+"""The versioned feedback dataset: reviewed training photos written as PetImages + a manifest.
+
+Only labels a reviewer confirmed or corrected are exported. A fixed share of the photos is held
+out for evaluation, chosen by each photo's own hash: a photo never moves between the parts when
+others are added, so the hold-out figures of successive retrains stay comparable.
+"""
+
+import datetime
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select
+
+from catsdogs.extensions import db
+from catsdogs.feedback_manifest import (
+    FOLDERS,
+    FORMAT,
+    HOLDOUT_RULE,
+    MANIFEST,
+    NAME,
+    ExportError,
+    content_hash,
+    counts,
+    is_export,
+    part_of,
+)
+from catsdogs.models import TrainingPhoto
+
+LABEL_SOURCES = {"confirmed": "feedback confirmed", "corrected": "reviewer corrected"}
+
+
+def reviewed_photos() -> list[TrainingPhoto]:
+    """Photos whose label a reviewer confirmed or corrected, oldest first."""
+    query = (
+        select(TrainingPhoto)
+        .where(TrainingPhoto.review.in_(tuple(LABEL_SOURCES)))
+        .order_by(TrainingPhoto.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def export(out: Path) -> dict:
+    """Write the reviewed photos and the manifest into `out`; return the manifest.
+
+    `out` must be missing, empty, or an earlier export (which is replaced whole).
+    """
+    prepare(out)
+    photos, seen, duplicates = [], set(), 0
+    for row in reviewed_photos():
+        if row.sha256 in seen:  # the same photo sent twice is one example, not two
+            duplicates += 1
+            continue
+        seen.add(row.sha256)
+        entry = {
+            "photo_id": row.id,
+            "prediction_id": row.prediction_id,
+            "sha256": row.sha256,
+            "label": row.label,
+            "label_source": LABEL_SOURCES[row.review],
+            "reviewer": row.reviewer,
+            "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
+            "part": part_of(row.sha256),
+            "file": f"PetImages/{FOLDERS[row.label]}/{row.sha256[:16]}.jpg",
+        }
+        path = out / entry["file"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(row.jpeg)
+        photos.append(entry)
+    manifest = {
+        "format": FORMAT,
+        "name": NAME,
+        "content_hash": content_hash(photos),
+        "exported_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        "holdout_rule": HOLDOUT_RULE,
+        "counts": counts(photos),
+        "duplicates_skipped": duplicates,
+        "photos": photos,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def prepare(out: Path) -> None:
+    """Make `out` ready: refuse a folder holding anything but an earlier export."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not is_export(out):
+            raise ExportError(
+                f"{out} is not empty and holds no earlier export ({MANIFEST} of {FORMAT}): "
+                "choose an empty or new folder"
+            )
+        (out / MANIFEST).unlink()
+        shutil.rmtree(out / "PetImages", ignore_errors=True)
+        if any(out.iterdir()):
+            raise ExportError(f"{out} holds files an export did not write: remove them first")
+    out.mkdir(parents=True, exist_ok=True)

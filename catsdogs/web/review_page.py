@@ -1,0 +1,165 @@
+"""The label review page for maintainers: its own login (REVIEWER_PASSWORD), the queue of kept
+photos, and one decision per click (htmx) or key."""
+
+import hashlib
+import hmac
+import logging
+
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import NotFound
+
+from catsdogs import review
+from catsdogs.api.errors import status_for
+from catsdogs.errors import ServiceError
+from catsdogs.extensions import db
+from catsdogs.web.messages import N_
+from catsdogs.web.render import render, wants_fragment
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+log = logging.getLogger(__name__)
+SESSION_REVIEWER = "reviewer"
+SESSION_KEY = "reviewer_key"
+REFUSALS = {
+    401: N_("Log in as a reviewer first."),
+    403: N_("Review is disabled: REVIEWER_PASSWORD is not set."),
+}
+DECISION_ERRORS = {
+    "invalid_request": N_("Choose Confirm, Correct or Reject."),
+    "not_found": N_("This photo is no longer kept."),
+}
+
+
+def password() -> str | None:
+    return current_app.config["REVIEWER_PASSWORD"] or None
+
+
+def password_key(secret: str) -> str:
+    """What the session keeps of the password: changing the password logs every reviewer out.
+
+    An HMAC under SECRET_KEY, so the signed (readable) cookie reveals nothing to guess from."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def reviewer() -> str | None:
+    """The logged-in reviewer's name, or None."""
+    secret = password()
+    mark = session.get(SESSION_KEY, "")
+    if not secret or not hmac.compare_digest(mark.encode(), password_key(secret).encode()):
+        return None
+    return session.get(SESSION_REVIEWER)
+
+
+def page_for(number: int = 1, **context) -> str:
+    """The login form, or the queue's page `number` for a logged-in reviewer."""
+    name = reviewer()
+    if name is not None:
+        context.update(reviewer=name, queue=review.queue(number), counts=review.counts())
+    return render_template("web/review.html", review_enabled=password() is not None, **context)
+
+
+def refused(status: int, message: str | None = None, **context):
+    """The page with a readable refusal and `status`; htmx is sent back to the login form."""
+    text = message or gettext(REFUSALS[status])
+    response = make_response(page_for(error=text, **context), status)
+    if status == 401 and wants_fragment():
+        response.headers["HX-Redirect"] = url_for("review.page")
+    return response
+
+
+@bp.route("")
+def page():
+    """The login form, or the queue of kept photos for a logged-in reviewer."""
+    requested = request.args.get("page", "1")
+    number = requested.isascii() and requested.isdigit() and len(requested) < 7
+    return page_for(int(requested) if number else 1)
+
+
+@bp.route("/login", methods=["POST"])
+def login():
+    """Log a reviewer in with the shared password; the name goes into the signed session."""
+    secret = password()
+    if secret is None:
+        return refused(403)
+    given = request.form.get("password", "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        return refused(401, gettext("Wrong password."), name=request.form.get("name", ""))
+    try:
+        name = review.clean_reviewer(request.form.get("name"))
+    except ServiceError:
+        limit = review.REVIEWER_MAX_LENGTH
+        return refused(400, gettext("Give your name, up to %(limit)s characters.", limit=limit))
+    session[SESSION_REVIEWER], session[SESSION_KEY] = name, password_key(secret)
+    return redirect(url_for("review.page"), 303)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Forget the reviewer."""
+    session.pop(SESSION_REVIEWER, None)
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("review.page"), 303)
+
+
+@bp.route("/photos/<int:photo_id>.jpg")
+def photo(photo_id: int):
+    """A kept photo, for a logged-in reviewer only, never cached on the way."""
+    if reviewer() is None:
+        return refused(403 if password() is None else 401)
+    try:
+        jpeg = review.get(photo_id).jpeg
+    except ServiceError as error:
+        raise NotFound() from error
+    response = make_response(jpeg)
+    response.headers["Content-Type"] = "image/jpeg"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+@bp.route("/photos/<int:photo_id>", methods=["POST"])
+def decide(photo_id: int):
+    """Record the reviewer's decision on one photo; htmx swaps its card for the reviewed one."""
+    name = reviewer()
+    if name is None:
+        return refused(403 if password() is None else 401)
+    try:
+        photo = review.review(photo_id, request.form.get("decision", ""), name)
+    except ServiceError as error:
+        return refused(status_for(error), gettext(DECISION_ERRORS[error.code]))
+    if not wants_fragment():
+        return redirect(url_for("review.page"), 303)
+    return render(
+        "web/review.html",
+        "web/_review_decided.html",
+        photo=photo,
+        just_reviewed=True,
+        counts=review.counts(),
+    )
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    """Say that a form without a valid CSRF token has expired; nothing was recorded."""
+    return refused(400, gettext("This form has expired. Reload the page and try again."))
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_unavailable(error):
+    """Say that the database does not answer (503), without the queue that needs it."""
+    db.session.rollback()
+    log.warning("review page: the database does not answer")
+    message = gettext("The database does not answer; try again in a moment.")
+    page = render_template("web/review.html", review_enabled=True, error=message, unavailable=True)
+    return page, 503

@@ -1,0 +1,291 @@
+"""A tiny real retrain from feedback, end to end, against a real MLflow server: a champion
+trained on a few photos, reviewed photos exported from the database, a candidate trained and
+gated; a worse candidate refused."""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from catsdogs import lifecycle
+from catsdogs.training.__main__ import main
+from tests import model_versions
+from tests.feedback_photos import add_photo
+from tests.helpers import DATASET, close_app, database_url_for, migrated_app, settings_for
+from tests.test_training import WEIGHTS
+
+pytestmark = [
+    pytest.mark.training,
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
+BASE_PER_CLASS, FEEDBACK_PER_CLASS = 30, 20
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """Base data (30 photos per class), a tiny champion trained on it with a feature cache, and a
+    feedback export of 20 more reviewed photos per class."""
+    pytest.importorskip("tensorflow", reason="the retrain test needs the train extra")
+    if not WEIGHTS.exists() or not DATASET.exists():
+        pytest.skip("the retrain test needs ../shared (weights and photos)")
+    folder = tmp_path_factory.mktemp("retrain")
+    base = folder / "base"
+    feedback_photos = {}
+    with zipfile.ZipFile(DATASET) as archive:
+        for label in ("Cat", "Dog"):
+            names = sorted(
+                n
+                for n in archive.namelist()
+                if n.startswith(f"PetImages/{label}/") and n.endswith(".jpg")
+            )
+            (base / "PetImages" / label).mkdir(parents=True)
+            for name in names[:BASE_PER_CLASS]:
+                (base / "PetImages" / label / Path(name).name).write_bytes(archive.read(name))
+            feedback_photos[label.lower()] = [
+                archive.read(n) for n in names[BASE_PER_CLASS : BASE_PER_CLASS + FEEDBACK_PER_CLASS]
+            ]
+    cache, champion = folder / "features", folder / "champion" / "catsdogs.onnx"
+    status = main(
+        [
+            "train",
+            "--data",
+            str(base),
+            "--weights",
+            str(WEIGHTS),
+            "--model",
+            str(champion),
+            "--image-size",
+            "64",
+            "--head-epochs",
+            "1",
+            "--fine-tune-epochs",
+            "1",
+            "--ensemble",
+            "1",
+            "--feature-cache",
+            str(cache),
+        ]
+    )
+    assert status == 0
+
+    app = migrated_app(settings_for(folder, database_url_for("sqlite", folder)))
+    for label, photos in feedback_photos.items():
+        for photo in photos:
+            add_photo(app, photo, "confirmed", label)
+    feedback = folder / "feedback"
+    result = app.test_cli_runner().invoke(args=["dataset", "export", "--out", str(feedback)])
+    assert result.exit_code == 0, result.output
+    close_app(app)
+    return {"base": base, "cache": cache, "champion": champion, "feedback": feedback}
+
+
+def swapped(model: Path, folder: Path) -> Path:
+    """`model` answering the other class every time: a much worse model, same card otherwise."""
+    card = json.loads(model.with_suffix(".json").read_text())
+    version = model_versions.write(
+        folder, model_versions.rescaled(-1.0, 1.0, model), "0.0.1-swapped"
+    )
+    written = json.loads((folder / "catsdogs.json").read_text())
+    (folder / "catsdogs.json").write_text(
+        json.dumps(card | {k: written[k] for k in ("version", "sha256")})
+    )
+    return version / "catsdogs.onnx"
+
+
+@pytest.fixture
+def mlflow_env(registry, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
+    monkeypatch.setenv("MLFLOW_MODEL_NAME", registry.name)
+    monkeypatch.setenv("USER", "retrain-test")
+    return registry
+
+
+def runs_tagged(registry, **tags) -> list[dict]:
+    where = " and ".join(f"tags.{k} = '{v}'" for k, v in tags.items())
+    answer = registry.rest.call(
+        "POST", "runs/search", experiment_ids=[registry.runs.experiment_id()], filter=where
+    )
+    return answer.get("runs", [])
+
+
+def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, capsys):
+    registry = mlflow_env
+    # A champion that gets most photos wrong: any trained candidate beats it on both sets.
+    champion = swapped(setup["champion"], tmp_path / "champion")
+    registered = model_versions.register(registry, champion.parent)
+    registry.set_alias(lifecycle.CHAMPION, registered.version)
+    out = tmp_path / "candidate"
+
+    status = main(
+        [
+            "retrain",
+            "--feedback",
+            str(setup["feedback"]),
+            "--data",
+            str(setup["base"]),
+            "--weights",
+            str(WEIGHTS),
+            "--feature-cache",
+            str(setup["cache"]),
+            "--out",
+            str(out),
+        ]
+    )
+
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "gate passed" in printed and "as challenger" in printed
+    challenger = registry.by_alias(lifecycle.CHALLENGER)
+    assert challenger is not None and challenger.version != registered.version
+    card = registry.card(challenger)
+    manifest = json.loads((setup["feedback"] / "manifest.json").read_text())
+    assert card["feedback_dataset"]["content_hash"] == manifest["content_hash"]
+    assert card["feedback_dataset"]["trained_on"] == sum(manifest["counts"]["train"].values())
+    assert card["training"]["frozen_features_reused"] is True  # the base features came cached
+    # the champion's split, so that `flask models promote` can compare them
+    assert card["dataset"] == json.loads(champion.with_suffix(".json").read_text())["dataset"]
+    assert lifecycle.promotion_problems(registry, challenger) == []
+    assert registry.by_alias(lifecycle.CHAMPION).version == registered.version  # humans promote
+
+    comparison = (out / "comparison.md").read_text()
+    assert (
+        "**Gate: PASSED**" in comparison and "Confusion matrix, candidate, feedback" in comparison
+    )
+    run = registry.rest.call("GET", "runs/get", run_id=challenger.run_id)["run"]
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert tags["gate"] == "passed"
+    artifacts = registry.rest.list_artifacts(registry.runs.artifacts(challenger.run_id))
+    assert {"comparison.md", "comparison.json", "manifest.json"} <= set(artifacts)
+    inputs = {d["dataset"]["name"]: d["dataset"] for d in run["inputs"]["dataset_inputs"]}
+    assert inputs["catsdogs-feedback"]["digest"] == manifest["content_hash"][:16]
+    assert (
+        json.loads(inputs["catsdogs-feedback"]["profile"])["content_hash"]
+        == manifest["content_hash"]
+    )
+
+
+def test_a_worse_candidate_is_refused_and_gets_no_version(setup, mlflow_env, tmp_path, capsys):
+    registry = mlflow_env
+    champion = model_versions.shipped(tmp_path / "unused")  # a first version, so counts mean
+    registered = model_versions.register(registry, champion)
+    worse = swapped(setup["champion"], tmp_path / "worse")
+
+    status = main(
+        [
+            "gate",
+            "--candidate",
+            str(worse),
+            "--champion",
+            str(setup["champion"]),
+            "--feedback",
+            str(setup["feedback"]),
+            "--data",
+            str(setup["base"]),
+        ]
+    )
+
+    captured = capsys.readouterr()
+    assert status == 1
+    refusal = captured.err.strip().splitlines()
+    assert len(refusal) == 1 and refusal[0].startswith("candidate refused by the gate: ")
+    assert "points below the champion's" in refusal[0]
+    assert registry.by_alias(lifecycle.CHALLENGER) is None
+    assert [v.version for v in registry.versions()] == [registered.version]
+    assert "**Gate: REFUSED**" in (worse.parent / "comparison.md").read_text()
+    manifest = json.loads((setup["feedback"] / "manifest.json").read_text())
+    (run,) = runs_tagged(
+        registry,
+        gate="refused",
+        card_version="0.0.1-swapped",
+        feedback_content_hash=manifest["content_hash"],
+    )
+    artifacts = registry.rest.list_artifacts(registry.runs.artifacts(run["info"]["run_id"]))
+    assert {"comparison.md", "manifest.json", "catsdogs.json"} <= set(artifacts)
+    assert "catsdogs.onnx" not in artifacts
+
+
+def test_another_base_dataset_is_refused_with_a_message(setup, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    other = tmp_path / "other"
+    shutil.copytree(setup["base"], other)
+    next((other / "PetImages" / "Cat").iterdir()).unlink()
+
+    status = main(
+        [
+            "gate",
+            "--candidate",
+            str(setup["champion"]),
+            "--champion",
+            str(setup["champion"]),
+            "--feedback",
+            str(setup["feedback"]),
+            "--data",
+            str(other),
+        ]
+    )
+
+    assert status == 2
+    assert "is not the champion's base data" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_an_intact_export_is_refused(setup, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    edited = tmp_path / "edited"
+    shutil.copytree(setup["feedback"], edited)
+    manifest = json.loads((edited / "manifest.json").read_text())
+    manifest["photos"][0]["label"] = "dog" if manifest["photos"][0]["label"] == "cat" else "cat"
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    common = [
+        "--champion",
+        str(setup["champion"]),
+        "--data",
+        str(setup["base"]),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+
+    for folder, message in (
+        (tmp_path, "holds no readable manifest.json"),
+        (edited, "the photos do not match the content hash"),
+    ):
+        assert main(["retrain", "--feedback", str(folder), *common]) == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+
+
+def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning(
+    setup, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    empty = tmp_path / "empty"
+    app = migrated_app(settings_for(tmp_path, database_url_for("sqlite", tmp_path)))
+    assert (
+        app.test_cli_runner().invoke(args=["dataset", "export", "--out", str(empty)]).exit_code == 0
+    )
+    close_app(app)
+
+    status = main(
+        [
+            "gate",
+            "--candidate",
+            str(setup["champion"]),
+            "--champion",
+            str(setup["champion"]),
+            "--feedback",
+            str(empty),
+            "--data",
+            str(setup["base"]),
+        ]
+    )
+
+    assert status == 0
+    assert "warning: the feedback hold-out is empty" in capsys.readouterr().out
+    comparison = (setup["champion"].parent / "comparison.md").read_text()
+    assert (
+        "**Gate: PASSED**" in comparison and "warning: the feedback hold-out is empty" in comparison
+    )
+    assert "| feedback hold-out | 0 | - | - |" in comparison

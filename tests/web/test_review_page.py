@@ -1,0 +1,242 @@
+"""The label review page: its own login, one-click decisions with htmx, refusals that change
+nothing, the photo behind the login, and the counts on the monitoring page and in /metrics."""
+
+import re
+
+import pytest
+
+from tests.helpers import metric_samples
+from tests.review_helpers import keep_photo, row, small_jpeg
+from tests.web.forms import HX, PLAIN, csrf_token
+
+PASSWORD = "correct horse battery staple"
+UNTOUCHED = (None, None, None, None)
+
+
+@pytest.fixture
+def review_app(make_app):
+    return make_app(REVIEWER_PASSWORD=PASSWORD)
+
+
+@pytest.fixture
+def reviewer(review_app):
+    """A client logged in as the reviewer "Ada"."""
+    client = review_app.test_client()
+    assert login(client).status_code == 303
+    return client
+
+
+@pytest.fixture
+def photos(review_app):
+    """A kept photo with a 👍 on "cat" (proposed: cat) and a comment; another without a vote."""
+    with review_app.app_context():
+        return keep_photo("cat", 1, comment="Minou <b>asleep</b>"), keep_photo("dog", None)
+
+
+def login(client, password=PASSWORD, name="Ada"):
+    form = {"name": name, "password": password, "csrf_token": csrf_token(client)}
+    return client.post("/review/login", data=form)
+
+
+def decide(client, photo_id, decision, headers=HX, token=None):
+    form = {"decision": decision, "csrf_token": token or csrf_token(client)}
+    return client.post(f"/review/photos/{photo_id}", data=form, headers=headers)
+
+
+def stored(app, photo_id):
+    with app.app_context():
+        return row(photo_id)
+
+
+def test_the_page_asks_for_the_reviewer_login(review_app, photos):
+    body = review_app.test_client().get("/review").get_data(as_text=True)
+    assert 'name="password"' in body and 'type="password"' in body and "Log in" in body
+    assert "/review/photos/" not in body
+
+
+def test_a_reviewer_sees_each_kept_photo_with_its_prediction_feedback_and_proposal(
+    reviewer, photos
+):
+    body = reviewer.get("/review").get_data(as_text=True)
+    assert "Logged in as Ada." in body and "Log out" in body
+    first = body[body.index(f'id="photo-{photos[0]}"') : body.index(f'id="photo-{photos[1]}"')]
+    assert "cat · 90.0% · model v-test" in first
+    assert "👍" in first and "right" in first
+    assert "Minou &lt;b&gt;asleep&lt;/b&gt;" in first  # escaped
+    assert re.search(r"Proposed label</dt>\s*<dd>cat</dd>", first)
+    assert "Confirm" in first and "Correct to dog" in first and "Reject" in first
+    second = body[body.index(f'id="photo-{photos[1]}"') :]
+    assert "no vote" in second and "Confirm" not in second
+    assert 'value="cat"' in second and 'value="dog"' in second  # Cat / Dog without a proposal
+    assert 'aria-keyshortcuts="r"' in body and "<kbd>j</kbd>" in body
+    # Ready for the strict Content-Security-Policy: no inline script, style or handler.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", body)
+    assert not re.search(r"\sstyle=|\son[a-z]+=|javascript:", body)
+    assert "2 kept, 0 reviewed, 0 rejected, 2 waiting" in body
+
+
+def test_the_photo_is_served_behind_the_login_and_never_cached(review_app, reviewer, photos):
+    answer = reviewer.get(f"/review/photos/{photos[0]}.jpg")
+    assert answer.status_code == 200 and answer.mimetype == "image/jpeg"
+    assert answer.data == small_jpeg()
+    assert set(answer.headers["Cache-Control"].split(", ")) == {"no-store", "private"}
+    assert review_app.test_client().get(f"/review/photos/{photos[0]}.jpg").status_code == 401
+    assert reviewer.get("/review/photos/999.jpg").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("photo", "decision", "state", "label", "words"),
+    [
+        (0, "cat", "confirmed", "cat", "Confirmed: cat, by Ada"),
+        (0, "dog", "corrected", "dog", "Corrected: dog, by Ada"),
+        (0, "reject", "rejected", None, "Rejected by Ada"),
+        (1, "cat", "corrected", "cat", "Corrected: cat, by Ada"),  # no proposal
+    ],
+)
+def test_one_click_records_the_decision_and_swaps_the_card(
+    review_app, reviewer, photos, photo, decision, state, label, words
+):
+    photo_id = photos[photo]
+    answer = decide(reviewer, photo_id, decision)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in body
+    assert f'id="photo-{photo_id}"' in body
+    assert words in body and 'role="status"' in body
+    assert "HX-Request" in answer.headers["Vary"]
+    assert re.search(r'<span id="review-counts" hx-swap-oob="true">[^<]*1 waiting', body)
+    assert stored(review_app, photo_id)[:3] == (state, label, "Ada")
+
+
+def test_without_htmx_a_decision_goes_back_to_the_page(review_app, reviewer, photos):
+    answer = decide(reviewer, photos[0], "cat", headers=PLAIN)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/review")
+    body = reviewer.get("/review").get_data(as_text=True)
+    assert "2 kept, 1 reviewed, 0 rejected, 1 waiting" in body
+
+
+@pytest.mark.parametrize("headers", [HX, PLAIN])
+def test_a_decision_without_the_login_is_refused_and_changes_nothing(review_app, photos, headers):
+    client = review_app.test_client()
+    answer = decide(client, photos[0], "cat", headers=headers)
+    assert answer.status_code == 401
+    assert "Log in as a reviewer first." in answer.get_data(as_text=True)
+    if headers == HX:  # htmx goes back to the login form
+        assert answer.headers["HX-Redirect"] == "/review"
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_the_api_token_is_not_a_reviewer_login(review_app, photos):
+    from tests.helpers import AUTH
+
+    client = review_app.test_client()
+    answer = decide(client, photos[0], "cat", headers={**HX, **AUTH})
+    assert answer.status_code == 401 and stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_a_wrong_password_says_so_and_logs_nobody_in(review_app, photos):
+    client = review_app.test_client()
+    answer = login(client, password="guess")
+    assert answer.status_code == 401
+    body = answer.get_data(as_text=True)
+    assert "Wrong password." in body and 'value="Ada"' in body and "guess" not in body
+    assert decide(client, photos[0], "cat").status_code == 401
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 65])
+def test_a_reviewer_needs_a_name(review_app, name):
+    answer = login(review_app.test_client(), name=name)
+    assert answer.status_code == 400
+    assert "Give your name, up to 64 characters." in answer.get_data(as_text=True)
+
+
+def test_logging_out_ends_the_review(review_app, reviewer, photos):
+    answer = reviewer.post("/review/logout", data={"csrf_token": csrf_token(reviewer)})
+    assert answer.status_code == 303
+    assert decide(reviewer, photos[0], "cat").status_code == 401
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_a_new_password_logs_every_reviewer_out(review_app, reviewer, photos):
+    review_app.config["REVIEWER_PASSWORD"] = "a brand new one"
+    assert decide(reviewer, photos[0], "cat").status_code == 401
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+@pytest.mark.parametrize(
+    ("photo_id", "decision", "status", "words"),
+    [
+        (999, "cat", 404, "This photo is no longer kept."),
+        (2**40, "cat", 404, "This photo is no longer kept."),
+        (None, "maybe", 400, "Choose Confirm, Correct or Reject."),
+        (None, "", 400, "Choose Confirm, Correct or Reject."),
+    ],
+)
+def test_bad_decisions_get_a_readable_4xx(
+    review_app, reviewer, photos, photo_id, decision, status, words
+):
+    answer = decide(reviewer, photo_id or photos[0], decision)
+    assert answer.status_code == status and words in answer.get_data(as_text=True)
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_a_decision_without_its_csrf_token_changes_nothing(review_app, reviewer, photos):
+    answer = decide(reviewer, photos[0], "cat", token="forged")
+    assert answer.status_code == 400 and "This form has expired" in answer.get_data(as_text=True)
+    assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_without_a_password_review_is_disabled(app):
+    with app.app_context():
+        photo_id = keep_photo("cat", 1)
+    client = app.test_client()
+    page = client.get("/review")
+    assert page.status_code == 200
+    assert "Review is disabled" in page.get_data(as_text=True)
+    assert 'name="password"' not in page.get_data(as_text=True)
+    assert login(client, password="").status_code == 403
+    assert login(client, password="anything").status_code == 403
+    assert decide(client, photo_id, "cat").status_code == 403
+    assert client.get(f"/review/photos/{photo_id}.jpg").status_code == 403
+    assert stored(app, photo_id) == UNTOUCHED
+
+
+def test_login_attempts_are_rate_limited(review_app):
+    client = review_app.test_client()
+    answers = [login(client, password="guess").status_code for _ in range(11)]
+    assert answers == [401] * 10 + [429]
+    assert review_app.test_client().get("/review").status_code == 200  # the page is not limited
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "9" * 5000, "٢"])
+def test_any_page_number_shows_a_page(reviewer, photos, page):
+    assert reviewer.get(f"/review?page={page}").status_code == 200
+
+
+def test_the_monitoring_page_and_metrics_count_the_photos(review_app, reviewer, photos):
+    decide(reviewer, photos[0], "cat")
+    client = review_app.test_client()
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert re.search(r"Training photos</dt>\s*<dd[^>]*>2 kept, 1 reviewed, 1 waiting</dd>", body)
+    counts = metric_samples(client, "cv_training_photos")
+    assert counts == {
+        (("state", "kept"),): 2,
+        (("state", "reviewed"),): 1,
+        (("state", "rejected"),): 0,
+        (("state", "waiting"),): 1,
+    }
+
+
+def test_a_database_failure_is_a_readable_503(review_app, reviewer, photos):
+    from sqlalchemy import text
+
+    from catsdogs.extensions import db
+
+    with review_app.app_context():
+        db.session.execute(text("DROP TABLE training_photos"))
+        db.session.commit()
+    for answer in (reviewer.get("/review"), decide(reviewer, photos[0], "cat")):
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503, body
+        assert "The database does not answer; try again in a moment." in body
+        assert "training_photos" not in body
