@@ -4,16 +4,14 @@ gated; a worse candidate refused."""
 
 import json
 import shutil
-import zipfile
-from pathlib import Path
 
 import pytest
 
 from catsdogs import lifecycle
 from catsdogs.training.__main__ import main
 from tests import model_versions
-from tests.feedback_photos import add_photo
-from tests.helpers import DATASET, close_app, database_url_for, migrated_app, settings_for
+from tests.feedback_photos import add_photo, swapped, tiny_base, tiny_champion
+from tests.helpers import close_app, database_url_for, migrated_app, settings_for
 from tests.test_training import WEIGHTS
 
 pytestmark = [
@@ -29,48 +27,9 @@ BASE_PER_CLASS, FEEDBACK_PER_CLASS = 30, 20
 def setup(tmp_path_factory):
     """Base data (30 photos per class), a tiny champion trained on it with a feature cache, and a
     feedback export of 20 more reviewed photos per class."""
-    pytest.importorskip("tensorflow", reason="the retrain test needs the train extra")
-    if not WEIGHTS.exists() or not DATASET.exists():
-        pytest.skip("the retrain test needs ../shared (weights and photos)")
     folder = tmp_path_factory.mktemp("retrain")
-    base = folder / "base"
-    feedback_photos = {}
-    with zipfile.ZipFile(DATASET) as archive:
-        for label in ("Cat", "Dog"):
-            names = sorted(
-                n
-                for n in archive.namelist()
-                if n.startswith(f"PetImages/{label}/") and n.endswith(".jpg")
-            )
-            (base / "PetImages" / label).mkdir(parents=True)
-            for name in names[:BASE_PER_CLASS]:
-                (base / "PetImages" / label / Path(name).name).write_bytes(archive.read(name))
-            feedback_photos[label.lower()] = [
-                archive.read(n) for n in names[BASE_PER_CLASS : BASE_PER_CLASS + FEEDBACK_PER_CLASS]
-            ]
-    cache, champion = folder / "features", folder / "champion" / "catsdogs.onnx"
-    status = main(
-        [
-            "train",
-            "--data",
-            str(base),
-            "--weights",
-            str(WEIGHTS),
-            "--model",
-            str(champion),
-            "--image-size",
-            "64",
-            "--head-epochs",
-            "1",
-            "--fine-tune-epochs",
-            "1",
-            "--ensemble",
-            "1",
-            "--feature-cache",
-            str(cache),
-        ]
-    )
-    assert status == 0
+    base, feedback_photos = tiny_base(folder, BASE_PER_CLASS, FEEDBACK_PER_CLASS)
+    champion, cache = tiny_champion(base, folder)
 
     app = migrated_app(settings_for(folder, database_url_for("sqlite", folder)))
     for label, photos in feedback_photos.items():
@@ -81,19 +40,6 @@ def setup(tmp_path_factory):
     assert result.exit_code == 0, result.output
     close_app(app)
     return {"base": base, "cache": cache, "champion": champion, "feedback": feedback}
-
-
-def swapped(model: Path, folder: Path) -> Path:
-    """`model` answering the other class every time: a much worse model, same card otherwise."""
-    card = json.loads(model.with_suffix(".json").read_text())
-    version = model_versions.write(
-        folder, model_versions.rescaled(-1.0, 1.0, model), "0.0.1-swapped"
-    )
-    written = json.loads((folder / "catsdogs.json").read_text())
-    (folder / "catsdogs.json").write_text(
-        json.dumps(card | {k: written[k] for k in ("version", "sha256")})
-    )
-    return version / "catsdogs.onnx"
 
 
 @pytest.fixture
