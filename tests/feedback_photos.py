@@ -1,51 +1,72 @@
-"""Reviewed training photos written straight into the database, as the review page leaves them;
-a tiny base dataset and a tiny champion trained on it, for the retrain tests."""
+"""Kept training photos written straight into the database, reviewed or not, as the service and
+the review page leave them; a tiny base dataset and a tiny champion for the retrain tests."""
 
-import datetime
 import hashlib
+import io
 import json
 import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, TrainingPhoto
+from catsdogs.models import Prediction, TrainingPhoto, utc_now
 from catsdogs.training.__main__ import main
 from tests import model_versions
 from tests.helpers import DATASET
 from tests.test_training import WEIGHTS
 
 
+def small_jpeg(color=(200, 120, 40), size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def keep_photo(predicted="cat", vote=None, comment=None, version="v-test", jpeg=None, **photo):
+    """Store a consented prediction (with the vote, if any) and its kept photo (`photo`: review
+    columns); return the photo's id. Needs an app context."""
+    prediction = Prediction(
+        inference_time_ms=5.0,
+        prediction_result=predicted,
+        proba_cat=0.9 if predicted == "cat" else 0.1,
+        proba_dog=0.1 if predicted == "cat" else 0.9,
+        model_version=version,
+        rgpd_consent=True,
+        training_consent=True,
+        user_feedback=vote,
+        user_comment=comment,
+    )
+    db.session.add(prediction)
+    db.session.flush()
+    jpeg = jpeg or small_jpeg()
+    width, height = Image.open(io.BytesIO(jpeg)).size
+    kept = TrainingPhoto(
+        prediction_id=prediction.id,
+        jpeg=jpeg,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        width=width,
+        height=height,
+        **photo,
+    )
+    db.session.add(kept)
+    db.session.commit()
+    return kept.id
+
+
 def add_photo(app, jpeg: bytes, review: str | None, label: str | None, reviewer="reviewer-1"):
-    """A prediction with both consents and its kept photo, reviewed as given; the photo's id."""
+    """A kept photo whose vote proposed `label`, reviewed as given; the photo's id."""
+    decided = {"reviewer": reviewer, "reviewed_at": utc_now()} if review else {}
     with app.app_context():
-        prediction = Prediction(
-            inference_time_ms=12.0,
-            prediction_result=label or "cat",
-            proba_cat=0.5,
-            proba_dog=0.5,
-            model_version="test",
-            rgpd_consent=True,
-            training_consent=True,
-            user_feedback=1,
-        )
-        db.session.add(prediction)
-        db.session.flush()
-        photo = TrainingPhoto(
-            prediction_id=prediction.id,
-            jpeg=jpeg,
-            sha256=hashlib.sha256(jpeg).hexdigest(),
-            width=64,
-            height=48,
-            review=review,
-            label=label,
-            reviewer=reviewer if review else None,
-            reviewed_at=datetime.datetime.now(datetime.UTC) if review else None,
-        )
-        db.session.add(photo)
-        db.session.commit()
-        return photo.id
+        return keep_photo(label or "cat", 1, jpeg=jpeg, review=review, label=label, **decided)
+
+
+def row(photo_id: int) -> tuple:
+    """What the database holds of a photo's review, read afresh."""
+    db.session.expire_all()
+    photo = db.session.get(TrainingPhoto, photo_id)
+    return photo.review, photo.label, photo.reviewer, photo.reviewed_at
 
 
 def tiny_base(folder: Path, per_class: int, more: int) -> tuple[Path, dict[str, list[bytes]]]:

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.browser_helpers import CHROMIUM, add_csp, serve
-from tests.review_helpers import keep_photo, row
+from tests.feedback_photos import keep_photo, row
 from tests.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(
