@@ -4,6 +4,7 @@ gated; a worse candidate refused."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,12 @@ def mlflow_env(registry, monkeypatch):
     monkeypatch.setenv("MLFLOW_MODEL_NAME", registry.name)
     monkeypatch.setenv("USER", "retrain-test")
     return registry
+
+
+def gate(candidate: Path, champion: Path, feedback: Path, data: Path) -> int:
+    """`python -m catsdogs.training gate` on these files; its exit status."""
+    arguments = {"candidate": candidate, "champion": champion, "feedback": feedback, "data": data}
+    return main(["gate", *(f"--{name}={path}" for name, path in arguments.items())])
 
 
 def runs_tagged(registry, **tags) -> list[dict]:
@@ -120,19 +127,7 @@ def test_a_worse_candidate_is_refused_and_gets_no_version(setup, mlflow_env, tmp
     registered = model_versions.register(registry, champion)
     worse = swapped(setup["champion"], tmp_path / "worse")
 
-    status = main(
-        [
-            "gate",
-            "--candidate",
-            str(worse),
-            "--champion",
-            str(setup["champion"]),
-            "--feedback",
-            str(setup["feedback"]),
-            "--data",
-            str(setup["base"]),
-        ]
-    )
+    status = gate(worse, setup["champion"], setup["feedback"], setup["base"])
 
     captured = capsys.readouterr()
     assert status == 1
@@ -160,19 +155,7 @@ def test_another_base_dataset_is_refused_with_a_message(setup, tmp_path, capsys,
     shutil.copytree(setup["base"], other)
     next((other / "PetImages" / "Cat").iterdir()).unlink()
 
-    status = main(
-        [
-            "gate",
-            "--candidate",
-            str(setup["champion"]),
-            "--champion",
-            str(setup["champion"]),
-            "--feedback",
-            str(setup["feedback"]),
-            "--data",
-            str(other),
-        ]
-    )
+    status = gate(setup["champion"], setup["champion"], setup["feedback"], other)
 
     assert status == 2
     assert "is not the champion's base data" in capsys.readouterr().err
@@ -214,19 +197,7 @@ def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning(
     )
     close_app(app)
 
-    status = main(
-        [
-            "gate",
-            "--candidate",
-            str(setup["champion"]),
-            "--champion",
-            str(setup["champion"]),
-            "--feedback",
-            str(empty),
-            "--data",
-            str(setup["base"]),
-        ]
-    )
+    status = gate(setup["champion"], setup["champion"], empty, setup["base"])
 
     assert status == 0
     assert "warning: the feedback hold-out is empty" in capsys.readouterr().out
