@@ -1,5 +1,6 @@
 """What tests share besides fixtures: the token, test settings, generated and real photos."""
 
+import datetime
 import io
 import os
 import zipfile
@@ -16,6 +17,7 @@ from catsdogs import create_app, state
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
+from catsdogs.models import Prediction, utc_now
 from catsdogs.serving import Served
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,3 +152,20 @@ def photos_of_known_class(folder: Path, per_class: int = 2) -> Path:
         for name, data in shared_photos(label, per_class):
             (folder / label.lower() / name.rsplit("/", 1)[-1]).write_bytes(data)
     return folder
+
+
+def stored_prediction(days_ago: float = 0, **values) -> int:
+    """Store a cat prediction made `days_ago` days ago, with `values` on top; return its id.
+    Needs an app context."""
+    row = Prediction(
+        created_at=utc_now() - datetime.timedelta(days=days_ago),
+        inference_time_ms=5.0,
+        prediction_result="cat",
+        proba_cat=0.9,
+        proba_dog=0.1,
+        model_version="test",
+        **values,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id

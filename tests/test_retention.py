@@ -1,6 +1,5 @@
 """The retention purge the service runs on its own: no CLI, idempotent, logged and counted."""
 
-import datetime
 import logging
 import time
 
@@ -8,27 +7,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import state
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, utc_now
+from catsdogs.models import Prediction
+from tests.helpers import stored_prediction
 
 
 def add_consented(app, days_ago: float) -> int:
     """A consented prediction with a file name and a comment, made `days_ago` days ago."""
     with app.app_context():
-        row = Prediction(
-            created_at=utc_now() - datetime.timedelta(days=days_ago),
-            inference_time_ms=5.0,
-            prediction_result="cat",
-            proba_cat=0.9,
-            proba_dog=0.1,
-            model_version="test",
+        return stored_prediction(
+            days_ago,
             rgpd_consent=True,
             filename="mine.jpg",
             user_feedback=1,
             user_comment="nice",
         )
-        db.session.add(row)
-        db.session.commit()
-        return row.id
 
 
 def personal_fields(app, prediction_id: int) -> tuple:

@@ -19,7 +19,7 @@ from catsdogs.extensions import db
 from catsdogs.inference import Prediction as ModelPrediction
 from catsdogs.models import Prediction, TrainingPhoto, utc_now
 from catsdogs.training_photos import MAX_SIDE, KeptPhoto, downscale
-from tests.helpers import AUTH, image_bytes
+from tests.helpers import AUTH, image_bytes, stored_prediction
 from tests.web.forms import HX, PLAIN, classify, erase
 
 GPS_IFD = 0x8825
@@ -56,19 +56,7 @@ def photos() -> list[TrainingPhoto]:
 
 
 def add_prediction(training_consent: bool, rgpd_consent: bool = True, days_ago: float = 0) -> int:
-    row = Prediction(
-        created_at=utc_now() - datetime.timedelta(days=days_ago),
-        inference_time_ms=5.0,
-        prediction_result="cat",
-        proba_cat=0.9,
-        proba_dog=0.1,
-        model_version="test",
-        rgpd_consent=rgpd_consent,
-        training_consent=training_consent,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row.id
+    return stored_prediction(days_ago, rgpd_consent=rgpd_consent, training_consent=training_consent)
 
 
 def add_photo(prediction_id: int, days_ago: float = 0, training_consent: bool = True) -> None:
