@@ -21,7 +21,7 @@ def load_splits(dataset: Dataset, seed: int, size: int, per_class: int | None = 
     """Split the dataset and decode every part; return pixels, splits and the skip count."""
     files, labels = dataset.labelled_files()
     if per_class:
-        files, labels = _first_per_class(files, labels, per_class)
+        files, labels = first_per_class(files, labels, per_class)
     pixels, splits, skipped = {}, {}, 0
     for part, split in stratified_split(files, labels, seed).items():
         pixels[part], splits[part] = dataset.load(split, size)
@@ -30,7 +30,8 @@ def load_splits(dataset: Dataset, seed: int, size: int, per_class: int | None = 
     return pixels, splits, skipped
 
 
-def _first_per_class(files, labels, limit):
+def first_per_class(files, labels, limit):
+    """The first `limit` files of each class, in order (a smaller dataset for quick runs)."""
     kept = [
         (f, y)
         for y in (0, 1)
@@ -63,14 +64,14 @@ def train(
     key = feature_key(dataset, settings)
     reused = []  # names of the cached feature sets this run loaded instead of computing
     views = 2 + settings.augmented_views
-    train_x = _reuse(
+    train_x = reuse_features(
         reused,
         feature_cache,
         f"{key}-train-{views}views",
         lambda: train_views(bottom, pixels["train"], settings),
     )
     train_y = np.array(splits["train"].labels * views, dtype=np.float32)
-    val_x = _reuse(
+    val_x = reuse_features(
         reused,
         feature_cache,
         f"{key}-validation",
@@ -188,7 +189,7 @@ def build_card(
     }
 
 
-def _reuse(reused: list, folder: Path | None, name: str, compute) -> np.ndarray:
+def reuse_features(reused: list, folder: Path | None, name: str, compute) -> np.ndarray:
     """compute(), or its copy saved in `folder` by an earlier run (then `name` joins `reused`)."""
     if folder is None:
         return compute()

@@ -60,12 +60,12 @@ def summarise(described: list[dict], split_name: str = PART) -> dict:
 
 def validation_split(dataset: Dataset, card: dict) -> Split:
     """The validation photos of the card's own split (seed, and the per-class cut if any)."""
-    from catsdogs.training.pipeline import _first_per_class
+    from catsdogs.training.pipeline import first_per_class
 
     files, labels = dataset.labelled_files()
     per_class = card["training"]["settings"].get("max_images_per_class")
     if per_class:
-        files, labels = _first_per_class(files, labels, per_class)
+        files, labels = first_per_class(files, labels, per_class)
     return stratified_split(files, labels, card["dataset"]["split"]["seed"])[PART]
 
 

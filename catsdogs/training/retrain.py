@@ -45,7 +45,7 @@ def base_splits(dataset: Dataset, card: dict) -> dict[str, Split]:
     files, labels = dataset.labelled_files()
     per_class = card["training"]["settings"].get("max_images_per_class")
     if per_class:
-        files, labels = pipeline._first_per_class(files, labels, per_class)
+        files, labels = pipeline.first_per_class(files, labels, per_class)
     return stratified_split(files, labels, split["seed"], tuple(split["fractions"]))
 
 
@@ -104,13 +104,13 @@ def train_candidate(
         return pipeline.train_views(bottom, pixels["train"], settings)
 
     key, views, reused = pipeline.feature_key(dataset, settings), 2 + settings.augmented_views, []
-    base_x = pipeline._reuse(reused, feature_cache, f"{key}-train-{views}views", base_views)
+    base_x = pipeline.reuse_features(reused, feature_cache, f"{key}-train-{views}views", base_views)
     if len(base_x) != views * expected["train"]:
         raise RetrainError(
             f"the cached base features hold {len(base_x)} rows, not {views} views of the "
             f"champion's {expected['train']} training photos: remove them from the cache"
         )
-    val_x = pipeline._reuse(
+    val_x = pipeline.reuse_features(
         reused,
         feature_cache,
         f"{key}-validation",
