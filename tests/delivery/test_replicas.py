@@ -27,6 +27,9 @@ REDIS = "redis://127.0.0.1:6379/0"
 POLL_SECONDS = 1
 PER_TOKEN = 8  # requests a minute per API token, low enough to reach in a test
 LOAD_TOKENS = 10  # the load test spreads its 40 requests over these: 4 each, under PER_TOKEN
+# The promotion test asks every PROMOTION_PAUSE seconds for up to 2 x (POLL_SECONDS + 10) s:
+# spread over these tokens, that stays under PER_TOKEN even on a fast machine.
+PROMOTION_TOKENS, PROMOTION_PAUSE = 30, 0.1
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def tokens() -> dict[str, tuple[str, str]]:
     # Limits count per token name in the shared Redis: names of this session only.
     session = secrets.token_hex(4)
     names = ["feedback", "limited", *(f"load{i}" for i in range(LOAD_TOKENS))]
-    names += [f"promotion{i}" for i in range(LOAD_TOKENS)]  # the promotion test's requests
+    names += [f"promotion{i}" for i in range(PROMOTION_TOKENS)]
     return {name: (f"{name}-{session}", secrets.token_hex(16)) for name in names}
 
 
@@ -194,6 +197,7 @@ def test_a_model_promotion_reaches_both_replicas(pair, tokens, tmp_path):
             answer = predict(pair.url, next(promotion_tokens), photo)
             assert answer.status_code == 200, answer.text
             seen[served_by(answer)] = answer.json()["model_version"]
+            time.sleep(PROMOTION_PAUSE)
 
 
 def test_stopping_a_replica_mid_load_loses_no_request_and_no_row(pair, tokens):
