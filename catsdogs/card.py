@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "catsdogs.onnx"
+# The classes every model answers, in the order of its output.
+CLASSES = ("cat", "dog")
 # A card written before `unsure_below` existed states no such confidence: never say unsure.
 NEVER_UNSURE = 0.0
 
@@ -55,7 +57,7 @@ class ModelCard:
             raise CardError(f"model card {card_path} is invalid: {error!r}") from None
         if list(shape[1:3]) != [card.input_size[1], card.input_size[0]] or shape[3] != 3:
             raise CardError(f"model card {card_path}: input shape {shape} != resize size")
-        if card.classes != ("cat", "dog"):
+        if card.classes != CLASSES:
             raise CardError(f"model card {card_path}: classes must be cat, dog")
         if not 0 <= card.unsure_below <= 1:
             raise CardError(f"model card {card_path}: unsure_below must be between 0 and 1")

@@ -5,7 +5,8 @@ import hashlib
 import json
 from pathlib import Path
 
-CLASSES = ("cat", "dog")
+from catsdogs.card import CLASSES
+
 FORMAT = "catsdogs-feedback-dataset/1"
 NAME = "catsdogs-feedback"
 MANIFEST = "manifest.json"

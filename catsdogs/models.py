@@ -15,10 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catsdogs.card import CLASSES
 from catsdogs.extensions import db
 
 COMMENT_MAX_LENGTH = 1000
-CLASSES = ("cat", "dog")
 # What a reviewer did with a kept photo's proposed label (TrainingPhoto.review).
 REVIEWS = ("confirmed", "corrected", "rejected")
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import defer, joinedload
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
-from catsdogs.models import CLASSES, TrainingPhoto, utc_now
+from catsdogs.card import CLASSES
+from catsdogs.models import TrainingPhoto, utc_now
 from catsdogs.records import MAX_ID
 
 REJECT = "reject"

@@ -90,8 +90,8 @@ def test_feedback_becomes_a_gated_challenger(tiny, loop, registry, page, violati
                 timeout=30,
             ).json()
             assert answer["training_photo_kept"] is True
-            vote = {"feedback_id": answer["feedback_id"], "user_feedback": 0}
-            vote["user_feedback"] = int(answer["prediction"] == label)  # the truth, as people say
+            right = int(answer["prediction"] == label)  # people tell the truth
+            vote = {"feedback_id": answer["feedback_id"], "user_feedback": right}
             requests.post(f"{url}/api/update-feedback", headers=AUTH, json=vote, timeout=30)
     # And one through the page.
     page.goto(url + "/")
@@ -104,8 +104,8 @@ def test_feedback_becomes_a_gated_challenger(tiny, loop, registry, page, violati
     page.get_by_role("button", name="Classify").click()
     page.wait_for_selector("#result .outcome")
     assert "A small copy of your photo is kept" in page.inner_text("#result")
-    wrong = "No, wrong" if "cat" in page.inner_text("#result .outcome").lower() else "Yes, right"
-    page.get_by_role("button", name=wrong).click()
+    said_cat = "cat" in page.inner_text("#result .outcome").lower()  # the photo is a dog
+    page.get_by_role("button", name="No, wrong" if said_cat else "Yes, right").click()
     page.wait_for_selector("text=Thank you!")
     kept = 2 * API_PER_CLASS + 1
 

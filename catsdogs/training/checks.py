@@ -7,7 +7,8 @@ from pathlib import Path
 
 from catsdogs.imaging import ImageError
 from catsdogs.inference import load_classifier
-from catsdogs.training.data import CLASSES, Dataset, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, stratified_split
 
 PER_CLASS = 4
 # Only photos the model gets right with this confidence: easy ones, that any model fit to

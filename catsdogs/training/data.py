@@ -12,7 +12,6 @@ from catsdogs.imaging import ImageError, load_rgb
 
 log = logging.getLogger(__name__)
 
-CLASSES = ("cat", "dog")
 FOLDERS = {"Cat": 0, "Dog": 1}
 PUBLIC_ARCHIVE_URL = (
     "https://download.microsoft.com/download/3/E/1/"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from catsdogs.training.data import CLASSES
+from catsdogs.card import CLASSES
 
 # A confidence bin right at least this often on validation photos counts as sure.
 SURE_ACCURACY = 0.9

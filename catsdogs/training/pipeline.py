@@ -10,7 +10,8 @@ import numpy as np
 
 from catsdogs.card import ModelCard
 from catsdogs.training import export, metrics, profile
-from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, Split, stratified_split
 
 log = logging.getLogger(__name__)
 SEMANTIC_VERSION = "1.0.0"

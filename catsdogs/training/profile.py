@@ -14,7 +14,8 @@ import numpy as np
 from catsdogs import imaging, signals
 from catsdogs.card import ModelCard
 from catsdogs.training import export
-from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, Split, stratified_split
 from catsdogs.training.report import render_markdown
 
 log = logging.getLogger(__name__)

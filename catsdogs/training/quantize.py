@@ -18,7 +18,8 @@ import numpy as np
 
 from catsdogs.card import CardError, ModelCard
 from catsdogs.training import export, metrics
-from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, Split, stratified_split
 from catsdogs.training.pipeline import evaluate_pixels
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ import numpy as np
 
 from catsdogs import feedback_manifest
 from catsdogs.training import export, metrics, pipeline
-from catsdogs.training.data import CLASSES, Dataset, Split, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, Split, stratified_split
 from catsdogs.training.gate import Verdict, judge
 from catsdogs.training.settings import Settings
 
@@ -57,7 +58,8 @@ def check_same_data(dataset: Dataset, card: dict) -> None:
         )
 
 
-def feedback_part(folder: Path, manifest: dict, part: str) -> Split:
+def feedback_part(manifest: dict, part: str) -> Split:
+    """The export's photos of one part (train or holdout), as files and labels."""
     chosen = [p for p in manifest["photos"] if p["part"] == part]
     return Split([p["file"] for p in chosen], [CLASSES.index(p["label"]) for p in chosen])
 
@@ -116,7 +118,7 @@ def train_candidate(
         f"{key}-validation",
         lambda: keras_train.cached_features(bottom, pixels["validation"], settings.batch_size),
     )
-    extra_pixels, extra = Dataset(feedback).load(feedback_part(feedback, manifest, "train"), size)
+    extra_pixels, extra = Dataset(feedback).load(feedback_part(manifest, "train"), size)
     log.info("feedback: %d training photos", len(extra))
     train_x = base_x
     if len(extra):
@@ -160,7 +162,7 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
     check_same_data(dataset, champion_card)
     sets = {
         "test": (dataset, base_splits(dataset, champion_card)["test"]),
-        "holdout": (Dataset(feedback), feedback_part(feedback, manifest, "holdout")),
+        "holdout": (Dataset(feedback), feedback_part(manifest, "holdout")),
     }
     models = {"champion": (champion, champion_card), "candidate": (candidate, candidate_card)}
     figures, answers, kept, decoded = {}, {}, {}, {}

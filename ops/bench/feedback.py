@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from catsdogs.training.data import CLASSES, Dataset, stratified_split
+from catsdogs.card import CLASSES
+from catsdogs.training.data import Dataset, stratified_split
 from catsdogs.training.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
