@@ -2,9 +2,9 @@
 other WSGI servers import `wsgi:app`. Configuration comes from the environment (and `.env`).
 """
 
-from catsdogs import create_app, serve
+from catsdogs import create_app, server
 
 app = create_app()
 
 if __name__ == "__main__":
-    serve.main(app)
+    server.main(app)

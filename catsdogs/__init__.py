@@ -6,29 +6,26 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from catsdogs import (
-    api,
-    cli,
-    config,
-    logs,
-    metrics,
-    model_health,
-    notifier,
-    records,
-    review_metrics,
-    security,
-    state,
-    web,
-)
+from catsdogs import api, cli, config, logs, security, state, web
+
+from catsdogs.monitoring import metrics
+
+from catsdogs.monitoring import model_health
+
+from catsdogs.monitoring import notifier
+
+from catsdogs.store import records
+
+from catsdogs.monitoring import review_metrics
 from catsdogs.card import CardError
 from catsdogs.extensions import babel, csrf, db, migrate
-from catsdogs.health import DatabaseWatch
-from catsdogs.inference import Classifier, load_classifier
-from catsdogs.serving import Serving, ModelWatch
-from catsdogs.registry import Registry
-from catsdogs.retention import RetentionPurge
-from catsdogs.shadow import ShadowWorker
-from catsdogs.spool import Spool
+from catsdogs.monitoring.health import DatabaseWatch
+from catsdogs.serving.classifier import Classifier, load_classifier
+from catsdogs.serving.served_models import Serving, ModelWatch
+from catsdogs.registry.client import Registry
+from catsdogs.store.retention import RetentionPurge
+from catsdogs.serving.shadow import ShadowWorker
+from catsdogs.store.spool import Spool
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)

@@ -77,7 +77,7 @@ def profile_problem(profile) -> str | None:
 
     Each signal's shares must match the bins serving counts it in, and sum to 1.
     """
-    from catsdogs.signals import BY_NAME  # signals imports numpy; the card itself needs none
+    from catsdogs.monitoring.signals import BY_NAME  # numpy: not at the card's import
 
     try:
         if not profile["images"] > 0:

@@ -10,7 +10,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import exc
 
-from catsdogs import database, records
+from catsdogs.store import database
+
+from catsdogs.store import records
 from catsdogs.config import TOKEN_FILE, instance_secret
 from catsdogs.extensions import db
 
@@ -101,8 +103,8 @@ def require_database() -> None:
 
 
 def register(app) -> None:
-    from catsdogs.dataset_cli import dataset  # the groups live in their own modules
-    from catsdogs.model_cli import models
+    from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
+    from catsdogs.registry.cli import models
 
     for command in (init_db, api_token, purge, models, dataset):
         app.cli.add_command(command)

@@ -7,7 +7,9 @@ from pathlib import Path
 from dotenv import dotenv_values, find_dotenv, load_dotenv
 from sqlalchemy.engine import make_url
 
-from catsdogs import database, logs
+from catsdogs import logs
+
+from catsdogs.store import database
 from catsdogs.card import SHIPPED_MODEL
 
 TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates

@@ -10,26 +10,26 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:  # for the annotations only: these modules must not depend on this one's load
-    from catsdogs.health import DatabaseWatch
-    from catsdogs.inference import Classifier
-    from catsdogs.serving import Serving, ModelWatch
-    from catsdogs.metrics import Telemetry
-    from catsdogs.model_health import ModelHealth
-    from catsdogs.notifier import DiscordNotifier
-    from catsdogs.retention import RetentionPurge
-    from catsdogs.shadow import ShadowWorker
-    from catsdogs.spool import Spool
+    from catsdogs.monitoring.health import DatabaseWatch
+    from catsdogs.serving.classifier import Classifier
+    from catsdogs.serving.served_models import Serving, ModelWatch
+    from catsdogs.monitoring.metrics import Telemetry
+    from catsdogs.monitoring.model_health import ModelHealth
+    from catsdogs.monitoring.notifier import DiscordNotifier
+    from catsdogs.store.retention import RetentionPurge
+    from catsdogs.serving.shadow import ShadowWorker
+    from catsdogs.store.spool import Spool
 
 KEYS = {
-    "serving": "catsdogs.serving",
+    "serving": "catsdogs.serving.served_models",
     "model_watch": "catsdogs.model_watch",
-    "shadow": "catsdogs.shadow",
+    "shadow": "catsdogs.serving.shadow",
     "telemetry": "catsdogs.telemetry",
-    "spool": "catsdogs.spool",
+    "spool": "catsdogs.store.spool",
     "watch": "catsdogs.watch",
-    "notifier": "catsdogs.notifier",
+    "notifier": "catsdogs.monitoring.notifier",
     "purge": "catsdogs.purge",
-    "model_health": "catsdogs.model_health",
+    "model_health": "catsdogs.monitoring.model_health",
 }
 
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.inference import load_classifier
-from catsdogs.registry import Registry
+from catsdogs.serving.classifier import load_classifier
+from catsdogs.registry.client import Registry
 from tests.helpers import (
     BACKENDS,
     ApiClient,

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, TrainingPhoto, utc_now
+from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
 from catsdogs.training.__main__ import main
 from tests import model_versions
 from tests.helpers import DATASET

@@ -17,8 +17,8 @@ from catsdogs import create_app, state
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, utc_now
-from catsdogs.serving import Served
+from catsdogs.store.tables import Prediction, utc_now
+from catsdogs.serving.served_models import Served
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

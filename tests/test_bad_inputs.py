@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catsdogs.imaging import MAX_PIXELS
-from catsdogs.models import COMMENT_MAX_LENGTH
+from catsdogs.serving.imaging import MAX_PIXELS
+from catsdogs.store.tables import COMMENT_MAX_LENGTH
 from tests.helpers import (
     AUTH,
     BACKENDS,

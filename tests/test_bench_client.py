@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from bench.client import UploadClient
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 from tests.helpers import TOKEN
 from tests.serve_helpers import free_port, serve
 

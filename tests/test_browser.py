@@ -8,7 +8,9 @@ import threading
 
 import pytest
 
-from catsdogs import records, state
+from catsdogs import state
+
+from catsdogs.store import records
 
 from tests.browser_helpers import (
     AXE,

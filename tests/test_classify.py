@@ -5,12 +5,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from catsdogs import state
-from catsdogs.classify import classify
+from catsdogs.serving.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
-from catsdogs.imaging import ImageError
-from catsdogs.inference import Prediction as ModelPrediction
-from catsdogs.models import Prediction
+from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.store.tables import Prediction
 from tests.helpers import BrokenClassifier, image_bytes, serve_model
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 
 from catsdogs import create_app
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, utc_now
+from catsdogs.store.tables import Prediction, utc_now
 from tests.helpers import ROOT, close_app
 from tests.serve_helpers import free_port
 

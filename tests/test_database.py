@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import create_engine, exc
 
-from catsdogs import database
+from catsdogs.store import database
 
 
 @pytest.mark.parametrize(

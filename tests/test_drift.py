@@ -4,7 +4,9 @@ import math
 
 import pytest
 
-from catsdogs import drift, signals
+from catsdogs.monitoring import drift
+
+from catsdogs.monitoring import signals
 
 
 def test_psi_is_zero_for_equal_shares_and_grows_with_the_shift():

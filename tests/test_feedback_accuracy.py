@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from catsdogs import feedback_accuracy
+from catsdogs.monitoring import feedback_accuracy
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, utc_now
+from catsdogs.store.tables import Prediction, utc_now
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import hashlib
 import json
 import random
 
-from catsdogs.feedback_manifest import content_hash, part_of
+from catsdogs.store.feedback_manifest import content_hash, part_of
 from tests.feedback_photos import add_photo
 from tests.helpers import image_bytes
 
@@ -105,7 +105,7 @@ def test_an_export_replaces_an_earlier_one_but_no_other_folder(app, runner, tmp_
     export(runner, out)
     with app.app_context():
         from catsdogs.extensions import db
-        from catsdogs.models import TrainingPhoto
+        from catsdogs.store.tables import TrainingPhoto
 
         db.session.query(TrainingPhoto).update({"review": "rejected", "label": None})
         db.session.commit()

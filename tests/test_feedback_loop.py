@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from catsdogs import lifecycle
-from catsdogs.inference import load_classifier
+from catsdogs.registry import lifecycle
+from catsdogs.serving.classifier import load_classifier
 from catsdogs.training.__main__ import main
 from tests import model_versions
 from tests.browser_helpers import CHROMIUM, add_csp, serve

@@ -5,10 +5,12 @@ import time
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from catsdogs import config, health, state
+from catsdogs import config, state
+
+from catsdogs.monitoring import health
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
-from catsdogs.notifier import COLORS
+from catsdogs.store.tables import Prediction
+from catsdogs.monitoring.notifier import COLORS
 from tests.helpers import BrokenClassifier, serve_model
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from catsdogs.imaging import MAX_PIXELS, ImageError, decode, load_rgb, to_rgb
+from catsdogs.serving.imaging import MAX_PIXELS, ImageError, decode, load_rgb, to_rgb
 from tests.helpers import image_bytes
 
 SIZE = (224, 224)

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL, CardError
-from catsdogs.inference import load_classifier
+from catsdogs.serving.classifier import load_classifier
 from tests.helpers import image_bytes
 
 

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import state
-from catsdogs.metrics import Telemetry
+from catsdogs.monitoring.metrics import Telemetry
 from tests.helpers import AUTH, BrokenClassifier, image_bytes, serve_model
 
 STAGES = ("decode", "preprocess", "inference", "database")

@@ -8,9 +8,11 @@ import shutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import model_health, state
+from catsdogs import state
+
+from catsdogs.monitoring import model_health
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.inference import Classifier
+from catsdogs.serving.classifier import Classifier
 from tests.helpers import ApiClient, image_bytes
 
 

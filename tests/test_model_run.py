@@ -1,11 +1,12 @@
-"""A model's MLflow run (catsdogs/model_run.py) and training's use of it, on a real server."""
+"""A model's MLflow run (catsdogs/registry/model_run.py) and training's use of it, on a real
+server."""
 
 import json
 import shutil
 
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.model_run import figures, log_model
-from catsdogs.registry import CARD, ONNX, REPORT
+from catsdogs.registry.model_run import figures, log_model
+from catsdogs.registry.client import CARD, ONNX, REPORT
 from catsdogs.training import __main__ as training
 from catsdogs.training import pipeline
 from tests import serve_helpers

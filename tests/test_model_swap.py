@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from catsdogs import state
-from catsdogs.inference import load_classifier
-from catsdogs.lifecycle import CHAMPION
-from catsdogs.registry import Registry
+from catsdogs.serving.classifier import load_classifier
+from catsdogs.registry.lifecycle import CHAMPION
+from catsdogs.registry.client import Registry
 from tests import model_versions
 from tests.helpers import TOKEN, photos_of_known_class, shared_photos
 from tests.mlflow_server import MlflowServer

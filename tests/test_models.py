@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 
 VALID = dict(
     inference_time_ms=4.2,

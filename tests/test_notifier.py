@@ -4,9 +4,11 @@ import time
 
 import pytest
 
-from catsdogs import notifier, state
+from catsdogs import state
+
+from catsdogs.monitoring import notifier
 from catsdogs.card import CardError
-from catsdogs.notifier import COLORS, DiscordNotifier, Event
+from catsdogs.monitoring.notifier import COLORS, DiscordNotifier, Event
 from tests.discord_stub import DiscordStub
 
 DOWN, UP = notifier.database_event(False), notifier.database_event(True)

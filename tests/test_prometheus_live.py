@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests import monitoring_stack as stack
-from catsdogs.registry import Registry
+from catsdogs.registry.client import Registry
 from tests import model_versions
 from tests.helpers import image_bytes, photos_of_known_class
 from tests.mlflow_server import MlflowServer

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.inference import load_classifier
+from catsdogs.serving.classifier import load_classifier
 from catsdogs.training import __main__ as cli
 from catsdogs.training import quantize
 from catsdogs.training.data import Dataset

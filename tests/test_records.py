@@ -7,10 +7,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from catsdogs import records, state
+from catsdogs import state
+
+from catsdogs.store import records
 from catsdogs.extensions import db
-from catsdogs.inference import Prediction as ModelPrediction
-from catsdogs.models import Prediction
+from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.store.tables import Prediction
 
 
 def prediction(label="cat") -> ModelPrediction:

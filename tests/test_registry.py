@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.registry import CARD, ONNX, REPORT, Registry, RegistryError
+from catsdogs.registry.client import CARD, ONNX, REPORT, Registry, RegistryError
 from tests import serve_helpers
 
 PACKAGED = {ONNX: SHIPPED_MODEL, CARD: SHIPPED_MODEL.with_suffix(".json"),

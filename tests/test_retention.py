@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import state
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 from tests.helpers import stored_prediction
 
 
@@ -63,7 +63,7 @@ def test_a_purge_is_logged_counted_and_idempotent(app, caplog):
     old = add_consented(app, days_ago=31)
     add_consented(app, days_ago=1)
     purge = state.purge(app)
-    with caplog.at_level(logging.INFO, logger="catsdogs.retention"):
+    with caplog.at_level(logging.INFO, logger="catsdogs.store.retention"):
         assert purge.purge() == 1
         assert purge.purge() == 0  # a second replica, or the next round, finds nothing left
     assert [r.getMessage() for r in caplog.records] == [
@@ -75,7 +75,7 @@ def test_a_purge_is_logged_counted_and_idempotent(app, caplog):
 
 def test_an_unreachable_database_postpones_the_purge_in_one_line(make_app, tmp_path, caplog):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
-    with caplog.at_level(logging.WARNING, logger="catsdogs.retention"):
+    with caplog.at_level(logging.WARNING, logger="catsdogs.store.retention"):
         assert state.purge(app).purge() == 0
     [record] = caplog.records
     assert record.getMessage().startswith(

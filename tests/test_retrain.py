@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from catsdogs import lifecycle
+from catsdogs.registry import lifecycle
 from catsdogs.training.__main__ import main
 from tests import model_versions
 from tests.feedback_photos import add_photo, swapped, tiny_base, tiny_champion

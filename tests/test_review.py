@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from catsdogs import review
+from catsdogs.store import review
 from catsdogs.errors import ServiceError
 from tests.feedback_photos import keep_photo, row
 
@@ -101,7 +101,7 @@ def test_counts(ctx):
 
 
 def test_erasing_the_prediction_takes_the_photo_out_of_the_queue(ctx):
-    from catsdogs import records
+    from catsdogs.store import records
 
     photo_id = keep_photo("cat", YES)
     prediction_id = review.get(photo_id).prediction_id

@@ -5,10 +5,10 @@ import logging
 import pytest
 
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.inference import load_classifier
-from catsdogs.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.serving import Serving, check_photos
-from catsdogs.registry import Registry
+from catsdogs.serving.classifier import load_classifier
+from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
+from catsdogs.serving.served_models import Serving, check_photos
+from catsdogs.registry.client import Registry
 from tests import model_versions
 from tests.discord_stub import DiscordStub
 from tests.helpers import AUTH, metric_samples, photos_of_known_class

@@ -7,9 +7,9 @@ import pytest
 
 from catsdogs import state
 from catsdogs.extensions import db
-from catsdogs.lifecycle import CHALLENGER
-from catsdogs.models import Prediction
-from catsdogs.shadow import ShadowWorker
+from catsdogs.registry.lifecycle import CHALLENGER
+from catsdogs.store.tables import Prediction
+from catsdogs.serving.shadow import ShadowWorker
 from tests import model_versions
 from tests.helpers import AUTH, image_bytes, metric_samples, photos_of_known_class
 

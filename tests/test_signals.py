@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catsdogs import imaging, signals
+from catsdogs.serving import imaging
+
+from catsdogs.monitoring import signals
 from tests.helpers import image_bytes
 
 

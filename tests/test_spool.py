@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from catsdogs.spool import Spool
+from catsdogs.store.spool import Spool
 
 
 def rows(count: int, start: int = 0) -> list[dict]:
@@ -26,7 +26,7 @@ def test_rows_come_back_in_order_and_the_file_goes(spool):
 
 def test_every_append_is_fsynced(spool, monkeypatch):
     synced = []
-    monkeypatch.setattr("catsdogs.spool.os.fsync", synced.append)
+    monkeypatch.setattr("catsdogs.store.spool.os.fsync", synced.append)
     spool.append({"request_id": "a"})
     assert len(synced) == 1
 

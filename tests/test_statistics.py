@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from catsdogs import statistics
+from catsdogs.monitoring import statistics
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 
 NOW = datetime.datetime(2026, 5, 4, 12, 30, tzinfo=datetime.UTC)
 

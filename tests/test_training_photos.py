@@ -13,12 +13,14 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import exc, insert, select, update
 
-from catsdogs import records, state
-from catsdogs.classify import classify_batch
+from catsdogs import state
+
+from catsdogs.store import records
+from catsdogs.serving.classify import classify_batch
 from catsdogs.extensions import db
-from catsdogs.inference import Prediction as ModelPrediction
-from catsdogs.models import Prediction, TrainingPhoto, utc_now
-from catsdogs.training_photos import MAX_SIDE, KeptPhoto, downscale
+from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
+from catsdogs.store.training_photos import MAX_SIDE, KeptPhoto, downscale
 from tests.helpers import AUTH, image_bytes, stored_prediction
 from tests.web.forms import HX, PLAIN, classify, erase
 
@@ -359,7 +361,7 @@ def test_the_purge_deletes_photos_past_their_own_retention(make_app, caplog):
         add_photo(old, days_ago=400)
         add_photo(kept, days_ago=100)  # its prediction's file name goes, the photo stays
     purge = state.purge(app)
-    with caplog.at_level(logging.INFO, logger="catsdogs.retention"):
+    with caplog.at_level(logging.INFO, logger="catsdogs.store.retention"):
         purge.purge()
         purge.purge()  # a second replica, or the next round, finds nothing left
     assert [r.getMessage() for r in caplog.records] == [

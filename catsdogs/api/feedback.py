@@ -1,6 +1,6 @@
 """JSON API: feedback on a prediction, and erasure of a prediction."""
 
-from catsdogs import records
+from catsdogs.store import records
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import ApiError, FeedbackRequest, FeedbackResult
 from catsdogs.extensions import auth

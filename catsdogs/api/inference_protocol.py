@@ -6,7 +6,11 @@ Errors are the protocol's `{"error": "<message>"}` (catsdogs.api.errors answers 
 
 from flask import Response, current_app, json, request
 
-from catsdogs import health, oip, state
+from catsdogs import state
+
+from catsdogs.monitoring import health
+
+from catsdogs.serving import oip
 from catsdogs.api.openapi import BEARER, SETTINGS, ApiBlueprint
 from catsdogs.api.protocol_schemas import (
     InferenceRequest,
@@ -18,7 +22,7 @@ from catsdogs.api.protocol_schemas import (
     Ready,
     ServerMetadata,
 )
-from catsdogs.classify import classify_batch
+from catsdogs.serving.classify import classify_batch
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 

@@ -2,8 +2,10 @@
 
 import marshmallow as ma
 
-from catsdogs import health as checks
-from catsdogs import records, state, statistics
+from catsdogs.monitoring import health as checks
+from catsdogs import state
+from catsdogs.store import records
+from catsdogs.monitoring import statistics
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import (
     ApiError,

@@ -5,7 +5,7 @@ from werkzeug.datastructures import FileStorage
 
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import ApiError, PredictionResult, UploadSchema
-from catsdogs.classify import classify
+from catsdogs.serving.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 

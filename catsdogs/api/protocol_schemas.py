@@ -7,7 +7,7 @@ schema documents the JSON form; the responses are dumped through these schemas.
 import marshmallow as ma
 
 from catsdogs.api.schemas import Strict
-from catsdogs.oip import INPUTS, OUTPUTS
+from catsdogs.serving.oip import INPUTS, OUTPUTS
 
 # OpenAPI's "any value": a tensor's data, a parameter's value.
 ANY = {"nullable": True}

@@ -5,7 +5,7 @@ import datetime
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from catsdogs.models import COMMENT_MAX_LENGTH
+from catsdogs.store.tables import COMMENT_MAX_LENGTH
 
 TRUTHY = {"true", "1", "on", "yes", 1}  # 1 == True: booleans are in
 FALSY = {"false", "0", "off", "no", "", 0}

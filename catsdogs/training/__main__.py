@@ -84,8 +84,8 @@ def log_to_mlflow(
 ) -> int:
     """A run and a registered version for `model` on MLFLOW_TRACKING_URI, with photos of known
     class from `data`'s test split; 1 if MLflow fails."""
-    from catsdogs.model_run import log_model
-    from catsdogs.registry import Registry, RegistryError
+    from catsdogs.registry.model_run import log_model
+    from catsdogs.registry.client import Registry, RegistryError
     from catsdogs.training.checks import write_check_photos
 
     name = os.environ.get("MLFLOW_MODEL_NAME") or "catsdogs"
@@ -107,7 +107,7 @@ def log_to_mlflow(
 
 def retrain(args) -> int:
     """Train a candidate on the base data plus the feedback export, then judge it (gate)."""
-    from catsdogs.feedback_manifest import ManifestError
+    from catsdogs.store.feedback_manifest import ManifestError
     from catsdogs.training.retrain import RetrainError, train_candidate
 
     folder = retrain_folder(args)
@@ -139,7 +139,7 @@ def gate(args) -> int:
 def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> int:
     """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
     register the candidate as challenger only when the gate passes; 1 when refused."""
-    from catsdogs.feedback_manifest import ManifestError
+    from catsdogs.store.feedback_manifest import ManifestError
     from catsdogs.training.retrain import RetrainError, compare, verdict_of, write_comparison
 
     try:
@@ -165,9 +165,10 @@ def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> 
 def record_candidate(candidate: Path, verdict, files: tuple[Path, ...], args) -> int:
     """The candidate's run with the comparison, the manifest and the datasets; a version with
     the challenger alias when the gate passed, none when refused. 1 if MLflow fails."""
-    from catsdogs import feedback_manifest, lifecycle
-    from catsdogs.model_run import log_model, log_unregistered
-    from catsdogs.registry import RegistryError
+    from catsdogs.store import feedback_manifest
+    from catsdogs.registry import lifecycle
+    from catsdogs.registry.model_run import log_model, log_unregistered
+    from catsdogs.registry.client import RegistryError
     from catsdogs.training.checks import write_check_photos
 
     registry = mlflow_registry()
@@ -229,7 +230,7 @@ def resolve_champion(given: str | None, folder: Path) -> tuple[Path, str | None]
     if given:
         return Path(given), None
     if os.environ.get("MLFLOW_TRACKING_URI"):
-        from catsdogs.lifecycle import CHAMPION
+        from catsdogs.registry.lifecycle import CHAMPION
 
         registry = mlflow_registry()
         version = registry.by_alias(CHAMPION)
@@ -241,7 +242,7 @@ def resolve_champion(given: str | None, folder: Path) -> tuple[Path, str | None]
 
 
 def mlflow_registry():
-    from catsdogs.registry import Registry
+    from catsdogs.registry.client import Registry
 
     name = os.environ.get("MLFLOW_MODEL_NAME") or "catsdogs"
     return Registry(os.environ["MLFLOW_TRACKING_URI"], name, timeout=MLFLOW_TIMEOUT)

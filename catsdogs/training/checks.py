@@ -1,12 +1,13 @@
 """Photos of known class registered with each model version: serving refuses a version that
-gets one wrong (catsdogs/serving.py). Drawn from the card's own test split, never trained on."""
+gets one wrong (catsdogs/serving/served_models.py).
+Drawn from the card's own test split, never trained on."""
 
 import json
 import tempfile
 from pathlib import Path
 
-from catsdogs.imaging import ImageError
-from catsdogs.inference import load_classifier
+from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.classifier import load_classifier
 from catsdogs.card import CLASSES
 from catsdogs.training.data import Dataset, stratified_split
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catsdogs.imaging import ImageError, load_rgb
+from catsdogs.serving.imaging import ImageError, load_rgb
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """The retrain gate: may a candidate become the challenger? A pure function of figures.
 
 The candidate must be no more than 0.3 point below the champion on the base test split (the
-promotion rule of catsdogs/lifecycle.py) and not below it on the held-out feedback photos.
+promotion rule of catsdogs/registry/lifecycle.py) and not below it on the held-out feedback photos.
 """
 
 from dataclasses import dataclass
 
-from catsdogs.lifecycle import MAX_ACCURACY_DROP
+from catsdogs.registry.lifecycle import MAX_ACCURACY_DROP
 
 EPSILON = 1e-9  # accuracies are rounded ratios: equal ones must compare equal
 

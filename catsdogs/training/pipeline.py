@@ -183,7 +183,7 @@ def build_card(
         },
         "parity": parity,
         "evaluation": evaluation,
-        # What served photos and answers are compared with (catsdogs/model_health.py)
+        # What served photos and answers are compared with (catsdogs/monitoring/model_health.py)
         "reference_profile": profile.compute(
             dataset, splits["validation"], model_path, size, "bilinear", 0.5
         ),

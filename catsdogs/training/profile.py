@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from catsdogs import imaging, signals
+from catsdogs.serving import imaging
+
+from catsdogs.monitoring import signals
 from catsdogs.card import ModelCard
 from catsdogs.training import export
 from catsdogs.card import CLASSES

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catsdogs import feedback_manifest
+from catsdogs.store import feedback_manifest
 from catsdogs.training import export, metrics, pipeline
 from catsdogs.card import CLASSES
 from catsdogs.training.data import Dataset, Split, stratified_split

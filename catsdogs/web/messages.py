@@ -7,8 +7,8 @@ English: clients match on the code). The pages show the sentence kept here for t
 from flask_babel import gettext
 
 from catsdogs.errors import ServiceError
-from catsdogs.imaging import MAX_PIXELS
-from catsdogs.models import COMMENT_MAX_LENGTH
+from catsdogs.serving.imaging import MAX_PIXELS
+from catsdogs.store.tables import COMMENT_MAX_LENGTH
 
 
 def N_(message: str) -> str:

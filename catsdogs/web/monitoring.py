@@ -7,9 +7,19 @@ import logging
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import drift, records, review, signals, state, statistics
+from catsdogs import state
+
+from catsdogs.monitoring import drift
+
+from catsdogs.store import records
+
+from catsdogs.store import review
+
+from catsdogs.monitoring import signals
+
+from catsdogs.monitoring import statistics
 from catsdogs.extensions import db
-from catsdogs.models import utc_now
+from catsdogs.store.tables import utc_now
 from catsdogs.web.formats import MISSING, animal, decimal, percent
 from catsdogs.web.render import render
 

@@ -5,9 +5,11 @@ from flask_babel import format_decimal, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from catsdogs import records, state
+from catsdogs import state
+
+from catsdogs.store import records
 from catsdogs.api.errors import status_for
-from catsdogs.classify import classify
+from catsdogs.serving.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.web import messages
 from catsdogs.web.render import render

@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
-from catsdogs import review
+from catsdogs.store import review
 from catsdogs.api.errors import status_for
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db

@@ -17,7 +17,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from catsdogs.card import ModelCard
-from catsdogs.inference import Classifier
+from catsdogs.serving.classifier import Classifier
 
 SHARED_DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "PetImages-180.zip"
 

@@ -1,6 +1,7 @@
 """The cost of model health per request: the photo's statistics and their recording.
 
-Both run on every prediction (catsdogs/inference.py and catsdogs/model_health.py); the drift
+Both run on every prediction (catsdogs/serving/classifier.py and
+catsdogs/monitoring/model_health.py); the drift
 scores are computed at scrape time, once per scrape, and measured apart.
 """
 
@@ -9,10 +10,11 @@ import time
 from prometheus_client import CollectorRegistry, generate_latest
 
 from bench.floor import _timings
-from catsdogs import imaging, signals
+from catsdogs.serving import imaging
+from catsdogs.monitoring import signals
 from catsdogs.card import ModelCard
-from catsdogs.inference import Classifier
-from catsdogs.model_health import ModelHealth
+from catsdogs.serving.classifier import Classifier
+from catsdogs.monitoring.model_health import ModelHealth
 
 
 def _cpu_ms(call, runs: int) -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 from bench import endpoint
-from catsdogs.registry import Registry
+from catsdogs.registry.client import Registry
 
 ROOT = endpoint.ROOT
 MLFLOW = ROOT / ".venv-mlflow" / "bin" / "mlflow"

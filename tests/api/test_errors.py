@@ -4,7 +4,7 @@ import pytest
 
 from catsdogs.api.errors import HTTP_CODES, SERVICE_STATUS
 from catsdogs.errors import ServiceError
-from catsdogs.metrics import ERROR_CODES
+from catsdogs.monitoring.metrics import ERROR_CODES
 
 
 def test_unknown_api_path_and_wrong_method_are_json(api):

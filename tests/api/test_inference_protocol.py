@@ -11,7 +11,7 @@ import tritonclient.http as triton
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.utils import InferenceServerException
 
-from catsdogs.imaging import load_rgb
+from catsdogs.serving.imaging import load_rgb
 from tests.helpers import AUTH, BrokenClassifier, image_bytes, shared_photos, serve_model
 from tests.serve_helpers import serve
 

@@ -9,7 +9,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from catsdogs import config, serve
+from catsdogs import config
+
+from catsdogs import server
 from tests.delivery.engine import ROOT
 
 KIT = ROOT / "ops" / "k8s"
@@ -144,7 +146,7 @@ def test_web_pods_have_distinct_liveness_and_readiness_probes(objects):
             assert container["startupProbe"]["httpGet"]["path"] == LIVENESS
         # The app drains for DRAIN_SECONDS after SIGTERM (after preStop): all within the grace.
         pre_stop = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][-1])
-        assert pod["terminationGracePeriodSeconds"] > serve.DRAIN_SECONDS + pre_stop
+        assert pod["terminationGracePeriodSeconds"] > server.DRAIN_SECONDS + pre_stop
 
 
 def test_images_are_pinned_never_latest(objects):

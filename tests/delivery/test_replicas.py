@@ -14,8 +14,8 @@ import pytest
 import redis
 import requests
 
-from catsdogs.lifecycle import CHAMPION
-from catsdogs.registry import Registry
+from catsdogs.registry.lifecycle import CHAMPION
+from catsdogs.registry.client import Registry
 from replicas.launch import Replicas
 from tests import model_versions
 from tests.delivery import engine

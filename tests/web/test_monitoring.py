@@ -6,10 +6,12 @@ import shutil
 
 from sqlalchemy.exc import OperationalError
 
-from catsdogs import classify, statistics
+from catsdogs.serving import classify
+
+from catsdogs.monitoring import statistics
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
 

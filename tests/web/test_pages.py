@@ -6,9 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from catsdogs import records, state
+from catsdogs import state
+
+from catsdogs.store import records
 from catsdogs.extensions import db
-from catsdogs.models import COMMENT_MAX_LENGTH, Prediction
+from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction
 from tests.helpers import TOKEN, BrokenClassifier, image_bytes, serve_model
 from tests.web.forms import HX, PLAIN, classify, csrf_token, erase, send_feedback
 

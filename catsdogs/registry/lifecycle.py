@@ -1,6 +1,6 @@
 """Which version serves: promote, roll back and shadow through the registry's aliases.
 
-The decisions and the records live here; `flask models` (catsdogs/model_cli.py) only parses,
+The decisions and the records live here; `flask models` (catsdogs/registry/cli.py) only parses,
 prints and notifies. Who, when and why of every change are tags in MLflow.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
-from catsdogs.registry import CARD, ONNX, ModelVersion, Registry, file_sha256
+from catsdogs.registry.client import CARD, ONNX, ModelVersion, Registry, file_sha256
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 HISTORY = "champion_history"  # registered-model tag: champions' versions, oldest first

@@ -15,9 +15,11 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import feedback_accuracy, signals
+from catsdogs.monitoring import feedback_accuracy
+
+from catsdogs.monitoring import signals
 from catsdogs.card import ModelCard
-from catsdogs.drift import Window
+from catsdogs.monitoring.drift import Window
 
 log = logging.getLogger(__name__)
 # Estimated accuracy is the mean confidence: right only for a calibrated model (NannyML's

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
-from catsdogs.imaging import ImageError
-from catsdogs.inference import Classifier
+from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
-from catsdogs.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.registry import ModelVersion, Registry, RegistryError, file_sha256
+from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
+from catsdogs.registry.client import ModelVersion, Registry, RegistryError, file_sha256
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")

@@ -1,6 +1,6 @@
 """MLflow's documented REST API over `requests`: calls, errors and the artifacts it serves.
 
-The app talks to MLflow without the mlflow package (see catsdogs/registry.py for why); this
+The app talks to MLflow without the mlflow package (see catsdogs/registry/client.py for why); this
 module is the whole transport, so every failure comes out as one `RegistryError`.
 """
 

@@ -10,8 +10,8 @@ from sqlalchemy import delete, exc, func, insert, select, update
 from catsdogs import state
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
-from catsdogs.models import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
-from catsdogs.training_photos import KeptPhoto
+from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
+from catsdogs.store.training_photos import KeptPhoto
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL

@@ -9,7 +9,7 @@ import time
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import review
+from catsdogs.store import review
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 30

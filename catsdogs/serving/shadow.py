@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catsdogs.inference import Prediction
+from catsdogs.serving.classifier import Prediction
 
 log = logging.getLogger(__name__)
 

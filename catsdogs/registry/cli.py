@@ -1,4 +1,4 @@
-"""`flask models ...`: the registry's versions, and which one serves (catsdogs/lifecycle.py).
+"""`flask models ...`: the registry's versions, and which one serves (registry/lifecycle.py).
 
 Every change is recorded in MLflow (who, when, why), logged, and posted to Discord.
 """
@@ -14,13 +14,13 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale, gettext
 
-from catsdogs import lifecycle
+from catsdogs.registry import lifecycle
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.model_run import log_model
-from catsdogs.notifier import DiscordNotifier, Event
-from catsdogs.registry import NAME, Registry, RegistryError
+from catsdogs.registry.model_run import log_model
+from catsdogs.monitoring.notifier import DiscordNotifier, Event
+from catsdogs.registry.client import NAME, Registry, RegistryError
 
-log = logging.getLogger("catsdogs.models")
+log = logging.getLogger("catsdogs.store.tables")
 models = AppGroup("models", help="The MLflow model registry: list, promote, roll back, shadow.")
 TIMEOUT = 60.0  # seconds per MLflow call: a download of the model is one
 NOTIFY_WAIT = 15.0  # seconds to let the Discord message leave before the command exits

@@ -1,6 +1,6 @@
 """The MLflow Model Registry of the `catsdogs` model: versions, aliases, tags, files, runs.
 
-Through MLflow's documented REST API (catsdogs/mlflow_rest.py), not the mlflow package: the
+Through MLflow's documented REST API (catsdogs/registry/mlflow_rest.py), not the mlflow package: the
 serving image needs a handful of calls, which `requests` (already a dependency) makes, where
 mlflow-skinny would add tens of packages, seconds of import time and memory to every worker.
 """
@@ -11,9 +11,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from catsdogs.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
-from catsdogs.model_version import ModelVersion
-from catsdogs.runs import Runs
+from catsdogs.registry.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
+from catsdogs.registry.versions import ModelVersion
+from catsdogs.registry.runs import Runs
 
 __all__ = ["ModelVersion", "Registry", "RegistryError", "file_sha256"]
 

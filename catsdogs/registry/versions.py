@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from catsdogs.mlflow_rest import RegistryError
+from catsdogs.registry.mlflow_rest import RegistryError
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from catsdogs.mlflow_rest import EXISTS, MISSING, RegistryError, Rest, required
+from catsdogs.registry.mlflow_rest import EXISTS, MISSING, RegistryError, Rest, required
 
 EXPERIMENT = "catsdogs"
 # MLflow's limits per runs/log-batch call

@@ -8,7 +8,7 @@ import math
 from sqlalchemy import func, select
 
 from catsdogs.extensions import db
-from catsdogs.models import Prediction, utc_now
+from catsdogs.store.tables import Prediction, utc_now
 
 Z95 = 1.959964
 

@@ -1,12 +1,12 @@
 """`flask dataset export`: the reviewed training photos as a versioned dataset
-(catsdogs/feedback_dataset.py)."""
+(catsdogs/store/feedback_dataset.py)."""
 
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from catsdogs import feedback_dataset
+from catsdogs.store import feedback_dataset
 
 dataset = AppGroup("dataset", help="The feedback dataset: reviewed photos for retraining.")
 

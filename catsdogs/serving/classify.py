@@ -5,10 +5,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from catsdogs import records, state, training_photos
+from catsdogs import state
+
+from catsdogs.store import records
+
+from catsdogs.store import training_photos
 from catsdogs.errors import ServiceError
-from catsdogs.imaging import ImageError
-from catsdogs.inference import Classifier, Prediction
+from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.classifier import Classifier, Prediction
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ trained model and the packaged one reach the registry the same way.
 import json
 from pathlib import Path
 
-from catsdogs.registry import ModelVersion, Registry, RegistryError
+from catsdogs.registry.client import ModelVersion, Registry, RegistryError
 
 SKIPPED = ("worst_mistakes", "reliability", "confusion_matrix")  # read apart, or not figures
 

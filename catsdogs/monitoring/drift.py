@@ -10,7 +10,7 @@ import math
 import threading
 from collections import deque
 
-from catsdogs import signals
+from catsdogs.monitoring import signals
 
 MODERATE, MAJOR = 0.1, 0.25
 # Empty bins take this share instead of zero, so that ln() stays finite: a bin the reference

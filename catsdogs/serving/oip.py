@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from catsdogs import tensors
+from catsdogs.serving import tensors
 from catsdogs.card import ModelCard
 from catsdogs.errors import ServiceError
-from catsdogs.inference import Prediction
-from catsdogs.tensors import invalid
+from catsdogs.serving.classifier import Prediction
+from catsdogs.serving.tensors import invalid
 
 MODEL_NAME = "catsdogs"
 EXTENSIONS = ("binary_tensor_data",)

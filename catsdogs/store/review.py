@@ -12,8 +12,8 @@ from sqlalchemy.orm import defer, joinedload
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.card import CLASSES
-from catsdogs.models import TrainingPhoto, utc_now
-from catsdogs.records import MAX_ID
+from catsdogs.store.tables import TrainingPhoto, utc_now
+from catsdogs.store.records import MAX_ID
 
 REJECT = "reject"
 DECISIONS = (*CLASSES, REJECT)

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from catsdogs.extensions import db
-from catsdogs.feedback_manifest import (
+from catsdogs.store.feedback_manifest import (
     FOLDERS,
     FORMAT,
     HOLDOUT_RULE,
@@ -25,7 +25,7 @@ from catsdogs.feedback_manifest import (
     is_export,
     part_of,
 )
-from catsdogs.models import TrainingPhoto
+from catsdogs.store.tables import TrainingPhoto
 
 LABEL_SOURCES = {"confirmed": "feedback confirmed", "corrected": "reviewer corrected"}
 

@@ -6,10 +6,12 @@ import threading
 import numpy as np
 from sqlalchemy import text
 
-from catsdogs import records, state
+from catsdogs import state
+
+from catsdogs.store import records
 from catsdogs.extensions import db
 from catsdogs.periodic import Periodic
-from catsdogs.records import discard_session
+from catsdogs.store.records import discard_session
 
 log = logging.getLogger(__name__)
 

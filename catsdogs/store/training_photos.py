@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from catsdogs.imaging import decode
+from catsdogs.serving.imaging import decode
 
 MAX_SIDE = 320  # enough to review and retrain on (the model sees 224 px), small to keep
 JPEG_QUALITY = 85

@@ -12,7 +12,11 @@ import logging
 
 from sqlalchemy import exc
 
-from catsdogs import database, records, state
+from catsdogs import state
+
+from catsdogs.store import database
+
+from catsdogs.store import records
 from catsdogs.periodic import Periodic
 
 log = logging.getLogger(__name__)

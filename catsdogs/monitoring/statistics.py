@@ -6,7 +6,7 @@ import itertools
 from sqlalchemy import case, func, select
 
 from catsdogs.extensions import db
-from catsdogs.models import Prediction
+from catsdogs.store.tables import Prediction
 
 
 def summary() -> dict:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnxruntime as ort
 
-from catsdogs import imaging, signals
+from catsdogs.serving import imaging
+
+from catsdogs.monitoring import signals
 from catsdogs.card import CardError, ModelCard
 
 

@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus metrics, model health and drift, accuracy, statistics, notifications."""

@@ -1,0 +1,1 @@
+"""The store: tables, the one write path, spool, retention, training photos, review, datasets."""
