@@ -24,8 +24,8 @@ from tests.helpers import (
     settings_for,
     shared_photos,
 )
-from tests.discord_stub import DiscordStub
-from tests.mlflow_server import MLFLOW, MlflowServer
+from tests.monitoring.discord_stub import DiscordStub
+from tests.registry.mlflow_server import MLFLOW, MlflowServer
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,12 @@ import requests
 from catsdogs.registry import lifecycle
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.training.__main__ import main
-from tests import model_versions
-from tests.browser_helpers import CHROMIUM, add_csp, serve
-from tests.feedback_photos import swapped, tiny_base, tiny_champion
+from tests.registry import model_versions
+from tests.web.browser_helpers import CHROMIUM, add_csp, serve
+from tests.store.feedback_photos import swapped, tiny_base, tiny_champion
 from tests.helpers import AUTH
-from tests.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
-from tests.test_training import WEIGHTS
+from tests.web.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
+from tests.training.test_training import WEIGHTS
 
 pytestmark = [
     pytest.mark.training,

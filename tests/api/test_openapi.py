@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.web.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.serve_helpers import serve
 
 

@@ -17,10 +17,10 @@ import requests
 from catsdogs.registry.lifecycle import CHAMPION
 from catsdogs.registry.client import Registry
 from replicas.launch import Replicas
-from tests import model_versions
+from tests.registry import model_versions
 from tests.delivery import engine
 from tests.helpers import image_bytes, photos_of_known_class
-from tests.mlflow_server import MlflowServer
+from tests.registry.mlflow_server import MlflowServer
 from tests.serve_helpers import free_port
 
 REDIS = "redis://127.0.0.1:6379/0"

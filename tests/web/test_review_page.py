@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.helpers import metric_samples
-from tests.feedback_photos import keep_photo, row, small_jpeg
+from tests.store.feedback_photos import keep_photo, row, small_jpeg
 from tests.web.forms import HX, PLAIN, csrf_token
 
 PASSWORD = "correct horse battery staple"

@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "prometheus"
 GRAFANA = ROOT / "grafana" / "provisioning"
 DASHBOARD = GRAFANA / "dashboards" / "catsdogs.json"

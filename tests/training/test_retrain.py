@@ -10,10 +10,10 @@ import pytest
 
 from catsdogs.registry import lifecycle
 from catsdogs.training.__main__ import main
-from tests import model_versions
-from tests.feedback_photos import add_photo, swapped, tiny_base, tiny_champion
+from tests.registry import model_versions
+from tests.store.feedback_photos import add_photo, swapped, tiny_base, tiny_champion
 from tests.helpers import close_app, database_url_for, migrated_app, settings_for
-from tests.test_training import WEIGHTS
+from tests.training.test_training import WEIGHTS
 
 pytestmark = [
     pytest.mark.training,

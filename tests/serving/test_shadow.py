@@ -10,7 +10,7 @@ from catsdogs.extensions import db
 from catsdogs.registry.lifecycle import CHALLENGER
 from catsdogs.store.tables import Prediction
 from catsdogs.serving.shadow import ShadowWorker
-from tests import model_versions
+from tests.registry import model_versions
 from tests.helpers import AUTH, image_bytes, metric_samples, photos_of_known_class
 
 

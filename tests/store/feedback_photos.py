@@ -13,9 +13,9 @@ from PIL import Image
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
 from catsdogs.training.__main__ import main
-from tests import model_versions
+from tests.registry import model_versions
 from tests.helpers import DATASET
-from tests.test_training import WEIGHTS
+from tests.training.test_training import WEIGHTS
 
 
 def small_jpeg(color=(200, 120, 40), size=(40, 30)) -> bytes:

@@ -6,7 +6,7 @@ import pytest
 
 from catsdogs.store import review
 from catsdogs.errors import ServiceError
-from tests.feedback_photos import keep_photo, row
+from tests.store.feedback_photos import keep_photo, row
 
 YES, NO = 1, 0
 

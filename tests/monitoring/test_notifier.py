@@ -9,7 +9,7 @@ from catsdogs import state
 from catsdogs.monitoring import notifier
 from catsdogs.card import CardError
 from catsdogs.monitoring.notifier import COLORS, DiscordNotifier, Event
-from tests.discord_stub import DiscordStub
+from tests.monitoring.discord_stub import DiscordStub
 
 DOWN, UP = notifier.database_event(False), notifier.database_event(True)
 

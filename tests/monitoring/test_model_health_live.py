@@ -14,8 +14,8 @@ from PIL import Image, ImageEnhance
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.training.data import Dataset
 from catsdogs.training.profile import validation_split
-from tests import monitoring_stack as stack
-from tests.discord_stub import free_port
+from tests.monitoring import monitoring_stack as stack
+from tests.monitoring.discord_stub import free_port
 from tests.helpers import DATASET
 
 pytestmark = pytest.mark.skipif(

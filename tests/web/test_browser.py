@@ -12,7 +12,7 @@ from catsdogs import state
 
 from catsdogs.store import records
 
-from tests.browser_helpers import (
+from tests.web.browser_helpers import (
     AXE,
     AXE_RUN,
     CHROMIUM,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, add_csp, serve
-from tests.feedback_photos import keep_photo, row
-from tests.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
+from tests.web.browser_helpers import CHROMIUM, add_csp, serve
+from tests.store.feedback_photos import keep_photo, row
+from tests.web.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"

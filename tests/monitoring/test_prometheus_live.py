@@ -8,12 +8,12 @@ import time
 import pytest
 import requests
 
-from tests import monitoring_stack as stack
+from tests.monitoring import monitoring_stack as stack
 from catsdogs.registry.client import Registry
-from tests import model_versions
+from tests.registry import model_versions
 from tests.helpers import image_bytes, photos_of_known_class
-from tests.mlflow_server import MlflowServer
-from tests.discord_stub import DiscordStub, free_port
+from tests.registry.mlflow_server import MlflowServer
+from tests.monitoring.discord_stub import DiscordStub, free_port
 
 pytestmark = pytest.mark.skipif(
     bool(stack.MISSING),

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from catsdogs.extensions import db
 from tests.helpers import image_bytes
-from tests.monitoring_stack import DASHBOARD, GRAFANA, load_yaml
+from tests.monitoring.monitoring_stack import DASHBOARD, GRAFANA, load_yaml
 
 
 def datasources() -> dict[str, dict]:

@@ -13,7 +13,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.11.0.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PORTS = (17000, 17999)

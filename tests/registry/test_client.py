@@ -1,4 +1,4 @@
-"""The registry client against a real MLflow server (tests/mlflow_server.py)."""
+"""The registry client against a real MLflow server (tests/registry/mlflow_server.py)."""
 
 import contextlib
 import json

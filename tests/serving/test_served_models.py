@@ -9,8 +9,8 @@ from catsdogs.serving.classifier import load_classifier
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
 from catsdogs.serving.served_models import Serving, check_photos
 from catsdogs.registry.client import Registry
-from tests import model_versions
-from tests.discord_stub import DiscordStub
+from tests.registry import model_versions
+from tests.monitoring.discord_stub import DiscordStub
 from tests.helpers import AUTH, metric_samples, photos_of_known_class
 
 

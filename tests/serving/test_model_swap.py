@@ -12,9 +12,9 @@ from catsdogs import state
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.registry.lifecycle import CHAMPION
 from catsdogs.registry.client import Registry
-from tests import model_versions
+from tests.registry import model_versions
 from tests.helpers import TOKEN, photos_of_known_class, shared_photos
-from tests.mlflow_server import MlflowServer
+from tests.registry.mlflow_server import MlflowServer
 from tests.serve_helpers import serve
 
 CLIENTS = 8

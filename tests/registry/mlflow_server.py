@@ -13,7 +13,7 @@ import requests
 
 from tests import serve_helpers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MLFLOW = Path(os.environ.get("MLFLOW_BIN", ROOT / ".venv-mlflow" / "bin" / "mlflow"))
 PORTS = (19000, 19499)  # the registry tests' range (see tests/serve_helpers.py)
 # MLflow 3 starts seven job-runner processes (~240 MB each) for its GenAI features unless told

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.mlflow_server import ROOT
+from tests.registry.mlflow_server import ROOT
 from tests.test_delivery import compose, run, tool
 
 MLFLOW = ROOT / "ops" / "mlflow"

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests import monitoring_stack as stack
+from tests.monitoring import monitoring_stack as stack
 
 PROMETHEUS = stack.PROMETHEUS_DIR
 LOCAL = PROMETHEUS / "local"  # for Debian's packages without Docker

@@ -6,7 +6,7 @@ import json
 import random
 
 from catsdogs.store.feedback_manifest import content_hash, part_of
-from tests.feedback_photos import add_photo
+from tests.store.feedback_photos import add_photo
 from tests.helpers import image_bytes
 
 
