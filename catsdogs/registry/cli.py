@@ -16,6 +16,7 @@ from flask_babel import force_locale, gettext
 
 from catsdogs.registry import lifecycle
 from catsdogs.card import SHIPPED_MODEL
+from catsdogs.registry.check_photos import write_check_photos
 from catsdogs.registry.model_run import log_model
 from catsdogs.monitoring.notifier import DiscordNotifier, Event
 from catsdogs.registry.client import NAME, Registry, RegistryError
@@ -119,8 +120,6 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
     if checks is None and data is None:
         raise click.UsageError("give --checks FOLDER or --data PETIMAGES (photos of known class)")
     if checks is None:
-        from catsdogs.training.checks import write_check_photos  # offline: needs the dataset
-
         checks = write_check_photos(data, SHIPPED_MODEL)
     reg = registry()
     version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged", checks=checks))

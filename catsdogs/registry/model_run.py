@@ -22,7 +22,7 @@ def log_model(
     datasets: tuple[dict, ...] = (),
 ) -> ModelVersion:
     """Log a run for the model at `model_path` (cards beside it) and register it as a version,
-    with `checks`, its photos of known class (catsdogs/training/checks.py)."""
+    with `checks`, its photos of known class (catsdogs/registry/check_photos.py)."""
     card_path, report = model_path.with_suffix(".json"), model_path.with_suffix(".md")
     run_id = _logged_run(registry, model_path, origin, extra_files, tags, datasets)
     try:

@@ -11,13 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from catsdogs.serving import imaging
-
+from catsdogs.card import CLASSES, ModelCard
 from catsdogs.monitoring import signals
-from catsdogs.card import ModelCard
+from catsdogs.serving import imaging
+from catsdogs.store.petimages import Dataset, Split, card_split
 from catsdogs.training import export
-from catsdogs.card import CLASSES
-from catsdogs.training.data import Dataset, Split, stratified_split
 from catsdogs.training.report import render_markdown
 
 log = logging.getLogger(__name__)
@@ -61,17 +59,6 @@ def summarise(described: list[dict], split_name: str = PART) -> dict:
     }
 
 
-def validation_split(dataset: Dataset, card: dict) -> Split:
-    """The validation photos of the card's own split (seed, and the per-class cut if any)."""
-    from catsdogs.training.pipeline import first_per_class
-
-    files, labels = dataset.labelled_files()
-    per_class = card["training"]["settings"].get("max_images_per_class")
-    if per_class:
-        files, labels = first_per_class(files, labels, per_class)
-    return stratified_split(files, labels, card["dataset"]["split"]["seed"])[PART]
-
-
 def regenerate(dataset_path: Path, model_path: Path) -> dict:
     """Recompute the profile of a trained model and write it into its JSON and Markdown cards."""
     card = ModelCard.for_model(model_path)
@@ -80,7 +67,7 @@ def regenerate(dataset_path: Path, model_path: Path) -> dict:
         log.warning(
             "the card was trained on %s, not %s", card.data["dataset"]["name"], dataset.path
         )
-    split = validation_split(dataset, card.data)
+    split = card_split(dataset, card.data)[PART]
     size = card.input_size[0]
     profile = compute(dataset, split, Path(model_path), size, card.resize_method, card.threshold)
     data = {**card.data, "reference_profile": profile}

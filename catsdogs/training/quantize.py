@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from catsdogs.card import CardError, ModelCard
+from catsdogs.card import CLASSES, CardError, ModelCard
+from catsdogs.store.petimages import Dataset, Split, card_split
 from catsdogs.training import export, metrics
-from catsdogs.card import CLASSES
-from catsdogs.training.data import Dataset, Split, stratified_split
-from catsdogs.training.pipeline import evaluate_pixels
+from catsdogs.training.describe import evaluate_pixels
 
 log = logging.getLogger(__name__)
 SEMANTIC_VERSION = "1.1.0"  # same weights and contract as 1.0.0, another numeric format
@@ -58,7 +57,7 @@ def quantize(
     if dataset.sha256() != fp32["dataset"]["sha256"]:
         raise CardError(f"{dataset_path} is not the dataset {source.name} was evaluated on")
     size = fp32["preprocessing"]["resize"]["size"][0]
-    parts = dataset_split(dataset, fp32["dataset"]["split"]["seed"], per_class)
+    parts = card_split(dataset, _cut(fp32, per_class))
     chosen = calibration_split(parts["train"], calibration_images, seed)
     calibration, used = dataset.load(chosen, size)
     log.info("calibrating on %d training photos", len(used))
@@ -141,13 +140,12 @@ class _Photos:
         return next(self._feeds, None)
 
 
-def dataset_split(dataset: Dataset, seed: int, per_class: int | None) -> dict[str, Split]:
-    """The FP32 card's split; with `per_class`, of the first N photos of each class (tests)."""
-    files, labels = dataset.labelled_files()
-    if per_class:
-        kept = [i for y in (0, 1) for i in [i for i, z in enumerate(labels) if z == y][:per_class]]
-        files, labels = [files[i] for i in kept], [labels[i] for i in kept]
-    return stratified_split(files, labels, seed)
+def _cut(card: dict, per_class: int | None) -> dict:
+    """`card`, whose split holds only the first `per_class` photos of each class (tests)."""
+    if not per_class:
+        return card
+    split = {**card["dataset"]["split"], "max_images_per_class": per_class}
+    return {**card, "dataset": {**card["dataset"], "split": split}}
 
 
 def calibration_split(train: Split, count: int, seed: int) -> Split:

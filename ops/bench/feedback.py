@@ -20,19 +20,17 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from catsdogs.card import CLASSES
-from catsdogs.training.data import Dataset, stratified_split
-from catsdogs.training.settings import Settings
+from catsdogs.card import CLASSES, SHIPPED_MODEL, ModelCard
+from catsdogs.store.petimages import Dataset, card_split
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "PetImages-180.zip"
 
 
 def training_photos(data: Path, count: int, seed: int) -> list[tuple[str, bytes]]:
-    """`count` (label, JPEG) pairs, half cats and half dogs, from the base training split."""
+    """`count` (label, JPEG) pairs, half cats and half dogs, from the shipped card's train split."""
     dataset = Dataset(data)
-    files, labels = dataset.labelled_files()
-    train = stratified_split(files, labels, Settings().seed)["train"]
+    train = card_split(dataset, ModelCard.for_model(SHIPPED_MODEL).data)["train"]
     rng = random.Random(seed)
     chosen = []
     for label in (0, 1):

@@ -12,8 +12,7 @@ import requests
 from PIL import Image, ImageEnhance
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.training.data import Dataset
-from catsdogs.training.profile import validation_split
+from catsdogs.store.petimages import Dataset, card_split
 from tests.monitoring import monitoring_stack as stack
 from tests.monitoring.discord_stub import free_port
 from tests.helpers import DATASET
@@ -69,7 +68,7 @@ STREAMS = {
 def photos(kind: str) -> list[bytes]:
     """WINDOW photos of the card's validation split: drawn at random, or cats only."""
     dataset = Dataset(DATASET)
-    split = validation_split(dataset, ModelCard.for_model(SHIPPED_MODEL).data)
+    split = card_split(dataset, ModelCard.for_model(SHIPPED_MODEL).data)["validation"]
     pool = [
         name
         for name, label in zip(split.files, split.labels, strict=True)

@@ -8,7 +8,7 @@ from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry.model_run import figures, log_model
 from catsdogs.registry.client import CARD, ONNX, REPORT
 from catsdogs.training import __main__ as training
-from catsdogs.training import pipeline
+from catsdogs.training import commands, pipeline
 from tests import serve_helpers
 
 CARD_DATA = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
@@ -92,7 +92,7 @@ def test_the_training_log_goes_with_the_run(registry, monkeypatch, tmp_path):
     log_file.write_text("12:00:00 INFO catsdogs.training.pipeline: test accuracy 0.9850\n")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
     monkeypatch.setenv("MLFLOW_MODEL_NAME", registry.name)
-    assert training.log_to_mlflow(SHIPPED_MODEL, "train", str(log_file)) == 0
+    assert commands.log_to_mlflow(SHIPPED_MODEL, "train", str(log_file), training.DEFAULT_DATA) == 0
     run_id = registry.get("1").run_id
     assert registry.rest.list_artifacts(registry.runs.artifacts(run_id)) == ["train.log"]
 

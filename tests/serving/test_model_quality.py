@@ -3,7 +3,7 @@
 import zipfile
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.training.data import Dataset, stratified_split
+from catsdogs.store.petimages import Dataset, card_split
 from tests.helpers import DATASET, shared_photos
 
 SAMPLE_EVERY = 12  # a fixed sample of 200 of the 2,400 test photos
@@ -12,8 +12,7 @@ SAMPLE_EVERY = 12  # a fixed sample of 200 of the 2,400 test photos
 def test_shipped_model_scores_at_least_97_percent_on_test_photos(classifier):
     shared_photos("Cat", 1)  # skips with a reason when ../shared is absent
     card = ModelCard.for_model(SHIPPED_MODEL)
-    files, labels = Dataset(DATASET).labelled_files()
-    test = stratified_split(files, labels, card.data["dataset"]["split"]["seed"])["test"]
+    test = card_split(Dataset(DATASET), card.data)["test"]
     sample = list(zip(test.files, test.labels, strict=True))[::SAMPLE_EVERY]
     with zipfile.ZipFile(DATASET) as archive:
         correct = sum(

@@ -11,14 +11,14 @@ import pytest
 
 from catsdogs.card import SHIPPED_MODEL, CardError
 from catsdogs.training import __main__ as cli
-from catsdogs.training import export, pipeline
+from catsdogs.training import commands, export, pipeline
 from tests.helpers import DATASET, ROOT
 
 NOW = datetime.datetime(2026, 5, 4, 12, 30, 5, tzinfo=datetime.UTC)
 
 
 def target(*argv) -> object:
-    return cli.output_path(cli._parser().parse_args(["train", *argv]), NOW)
+    return commands.output_path(cli._parser().parse_args(["train", *argv]), NOW)
 
 
 def test_by_default_a_new_model_goes_to_its_own_folder_outside_the_package():
@@ -61,13 +61,13 @@ def test_the_markdown_card_is_named_after_its_model(tmp_path):
 def test_ship_copies_the_model_and_both_cards(tmp_path, monkeypatch):
     trained = tmp_path / "models" / "run" / "catsdogs.onnx"
     trained.parent.mkdir(parents=True)
-    for suffix in cli.CARD_SUFFIXES:
+    for suffix in commands.CARD_SUFFIXES:
         shutil.copyfile(SHIPPED_MODEL.with_suffix(suffix), trained.with_suffix(suffix))
     shipped = tmp_path / "package" / "model" / "catsdogs.onnx"
     shipped.parent.mkdir(parents=True)
-    monkeypatch.setattr(cli, "SHIPPED_MODEL", shipped)
+    monkeypatch.setattr(commands, "SHIPPED_MODEL", shipped)
     assert cli.main(["ship", str(trained)]) == 0
-    for suffix in cli.CARD_SUFFIXES:
+    for suffix in commands.CARD_SUFFIXES:
         assert shipped.with_suffix(suffix).read_bytes() == trained.with_suffix(suffix).read_bytes()
 
 
@@ -91,7 +91,7 @@ def test_profile_rewrites_only_the_cards_profile_with_onnx_runtime_alone(tmp_pat
             )[:10]:
                 (folder / name.rsplit("/", 1)[1]).write_bytes(archive.read(name))
     model = tmp_path / "catsdogs.onnx"
-    for suffix in cli.CARD_SUFFIXES:
+    for suffix in commands.CARD_SUFFIXES:
         shutil.copyfile(SHIPPED_MODEL.with_suffix(suffix), model.with_suffix(suffix))
     script = (
         "import sys; from catsdogs.training.__main__ import main; code = main(sys.argv[1:]); "

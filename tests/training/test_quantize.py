@@ -9,7 +9,7 @@ from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.training import __main__ as cli
 from catsdogs.training import quantize
-from catsdogs.training.data import Dataset
+from catsdogs.store.petimages import Dataset, card_split
 from catsdogs.training.report import render_markdown
 from tests.helpers import DATASET, shared_photos
 
@@ -45,7 +45,7 @@ def test_quantize_writes_an_int8_model_and_card_that_answer_as_fp32(tmp_path, ca
 def test_calibration_photos_come_from_the_training_split_only():
     if not DATASET.exists():
         pytest.skip(f"{DATASET} is absent: the split needs ../shared")
-    parts = quantize.dataset_split(Dataset(DATASET), seed=1337, per_class=None)
+    parts = card_split(Dataset(DATASET), ModelCard.for_model(SHIPPED_MODEL).data)
     chosen = quantize.calibration_split(parts["train"], 256, seed=0)
     assert len(chosen) == 256 and len(set(chosen.files)) == 256
     assert set(chosen.files) <= set(parts["train"].files)

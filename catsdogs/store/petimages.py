@@ -1,4 +1,8 @@
-"""Read the PetImages dataset (zip or folder), skip unreadable files, split it reproducibly."""
+"""The PetImages dataset (zip or folder) and the card's split of it.
+
+Read by training, by the registry's check photos and by the benchmarks; `card_split` is the one
+place the train, validation and test photos of a model's card are drawn.
+"""
 
 import hashlib
 import logging
@@ -13,10 +17,7 @@ from catsdogs.serving.imaging import ImageError, load_rgb
 log = logging.getLogger(__name__)
 
 FOLDERS = {"Cat": 0, "Dog": 1}
-PUBLIC_ARCHIVE_URL = (
-    "https://download.microsoft.com/download/3/E/1/"
-    "3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
-)
+FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test
 
 
 @dataclass
@@ -88,8 +89,8 @@ class Dataset:
         return pixels[: len(kept)], kept
 
 
-def stratified_split(
-    files: list[str], labels: list[int], seed: int, fractions=(0.8, 0.1, 0.1)
+def _stratified_split(
+    files: list[str], labels: list[int], seed: int, fractions=FRACTIONS
 ) -> dict[str, Split]:
     """Shuffle each class with a fixed seed and cut it into train, validation and test."""
     parts = {"train": Split(), "validation": Split(), "test": Split()}
@@ -111,32 +112,27 @@ def stratified_split(
     return parts
 
 
-def download(destination: Path, url: str = PUBLIC_ARCHIVE_URL) -> Path:
-    """Fetch the public Microsoft archive with a progress bar; keep an existing copy."""
-    import requests
-
-    target = destination / Path(url).name
-    if target.exists():
-        return target
-    destination.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    with requests.get(url, stream=True, timeout=30) as response:
-        response.raise_for_status()
-        total = int(response.headers.get("Content-Length", 0))
-        done = 0
-        with open(partial, "wb") as out:
-            for chunk in response.iter_content(chunk_size=1 << 20):
-                out.write(chunk)
-                done += len(chunk)
-                _progress(done, total)
-    print()
-    partial.rename(target)
-    return target
+def _first_per_class(files: list[str], labels: list[int], limit: int):
+    """The first `limit` files of each class, in order (a smaller dataset for quick runs)."""
+    kept = [
+        (f, y)
+        for y in (0, 1)
+        for f in [f for f, z in zip(files, labels, strict=True) if z == y][:limit]
+    ]
+    return [f for f, _ in kept], [y for _, y in kept]
 
 
-def _progress(done: int, total: int) -> None:
-    if total:
-        filled = int(40 * done / total)
-        print(f"\r[{'#' * filled}{'.' * (40 - filled)}] {done / total:6.1%}", end="", flush=True)
-    else:
-        print(f"\r{done / 1e6:8.1f} MB", end="", flush=True)
+def card_split(dataset: Dataset, card: dict) -> dict[str, Split]:
+    """The train, validation and test photos of `dataset` that `card` was trained and judged on:
+    its recorded seed and fractions, over the first N photos of each class when it was cut."""
+    recorded = card["dataset"]["split"]
+    # An INT8 copy evaluated on a cut records it in its split; a trained model, in its settings.
+    per_class = recorded.get("max_images_per_class") or card.get("training", {}).get(
+        "settings", {}
+    ).get("max_images_per_class")
+    files, labels = dataset.labelled_files()
+    if per_class:
+        files, labels = _first_per_class(files, labels, per_class)
+    return _stratified_split(
+        files, labels, recorded["seed"], tuple(recorded.get("fractions", FRACTIONS))
+    )

@@ -1,15 +1,15 @@
 """Photos of known class registered with each model version: serving refuses a version that
 gets one wrong (catsdogs/serving/served_models.py).
-Drawn from the card's own test split, never trained on."""
+Drawn from the card's own test split, never trained on; written for trained and packaged models."""
 
 import json
 import tempfile
 from pathlib import Path
 
-from catsdogs.serving.imaging import ImageError
-from catsdogs.serving.classifier import load_classifier
 from catsdogs.card import CLASSES
-from catsdogs.training.data import Dataset, stratified_split
+from catsdogs.serving.classifier import load_classifier
+from catsdogs.serving.imaging import ImageError
+from catsdogs.store.petimages import Dataset, card_split
 
 PER_CLASS = 4
 # Only photos the model gets right with this confidence: easy ones, that any model fit to
@@ -21,11 +21,10 @@ def write_check_photos(dataset: Path, model: Path, folder: Path | None = None) -
     """Write PER_CLASS test photos per class into `folder/<class>/` (a new temporary folder by
     default) and return the folder."""
     folder = Path(folder or tempfile.mkdtemp(prefix="catsdogs-checks-"))
-    split = json.loads(model.with_suffix(".json").read_text())["dataset"]["split"]
+    card = json.loads(model.with_suffix(".json").read_text())
     photos = Dataset(dataset)
-    files, labels = photos.labelled_files()
-    test = stratified_split(files, labels, split["seed"], tuple(split["fractions"]))["test"]
-    classifier = load_classifier(model)
+    test = card_split(photos, card)["test"]
+    classifier = load_classifier(str(model))
     kept = dict.fromkeys(CLASSES, 0)
     for name, label in zip(test.files, test.labels, strict=True):
         expected = CLASSES[label]

@@ -1,0 +1,121 @@
+"""What `python -m catsdogs.training retrain|gate` do and print: a candidate trained on the base
+data plus a feedback export, judged against the champion, registered as challenger if it passes."""
+
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+from catsdogs.card import SHIPPED_MODEL
+from catsdogs.registry import lifecycle, trained_models
+from catsdogs.registry.client import RegistryError
+from catsdogs.store.feedback_manifest import ManifestError
+from catsdogs.training.commands import MODELS
+from catsdogs.training.comparison import compare, verdict_of, write_comparison
+from catsdogs.training.gate import Verdict
+from catsdogs.training.retrain import RetrainError, train_candidate
+
+
+def retrain(args) -> int:
+    """Train a candidate on the base data plus the feedback export, then judge it (gate)."""
+    folder = retrain_folder(args)
+    champion, champion_version = resolve_champion(args.champion, folder)
+    candidate = folder / SHIPPED_MODEL.name
+    try:
+        card = train_candidate(
+            Path(args.data), Path(args.feedback), Path(args.weights), candidate,
+            json.loads(champion.with_suffix(".json").read_text()), args.feature_cache,
+        )  # fmt: skip
+    except (RetrainError, ManifestError) as error:
+        print(f"retrain: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"candidate {card['version']} trained in {card['training']['duration_s'] / 60:.1f} min "
+        f"on the base data plus {card['feedback_dataset']['trained_on']} feedback photos "
+        f"-> {candidate}"
+    )
+    return judge_candidate(candidate, champion, champion_version, args)
+
+
+def gate(args) -> int:
+    """Judge an already trained candidate against the champion (the end of `retrain`)."""
+    candidate = Path(args.candidate)
+    champion, champion_version = resolve_champion(args.champion, candidate.parent)
+    return judge_candidate(candidate, champion, champion_version, args)
+
+
+def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> int:
+    """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
+    register the candidate as challenger only when the gate passes; 1 when refused."""
+    try:
+        comparison = compare(candidate, champion, Path(args.data), Path(args.feedback))
+    except (RetrainError, ManifestError) as error:
+        print(f"gate: {error}", file=sys.stderr)
+        return 2
+    comparison["champion"]["registry_version"] = champion_version
+    as_json, as_markdown = write_comparison(comparison, candidate.parent)
+    verdict = verdict_of(comparison)
+    for warning in verdict.warnings:
+        print(f"warning: {warning}")
+    print(f"gate {verdict.summary()} -> {as_markdown}")
+    status = 0
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        status = record_candidate(candidate, verdict, (as_markdown, as_json), args)
+    if not verdict.passed:
+        print(f"candidate refused by the gate: {'; '.join(verdict.reasons)}", file=sys.stderr)
+        return 1
+    return status
+
+
+def record_candidate(candidate: Path, verdict: Verdict, files: tuple[Path, ...], args) -> int:
+    """The candidate's run with the comparison, the manifest and the datasets; a version with
+    the challenger alias when the gate passed, none when refused. 1 if MLflow fails."""
+    registry = trained_models.from_environment()
+    data, feedback = Path(args.data), Path(args.feedback)
+    try:
+        if not verdict.passed:
+            run_id = trained_models.log_refused(
+                registry, candidate, data, feedback, files, verdict.reasons
+            )
+            print(f"MLflow: run {run_id} logged (gate refused), no version registered")
+            return 0
+        version = trained_models.register_challenger(
+            registry, candidate, data, feedback, files, verdict.reasons,
+            os.environ.get("USER") or "retrain", f"retrain gate passed: {verdict.summary()}",
+        )  # fmt: skip
+    except (RegistryError, lifecycle.Refused) as error:
+        print(f"MLflow: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"MLflow: run {version.run_id}, registered {registry.name} version {version.version} as "
+        f"challenger; promote it after shadow traffic: flask --app catsdogs models promote "
+        f"{version.version}"
+    )
+    return 0
+
+
+def resolve_champion(given: str | None, folder: Path) -> tuple[Path, str | None]:
+    """The champion's ONNX file (its card beside it) and its registry version, if any:
+    --champion, else the registry's champion when MLFLOW_TRACKING_URI is set, else the
+    packaged model."""
+    if given:
+        return Path(given), None
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        registry = trained_models.from_environment()
+        champion = trained_models.download_champion(registry, folder)
+        if champion is not None:
+            return champion
+        print(
+            f"no {lifecycle.CHAMPION} in the registry {registry.name}: "
+            "comparing with the packaged model"
+        )
+    return SHIPPED_MODEL, None
+
+
+def retrain_folder(args) -> Path:
+    """Where `retrain` writes: --out, else a new folder under models/."""
+    if args.out:
+        return Path(args.out)
+    now = datetime.datetime.now(datetime.UTC)
+    return MODELS / now.strftime("%Y%m%d-%H%M%S-retrain")

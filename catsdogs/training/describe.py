@@ -1,0 +1,109 @@
+"""Describe a trained model: export it to ONNX, check parity, evaluate it, and build its card."""
+
+import datetime
+import logging
+import os
+import platform
+from pathlib import Path
+
+from catsdogs.card import CLASSES
+from catsdogs.store.petimages import FRACTIONS, Dataset, Split
+from catsdogs.training import export, metrics, profile
+
+log = logging.getLogger(__name__)
+SEMANTIC_VERSION = "1.0.0"
+PARITY_IMAGES = 256
+
+
+def build_card(
+    model, model_path: Path, dataset: Dataset, dataset_section: dict, pixels: dict,
+    splits: dict[str, Split], settings, history: dict, reused: bool,
+) -> dict:  # fmt: skip
+    """Export the assembled Keras `model` to `model_path`, check parity, evaluate it on the
+    validation and test photos, and return its card (duration_s left to the caller)."""
+    size = settings.image_size
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    export.export_onnx(model, model_path)
+    parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
+    tensor_in, tensor_out = export.io_description(model_path)
+    evaluation = evaluate_pixels(model_path, pixels, splits)
+    return {
+        "name": "catsdogs-mobilenetv2",
+        "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
+        "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
+        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid"
+        + (f"; {settings.ensemble} fine-tuned tops averaged" if settings.ensemble > 1 else ""),
+        "file": model_path.name,
+        "sha256": export.file_sha256(model_path),
+        "input": tensor_in,
+        "output": tensor_out,
+        "preprocessing": {
+            "resize": {"method": "bilinear", "size": [size, size], "keep_aspect_ratio": False},
+            "layout": "NHWC",
+            "channel_order": "RGB",
+            "value_range": [0, 255],
+            "exif_orientation": True,
+            "transparency": "composited on white",
+        },
+        "classes": list(CLASSES),
+        "threshold": 0.5,
+        # Chosen on validation photos, so the test figures still judge it.
+        "unsure_below": metrics.unsure_below(evaluation["validation"]["reliability"]),
+        "dataset": dataset_section,
+        "training": {
+            "date": datetime.date.today().isoformat(),
+            "duration_s": None,
+            "machine": f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores",
+            "settings": settings.as_dict(),
+            # duration_s leaves out computing these, when an earlier run's copies were loaded
+            "frozen_features_reused": reused,
+            "history": history,
+            "versions": _versions(),
+        },
+        "parity": parity,
+        "evaluation": evaluation,
+        # What served photos and answers are compared with (catsdogs/monitoring/model_health.py)
+        "reference_profile": profile.compute(
+            dataset, splits["validation"], model_path, size, "bilinear", 0.5
+        ),
+    }
+
+
+def evaluate_pixels(model_path: Path, pixels: dict, splits: dict[str, Split]) -> dict:
+    """Evaluate the exported ONNX file on the validation and test parts."""
+    figures = {}
+    for part in ("validation", "test"):
+        p_dog = export.predict(model_path, pixels[part])[:, CLASSES.index("dog")]
+        figures[part] = metrics.evaluate(splits[part].labels, p_dog, splits[part].files)
+        log.info("%s accuracy %.4f", part, figures[part]["accuracy"])
+    figures["validation"].pop("worst_mistakes")
+    return figures
+
+
+def dataset_section(dataset: Dataset, splits, skipped: int, seed: int) -> dict:
+    """The card's `dataset`: the data's name and hash, and the split `card_split` reads back."""
+    return {
+        "name": dataset.path.name,
+        "sha256": dataset.sha256(),
+        "readable": sum(len(s) for s in splits.values()),
+        "skipped": skipped,
+        "split": {
+            "seed": seed,
+            "fractions": list(FRACTIONS),
+            "stratified": True,
+            **{part: len(s) for part, s in splits.items()},
+        },
+    }
+
+
+def _versions() -> dict:
+    import keras
+    import onnxruntime
+    import tensorflow
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
