@@ -2,16 +2,15 @@
 
 from flask import Flask
 
-from catsdogs.api import auth, errors, feedback, inference_protocol, monitoring, openapi, predict
+from catsdogs.api import auth, feedback, inference_protocol, monitoring, openapi, predict
 from catsdogs.extensions import csrf
 
 __all__ = ["auth", "register"]  # importing auth registers the token check
 
 
 def register(app: Flask) -> None:
-    """Register the API's blueprints, its documentation and its JSON errors."""
+    """Register the API's blueprints and its documentation (catsdogs.web.errors: its errors)."""
     openapi.init_app(app)
     for blueprint in (predict.bp, feedback.bp, monitoring.bp, inference_protocol.bp):
         openapi.api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # token-authenticated JSON endpoints: no cookies involved
-    errors.register(app)

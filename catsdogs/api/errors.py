@@ -1,55 +1,49 @@
 """Errors as JSON, `{"error": <code>, "message": <sentence>}`, never a stack trace.
 
-Under /v2 the Open Inference Protocol wants `{"error": <sentence>}`. The format is chosen here
-by path, not by a handler of the /v2 blueprint: routing errors (404, 405) and rate limits (429)
-never reach a blueprint's handlers.
+Codes, statuses and sentences come from the table in catsdogs.errors; the one error handler
+(catsdogs.web.errors) calls `json_error` on the API's paths. Under /v2 the Open Inference
+Protocol wants `{"error": <sentence>}`. The format is chosen by path, not by a handler of the /v2
+blueprint: routing errors (404, 405) and rate limits (429) never reach a blueprint's handlers.
 """
 
-import logging
+from dataclasses import replace
 
-from flask import current_app, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from catsdogs import state
-from catsdogs.errors import ServiceError
+from catsdogs.errors import ERRORS, STATUS_CODES, UNKNOWN, Error, ServiceError, lookup
 
-log = logging.getLogger(__name__)
-
-# The HTTP status of each failure the services report.
-SERVICE_STATUS = {
-    "invalid_request": 400,
-    "invalid_tensor": 400,
-    "invalid_image": 400,
-    "too_many_images": 400,
-    "missing_file": 400,
-    "too_many_files": 400,
-    "empty_file": 400,
-    "comment_too_long": 400,
-    "training_consent_without_consent": 400,
-    "no_consent": 403,
-    "not_found": 404,
-    "image_too_large": 413,
-    "not_an_image": 415,
-    "no_registry": 409,
-    "model_unavailable": 503,
-}
-# Short codes for HTTP errors raised by Flask, Werkzeug or webargs rather than by our code.
-HTTP_CODES = {
-    400: ("bad_request", "The request is malformed."),
-    401: ("unauthorized", "A valid API token is required."),
-    403: ("forbidden", "This action is not allowed."),
-    404: ("not_found", "Nothing exists at this address."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    413: ("file_too_large", "The upload is larger than the allowed size."),
-    415: ("unsupported_media_type", "This content type is not supported."),
-    422: ("invalid_request", "The request parameters are invalid."),
-    429: ("rate_limited", "Too many requests; try again later."),
-}
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
-def status_for(error: ServiceError) -> int:
-    """The HTTP status that reports `error`."""
-    return SERVICE_STATUS[error.code]
+def identify(error: Exception) -> tuple[str, Error]:
+    """The code that reports `error` and its line of the table (a crash is internal_error)."""
+    if isinstance(error, ServiceError):
+        return error.code, lookup(error.code)
+    if not isinstance(error, HTTPException):
+        return "internal_error", ERRORS["internal_error"]
+    status = error.code or 500
+    code = STATUS_CODES.get(status)
+    if code is None:  # a status no code stands for: say what Werkzeug says
+        return "error", replace(UNKNOWN, status=status, sentence=error.description or "")
+    return code, ERRORS[code]
+
+
+def kept_headers(error: Exception) -> dict[str, str]:
+    """The headers of an HTTP error that tell the client what to do (Allow, Retry-After)."""
+    if not isinstance(error, HTTPException):
+        return {}
+    return {k: v for k, v in error.get_headers() if k in KEPT_HEADERS}
+
+
+def json_error(error: Exception):
+    """The JSON answer to `error`: the service's own message, else the table's sentence."""
+    code, entry = identify(error)
+    message = error.message if isinstance(error, ServiceError) else entry.sentence
+    if isinstance(error, HTTPException) and error.code == 422:  # webargs: say which fields
+        message = _describe(getattr(error, "data", {}).get("messages", {}))
+    return error_response(entry.status, code, message or UNKNOWN.sentence, kept_headers(error))
 
 
 def error_response(status: int, code: str, message: str, headers=None):
@@ -70,40 +64,10 @@ def in_protocol() -> bool:
     return request.path == "/v2" or request.path.startswith("/v2/")
 
 
-def handle_service_error(error: ServiceError):
-    return error_response(status_for(error), error.code, error.message)
-
-
-def handle_http_exception(error: HTTPException):
-    """JSON for API paths; elsewhere Werkzeug's page (catsdogs.web.errors answers first)."""
-    if not wants_json():
-        return error
-    status = error.code or 500
-    code, message = HTTP_CODES.get(status, ("error", error.description or "Request failed."))
-    if status == 422:  # webargs validation: say which fields, and call it a 400
-        status, message = 400, _describe(getattr(error, "data", {}).get("messages", {}))
-    headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
-    return error_response(status, code, message, headers)
-
-
-def handle_unexpected(error: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    if wants_json():
-        return error_response(500, "internal_error", "Something went wrong on our side.")
-    # The 500 handler of the pages (catsdogs.web.errors) answers in the page's language.
-    return current_app.handle_http_exception(InternalServerError(original_exception=error))
-
-
 def _describe(messages: dict) -> str:
     parts = []
     for location in messages.values():
         for field, problems in location.items():
             text = problems if isinstance(problems, str) else " ".join(map(str, problems))
             parts.append(f"{field}: {text}")
-    return "Invalid request. " + "; ".join(parts) if parts else HTTP_CODES[422][1]
-
-
-def register(app) -> None:
-    app.register_error_handler(ServiceError, handle_service_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)
+    return "Invalid request. " + "; ".join(parts) if parts else ERRORS["invalid_request"].sentence

@@ -3,35 +3,11 @@
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
+from catsdogs.errors import ERRORS
+
 RESULTS = ("cat", "dog", "error")  # "error": the model failed on an upload
 STAGES = ("decode", "preprocess", "inference", "database")
-ERROR_CODES = (
-    "bad_request",
-    "empty_file",
-    "missing_file",
-    "file_too_large",
-    "image_too_large",
-    "invalid_request",
-    "invalid_tensor",
-    "invalid_image",
-    "too_many_images",
-    "not_an_image",
-    "too_many_files",
-    "model_unavailable",
-    "no_registry",
-    "unauthorized",
-    "token_in_query",
-    "forbidden",
-    "no_consent",
-    "comment_too_long",
-    "training_consent_without_consent",
-    "not_found",
-    "method_not_allowed",
-    "unsupported_media_type",
-    "rate_limited",
-    "internal_error",
-    "other",
-)
+ERROR_CODES = (*ERRORS, "other")  # a label per code of the table; "other" for a stray one
 # Resolve a 2-50 ms model and the 2 s latency objective.
 LATENCY_BUCKETS = (
     0.002,
@@ -137,6 +113,8 @@ class Telemetry:
         # Expose every series from the start, so rates and absent() behave from the first scrape.
         for satisfaction in ("satisfied", "unsatisfied"):
             self.feedback.labels(satisfaction)
+        for code in ERROR_CODES:
+            self.errors.labels(code)
         for stage in STAGES:
             self.stage_time.labels(stage)
         for reason in SHADOW_DROPS:

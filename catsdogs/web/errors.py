@@ -1,47 +1,45 @@
-"""The error page of the site (404, 405, 429, 500...): styled, in the page's language.
+"""The one error handler: JSON on the API's paths, the site's styled page everywhere else.
 
-The JSON API's paths keep their JSON errors, in English: `catsdogs.api.errors` decides which.
+Every error that no view or blueprint answered itself comes here: a ServiceError, an HTTP error
+of Flask, Werkzeug, webargs or the rate limiter, or a crash. Codes, statuses and words come from
+the table in catsdogs.errors; the page speaks the page's language, the JSON stays English.
 """
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, render_template, request
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException
 
 from catsdogs.api import errors as api_errors
-from catsdogs.web.messages import N_
+from catsdogs.errors import ServiceError
+from catsdogs.web import messages
 
-# (title, sentence) for the statuses a visitor meets; any other gets GENERIC.
-WORDS = {
-    404: (
-        N_("Page not found"),
-        N_("There is nothing at this address. Check it, or start again from the home page."),
-    ),
-    405: (N_("Request not accepted"), N_("This address does not accept this kind of request.")),
-    429: (N_("Too many requests"), N_("Please wait a minute and try again.")),
-    500: (
-        N_("Something went wrong"),
-        N_("Something went wrong on our side. Please try again in a moment."),
-    ),
-}
-GENERIC = (N_("Request failed"), N_("The request could not be completed."))
-KEPT_HEADERS = ("Allow", "Retry-After")
+log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
-    """Answer every HTTP error status with the page, except on the API's paths.
+    """Answer every error with `handle` (after catsdogs.api: it replaces flask-smorest's own).
 
-    Flask looks for a handler by status before one by class, so these see every HTTP error
-    before the API's handler of HTTPException; they hand the API's paths over to it.
+    Flask looks for a blueprint's handler (the cards' "file too large", "form expired") before
+    the app's, so those still answer first on their pages.
     """
-    for status in default_exceptions:
-        app.register_error_handler(status, http_error)
+    app.register_error_handler(HTTPException, handle)  # flask-smorest registers one for these
+    app.register_error_handler(Exception, handle)
 
 
-def http_error(error: HTTPException):
-    """The page for a browser, the JSON error for the API."""
+def handle(error: Exception):
+    """The JSON error for the API, the page for a browser; a crash is logged, never shown."""
+    if not isinstance(error, ServiceError | HTTPException):
+        log.exception("unhandled error on %s %s", request.method, request.path)
     if api_errors.wants_json():
-        return api_errors.handle_http_exception(error)
-    status = error.code or 500
-    title, text = WORDS.get(status, GENERIC)
-    page = render_template("error.html", status=status, title=gettext(title), text=gettext(text))
-    return page, status, {k: v for k, v in error.get_headers() if k in KEPT_HEADERS}
+        return api_errors.json_error(error)
+    return page(error)
+
+
+def page(error: Exception):
+    """The site's error page for `error`, with its status and the headers a browser needs."""
+    code, entry = api_errors.identify(error)
+    text = messages.words(code)
+    context = {"status": entry.status, "title": gettext(entry.title), "text": text}
+    return render_template("error.html", **context), entry.status, api_errors.kept_headers(error)

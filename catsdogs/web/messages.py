@@ -1,41 +1,33 @@
-"""What the pages say when a service refuses something, in the page's language.
+"""What the pages say when something fails, in the page's language.
 
 Services report failures in English (`ServiceError.message`, the JSON API's words, which stay
-English: clients match on the code). The pages show the sentence kept here for the code instead.
+English: clients match on the code). The pages show the words of the code's line in the table
+(catsdogs.errors) instead, or what a page knows better about its own form.
 """
+
+from collections.abc import Mapping
 
 from flask_babel import gettext
 
-from catsdogs.errors import ServiceError
+from catsdogs.errors import N_, ServiceError, lookup
 from catsdogs.serving.imaging import MAX_PIXELS
 from catsdogs.store.tables import COMMENT_MAX_LENGTH
 
+__all__ = ["N_", "PREDICTION_WORDS", "for_error", "words"]
 
-def N_(message: str) -> str:
-    """Mark `message` for the catalog; it is translated when shown, in that request's language."""
-    return message
-
-
-# One sentence per code: the page does not tell a corrupt image from a foreign format.
-MESSAGES = {
-    "empty_file": N_("The uploaded file is empty."),
-    "not_an_image": N_("The file is not an image we can read."),
-    "image_too_large": N_("The image has more than %(megapixels)s million pixels."),
-    "model_unavailable": N_("The model is unavailable right now; try again later."),
+# The classify, feedback and erase pages know which prediction and which choice went wrong.
+PREDICTION_WORDS = {
     "invalid_request": N_("Choose “Yes, right” or “No, wrong”."),
     "not_found": N_("No prediction with id %(id)s."),
-    "no_consent": N_("Feedback is only kept for predictions made with consent."),
-    "comment_too_long": N_("Comments are limited to %(limit)s characters."),
-    "training_consent_without_consent": N_(
-        "To keep your photo for the model, also tick “Keep the file name of my photo and let "
-        "me give feedback”: a kept photo is linked to that record."
-    ),
 }
 
 
-def for_error(error: ServiceError, **values) -> str:
-    """The page's sentence for `error` (its English message if the page has none)."""
-    message = MESSAGES.get(error.code)
-    if message is None:
-        return error.message
+def words(code: str, wording: Mapping[str, str] | None = None, **values) -> str:
+    """The page's sentence for `code`: the page's own `wording` for it, else the table's."""
+    message = (wording or {}).get(code) or lookup(code).words
     return gettext(message, megapixels=MAX_PIXELS // 1_000_000, limit=COMMENT_MAX_LENGTH, **values)
+
+
+def for_error(error: ServiceError, wording: Mapping[str, str] = PREDICTION_WORDS, **values) -> str:
+    """The page's sentence for `error` (by default, as the prediction pages put it)."""
+    return words(error.code, wording, **values)

@@ -8,9 +8,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from catsdogs import state
 
 from catsdogs.store import records
-from catsdogs.api.errors import status_for
 from catsdogs.serving.classify import classify
-from catsdogs.errors import ServiceError
+from catsdogs.errors import ServiceError, status_for
 from catsdogs.web import messages
 from catsdogs.web.render import render
 

@@ -21,10 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
 from catsdogs.store import review
-from catsdogs.api.errors import status_for
-from catsdogs.errors import ServiceError
+from catsdogs.errors import N_, ServiceError, status_for
 from catsdogs.extensions import db
-from catsdogs.web.messages import N_
+from catsdogs.web import messages
 from catsdogs.web.render import render, wants_fragment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -35,6 +34,7 @@ REFUSALS = {
     401: N_("Log in as a reviewer first."),
     403: N_("Review is disabled: REVIEWER_PASSWORD is not set."),
 }
+# What a decision's refusal means on this page (other codes: the table's words).
 DECISION_ERRORS = {
     "invalid_request": N_("Choose Confirm, Correct or Reject."),
     "not_found": N_("This photo is no longer kept."),
@@ -137,7 +137,7 @@ def decide(photo_id: int):
     try:
         photo = review.review(photo_id, request.form.get("decision", ""), name)
     except ServiceError as error:
-        return refused(status_for(error), gettext(DECISION_ERRORS[error.code]))
+        return refused(status_for(error), messages.for_error(error, DECISION_ERRORS))
     if not wants_fragment():
         return redirect(url_for("review.page"), 303)
     return render(

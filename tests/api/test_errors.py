@@ -1,10 +1,9 @@
-"""Errors on the JSON API: one JSON shape, service codes mapped to statuses, HTML elsewhere."""
+"""Errors on the JSON API: one JSON shape, codes and statuses from the table, HTML elsewhere."""
 
 import pytest
+from werkzeug.exceptions import Gone
 
-from catsdogs.api.errors import HTTP_CODES, SERVICE_STATUS
-from catsdogs.errors import ServiceError
-from catsdogs.monitoring.metrics import ERROR_CODES
+from catsdogs.errors import ERRORS, ServiceError
 
 
 def test_unknown_api_path_and_wrong_method_are_json(api):
@@ -31,28 +30,14 @@ def test_an_unknown_page_is_an_html_404_not_json(client):
     assert response.status_code == 404 and response.mimetype == "text/html"
 
 
-def test_every_service_code_is_an_error_status():
-    assert {code: s for code, s in SERVICE_STATUS.items() if not 400 <= s < 600} == {}
-
-
-def test_every_code_the_api_answers_has_its_own_metrics_label():
-    answered = {
-        *SERVICE_STATUS,
-        *(code for code, _ in HTTP_CODES.values()),
-        "token_in_query",
-        "internal_error",
-    }
-    assert answered - set(ERROR_CODES) == set()  # else counted as "other" in cv_errors_total
-
-
-@pytest.mark.parametrize("code, status", SERVICE_STATUS.items())
-def test_a_service_error_in_a_view_becomes_its_json_body(app, code, status):
+@pytest.mark.parametrize("code", ERRORS)
+def test_a_service_error_in_a_view_becomes_its_json_body(app, code):
     def fail():
         raise ServiceError(code, "A plain sentence.")
 
     app.add_url_rule("/api/_test/fail", "fail", fail)
-    response = app.test_client().get("/api/_test/fail")
-    assert response.status_code == status
+    response = app.test_client().get("/api/_test/fail", headers={"Accept-Language": "fr"})
+    assert response.status_code == ERRORS[code].status
     assert response.get_json() == {"error": code, "message": "A plain sentence."}
 
 
@@ -76,3 +61,34 @@ def test_an_unexpected_error_is_500_without_a_stack_trace(app, path, json_body):
     else:  # the site's error page (tests/web/test_errors.py)
         body = response.get_data(as_text=True)
         assert body.startswith("<!doctype html>") and "Something went wrong on our side." in body
+
+
+@pytest.mark.parametrize(
+    "path, status, body",
+    [
+        (
+            "/api/nothing-here",
+            404,
+            {"error": "not_found", "message": "Nothing exists at this address."},
+        ),
+        (
+            "/api/predict",
+            405,
+            {"error": "method_not_allowed", "message": "This method is not allowed here."},
+        ),
+        ("/v2/nothing-here", 404, {"error": "Nothing exists at this address."}),
+    ],
+)
+def test_http_errors_answer_the_table_s_english_sentence(api, path, status, body):
+    response = api.get(path, headers={"Accept-Language": "fr"})
+    assert response.status_code == status and response.get_json() == body
+
+
+def test_a_status_without_a_code_says_what_werkzeug_says(app):
+    def gone():
+        raise Gone()
+
+    app.add_url_rule("/api/_test/gone", "gone", gone)
+    response = app.test_client().get("/api/_test/gone")
+    assert response.status_code == 410
+    assert response.get_json() == {"error": "error", "message": Gone.description}

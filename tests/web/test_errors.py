@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from catsdogs.errors import ServiceError
 from tests.helpers import TOKEN
 
 FRENCH = {"Accept-Language": "fr"}
@@ -81,3 +82,15 @@ def test_a_crash_on_the_api_stays_json(app):
     app.add_url_rule("/api/_test/crash", "api_crash", crash)
     response = app.test_client().get("/api/_test/crash", headers=FRENCH)
     assert response.status_code == 500 and response.get_json()["error"] == "internal_error"
+
+
+def test_a_service_error_on_a_page_is_the_site_s_page_with_the_table_s_status(app):
+    def refuse():
+        raise ServiceError("no_consent", "Feedback is only kept for predictions made with consent.")
+
+    app.add_url_rule("/_test/refuse", "refuse", refuse)
+    response = app.test_client().get("/_test/refuse", headers=FRENCH)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403 and looks_like_the_site(body)
+    assert "<h1>La requête a échoué</h1>" in body
+    assert "Un avis n’est conservé que pour les prédictions faites avec consentement." in body

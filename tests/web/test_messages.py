@@ -1,38 +1,22 @@
-"""The pages' sentences for service errors: one per code the pages meet, in the page's language."""
+"""The pages' sentences for errors: the table's words, or a page's own, in the page's language."""
 
 import pytest
 
-from catsdogs.errors import ServiceError
+from catsdogs.errors import ERRORS, ServiceError
 from catsdogs.web import messages
 
-# Every code the classify and feedback pages can get from the services they call.
-PAGE_CODES = {
-    "empty_file",
-    "not_an_image",
-    "image_too_large",
-    "model_unavailable",
-    "invalid_request",
-    "not_found",
-    "no_consent",
-    "comment_too_long",
-    "training_consent_without_consent",
-}
 
-
-def in_language(app, language: str, error: ServiceError, **values) -> str:
+def in_language(app, language: str, error: ServiceError, *wording, **values) -> str:
     with app.test_request_context(headers={"Accept-Language": language}):
-        return messages.for_error(error, **values)
+        return messages.for_error(error, *wording, **values)
 
 
-def test_every_code_the_pages_meet_has_its_sentence():
-    assert set(messages.MESSAGES) == PAGE_CODES
-
-
-@pytest.mark.parametrize("code", sorted(PAGE_CODES))
+@pytest.mark.parametrize("code", sorted({*ERRORS, *messages.PREDICTION_WORDS}))
 def test_each_sentence_reads_differently_in_french(app, code):
     error = ServiceError(code, "English words from the service")
     english, french = (in_language(app, lang, error, id=7) for lang in ("en", "fr"))
     assert english != french and "%(" not in french
+    assert "English words" not in english  # the service's words are the JSON API's
 
 
 def test_the_figures_are_filled_in(app):
@@ -45,6 +29,18 @@ def test_the_figures_are_filled_in(app):
     assert "1000 caractères" in in_language(app, "fr", ServiceError("comment_too_long", "x"))
 
 
-def test_a_code_without_a_sentence_keeps_the_services_english(app):
+def test_a_page_s_own_words_come_before_the_table_s(app):
+    error = ServiceError("not_found", "x")
+    assert in_language(app, "en", error, {}) == ERRORS["not_found"].words
+    assert in_language(app, "en", error, {"not_found": "Gone."}) == "Gone."
+
+
+def test_a_code_without_page_words_shows_the_table_s_in_french(app):
     error = ServiceError("too_many_files", "Send exactly one file in the `file` field.")
-    assert in_language(app, "fr", error) == error.message
+    assert in_language(app, "fr", error) == "Envoyez un seul fichier dans le champ `file`."
+
+
+def test_a_code_missing_from_the_table_still_reads_as_a_failure(app):
+    assert in_language(app, "fr", ServiceError("brand_new", "x")) == (
+        "La requête n’a pas pu aboutir."
+    )
