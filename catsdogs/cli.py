@@ -102,7 +102,8 @@ def require_database() -> None:
         ) from None
 
 
-def register(app) -> None:
+def init_app(app) -> None:
+    """Add the `flask` commands: init-db, api-token, purge, models and dataset."""
     from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
     from catsdogs.registry.cli import models
 

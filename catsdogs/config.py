@@ -1,9 +1,11 @@
 """Configuration: defaults here, the environment (and `.env`) read only inside create_app."""
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
+import click
 from dotenv import dotenv_values, find_dotenv, load_dotenv
 from sqlalchemy.engine import make_url
 
@@ -12,6 +14,7 @@ from catsdogs import logs
 from catsdogs.store import database
 from catsdogs.card import SHIPPED_MODEL
 
+log = logging.getLogger("catsdogs")  # the start-up lines' logger, as the factory's
 TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates
 LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
 DEFAULTS = {
@@ -186,3 +189,22 @@ def instance_secret(path: Path) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def serves_requests(app) -> bool:
+    """Whether this process serves requests: not under tests, not in a `flask` command but `run`.
+
+    `flask init-db` creates the app before the table it would purge exists.
+    """
+    command = click.get_current_context(silent=True)
+    return not app.config.get("TESTING") and (command is None or command.command.name == "run")
+
+
+def tell_token_source(app) -> None:
+    """Name where the API token comes from, never the token, when this process serves."""
+    if not serves_requests(app):
+        return
+    if app.config["API_TOKEN_SOURCE"]:
+        log.info("API token from %s", app.config["API_TOKEN_SOURCE"])
+    else:
+        log.warning("API token: none configured, the API answers 401 (flask api-token makes one)")

@@ -1,10 +1,13 @@
-"""Flask extensions, created unbound here and bound to the app in the factory.
+"""Flask extensions, created unbound here and bound to the app by `init_app`.
 
 flask-smorest's `Api` lives with the rest of the OpenAPI plumbing, in `catsdogs.api.openapi`.
 """
 
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 
+from flask import Flask
 from flask_babel import Babel
 from flask_httpauth import HTTPTokenAuth
 from flask_migrate import Migrate
@@ -23,6 +26,20 @@ migrate = Migrate()
 auth = HTTPTokenAuth(scheme="Bearer")
 csrf = CSRFProtect()
 babel = Babel()
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
+    """Bind the extensions to `app`; Babel picks each message's language with `locale_selector`."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"connect_timeout": 3},
+        }
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=locale_selector)
 
 
 @event.listens_for(Engine, "connect")

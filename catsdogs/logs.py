@@ -23,6 +23,16 @@ REQUEST_FIELDS = ("method", "path", "status", "duration_ms")
 _plain_record = logging.getLogRecordFactory()
 
 
+def init_app(app: Flask) -> None:
+    """Set up the console at LOG_LEVEL in LOG_FORMAT, and log `app`'s requests."""
+    configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    # waitress logs one "Task queue depth" line for every request that waits for a thread: under
+    # load, a line per request. Queueing shows in the latency metrics and alerts instead.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    register(app)
+
+
 def configure(level: str, style: str) -> None:
     """Log to stderr at `level`, as text or JSON lines, unless the host process set logging up."""
     # Logging belongs to the process: the factory stamps records of every app's requests.

@@ -1,6 +1,6 @@
 """Rate limits per API token and per client address (Flask-Limiter), answered 429 + Retry-After."""
 
-from flask import current_app, request
+from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
@@ -21,19 +21,19 @@ def token_name() -> str:
     return verify_token(token.strip()) or ""
 
 
-def register(app) -> Limiter:
+def init_app(app: Flask) -> Limiter:
     """Create this app's limiter (its own memory storage unless RATELIMIT_STORAGE_URI says)."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # If a shared storage (Redis...) is down, serve unlimited rather than answer 500.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     per_token = ApplicationLimit(
-        lambda: current_app.config["RATE_LIMIT_PER_TOKEN"],
+        lambda: app.config["RATE_LIMIT_PER_TOKEN"],
         key_function=lambda: f"token:{token_name()}",
         scope="token",
         exempt_when=lambda: not token_name(),
     )
     per_address = ApplicationLimit(
-        lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"],
+        lambda: app.config["RATE_LIMIT_PER_ADDRESS"],
         key_function=get_remote_address,
         scope="address",
     )

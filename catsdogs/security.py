@@ -21,12 +21,12 @@ HEADERS = {
 }
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Add the headers, cookie flags and rate limits to `app`."""
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.after_request(add_headers)
     app.before_request(ascii_ids_only)
-    ratelimit.register(app)
+    ratelimit.init_app(app)
 
 
 def ascii_ids_only() -> None:

@@ -13,7 +13,7 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
-from catsdogs import create_app, state
+from catsdogs import create_app, serving
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
@@ -87,8 +87,9 @@ def migrated_app(settings: dict, classifier=None):
 def close_app(app) -> None:
     """Stop the app's background threads; return its database connections (PostgreSQL would
     keep them open)."""
-    for background in (state.shadow(app), state.model_watch(app)):
-        getattr(background, "stop", lambda: None)()  # test_state installs bare objects
+    served = serving.parts(app)
+    for background in (served.shadow, served.model_watch):
+        background.stop()
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
@@ -131,7 +132,7 @@ class BrokenClassifier:
 
 def serve_model(app, model) -> None:
     """Make `model` the app's serving model, as a registry swap would."""
-    state.serving(app).champion = Served(model)
+    serving.parts(app).models.champion = Served(model)
 
 
 def metric_samples(client, name: str) -> dict[tuple, float]:

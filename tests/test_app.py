@@ -3,7 +3,7 @@
 import collections
 import shutil
 
-from catsdogs import state
+from catsdogs import serving
 from catsdogs.card import SHIPPED_MODEL
 
 BLUEPRINTS = {"web", "monitoring_page", "predict", "feedback", "monitoring", "inference_protocol"}
@@ -20,7 +20,7 @@ def test_each_blueprint_is_registered_once(app):
 
 
 def test_the_classifier_passed_in_is_the_one_served(app, classifier):
-    assert state.classifier(app) is classifier
+    assert serving.parts(app).classifier is classifier
     health = app.test_client().get("/health").get_json()
     assert health["model"]["version"] == classifier.version
 
@@ -30,5 +30,6 @@ def test_each_app_loads_the_model_of_its_settings(make_app, tmp_path):
     shutil.copy(SHIPPED_MODEL, copied)
     shutil.copy(SHIPPED_MODEL.with_suffix(".json"), copied.with_suffix(".json"))
     first, second = make_app(MODEL_PATH=str(copied)), make_app(MODEL_PATH=str(copied))
-    assert state.classifier(first).card.model_path == copied
-    assert state.classifier(first) is not state.classifier(second)  # no process-wide cache
+    assert serving.parts(first).classifier.card.model_path == copied
+    mine, theirs = serving.parts(first).classifier, serving.parts(second).classifier
+    assert mine is not theirs  # no process-wide cache

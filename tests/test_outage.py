@@ -16,7 +16,7 @@ import requests
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from catsdogs import create_app, state
+from catsdogs import create_app, store
 from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
 from tests.helpers import TOKEN, image_bytes, settings_for
@@ -94,7 +94,7 @@ def outage_app(postgres, tmp_path):
     with app.app_context():
         upgrade(directory=MIGRATIONS)
     yield app
-    state.watch(app).stop()
+    store.parts(app).database_watch.stop()
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
@@ -137,12 +137,12 @@ def gauge(url: str) -> float:
 
 
 def test_an_outage_under_load_loses_no_prediction(postgres, outage_app):
-    spool = state.spool(outage_app)
+    spool = store.parts(outage_app).spool
     appended, replay = [], spool.replay  # the spool file's order, as replay reads it
     spool.replay = lambda write: replay(
         lambda rows: (write(rows), appended.extend(row["request_id"] for row in rows))
     )
-    state.watch(outage_app).start()
+    store.parts(outage_app).database_watch.start()
     with serve(outage_app, threads=8) as url, ThreadPoolExecutor(CLIENTS) as pool:
         load = Load(url)
         clients = [
@@ -209,5 +209,5 @@ def test_connections_the_server_killed_cost_one_spooled_prediction_not_one_each(
     ]
     assert [answer.status_code for answer in answers] == [200, 200, 200]
     ids = [answer.get_json()["id"] for answer in answers]
-    assert ids[0] is None and len(state.spool(outage_app)) == 1
+    assert ids[0] is None and len(store.parts(outage_app).spool) == 1
     assert all(isinstance(row_id, int) for row_id in ids[1:])

@@ -5,10 +5,10 @@ from flask import Flask
 from catsdogs.api import auth, feedback, inference_protocol, monitoring, openapi, predict
 from catsdogs.extensions import csrf
 
-__all__ = ["auth", "register"]  # importing auth registers the token check
+__all__ = ["auth", "init_app"]  # importing auth registers the token check
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Register the API's blueprints and its documentation (catsdogs.web.errors: its errors)."""
     openapi.init_app(app)
     for blueprint in (predict.bp, feedback.bp, monitoring.bp, inference_protocol.bp):

@@ -8,10 +8,10 @@ blueprint: routing errors (404, 405) and rate limits (429) never reach a bluepri
 
 from dataclasses import replace
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from catsdogs import state
+from catsdogs import monitoring
 from catsdogs.errors import ERRORS, STATUS_CODES, UNKNOWN, Error, ServiceError, lookup
 
 KEPT_HEADERS = ("Allow", "Retry-After")
@@ -48,7 +48,7 @@ def json_error(error: Exception):
 
 def error_response(status: int, code: str, message: str, headers=None):
     """The JSON error body, counted in cv_errors_total."""
-    state.telemetry().record_error(code)
+    monitoring.parts(current_app).telemetry.record_error(code)
     response = jsonify(error=message) if in_protocol() else jsonify(error=code, message=message)
     response.status_code = status
     response.headers.extend(headers or {})

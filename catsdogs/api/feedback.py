@@ -1,5 +1,8 @@
 """JSON API: feedback on a prediction, and erasure of a prediction."""
 
+from flask import current_app
+
+from catsdogs import store
 from catsdogs.store import records
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import ApiError, FeedbackRequest, FeedbackResult
@@ -24,7 +27,8 @@ def update_feedback(args):
     stays, and an empty or null `user_comment` clears it.
     """
     comment = args.get("user_comment", records.KEEP)  # absent keeps it; "" or null clears it
-    record = records.give_feedback(args["feedback_id"], bool(args["user_feedback"]), comment)
+    writer = store.parts(current_app).writer
+    record = writer.give_feedback(args["feedback_id"], bool(args["user_feedback"]), comment)
     return {
         "feedback_id": record.id,
         "user_feedback": record.user_feedback,

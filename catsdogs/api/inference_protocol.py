@@ -6,7 +6,7 @@ Errors are the protocol's `{"error": "<message>"}` (catsdogs.api.errors answers 
 
 from flask import Response, current_app, json, request
 
-from catsdogs import state
+from catsdogs import serving
 
 from catsdogs.monitoring import health
 
@@ -22,7 +22,6 @@ from catsdogs.api.protocol_schemas import (
     Ready,
     ServerMetadata,
 )
-from catsdogs.serving.classify import classify_batch
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 
@@ -109,7 +108,7 @@ def infer(model_name: str, model_version: str | None = None):
     inference = oip.read_request(
         request.get_data(), request.headers.get(HEADER_LENGTH), model.card, max_batch
     )
-    predictions = classify_batch(inference.images, model)
+    predictions = serving.parts(current_app).classification.classify_batch(inference.images, model)
     answer, binary = oip.response(inference, predictions, model.card)
     if not binary:
         return answer
@@ -123,7 +122,7 @@ def infer(model_name: str, model_version: str | None = None):
 
 def _model(name: str, version: str | None):
     """The served classifier, if the path names it (the version is optional)."""
-    classifier = state.classifier()
+    classifier = serving.parts(current_app).classifier
     if name != oip.MODEL_NAME:
         raise ServiceError(
             "not_found", f"Unknown model {name!r}: this server has {oip.MODEL_NAME}."
@@ -134,5 +133,5 @@ def _model(name: str, version: str | None):
 
 
 def _check_ready() -> None:
-    if not health.model_loaded(state.classifier()):
+    if not health.model_loaded(serving.parts(current_app).classifier):
         raise ServiceError("model_unavailable", "The model is not loaded or does not answer.")

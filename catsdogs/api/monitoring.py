@@ -1,9 +1,10 @@
 """JSON API: health, statistics and the list of recent predictions."""
 
 import marshmallow as ma
+from flask import current_app
 
+from catsdogs import serving, store
 from catsdogs.monitoring import health as checks
-from catsdogs import state
 from catsdogs.store import records
 from catsdogs.monitoring import statistics
 from catsdogs.api.openapi import BEARER, ApiBlueprint
@@ -29,7 +30,7 @@ bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and hi
 @bp.alt_response(503, schema=Health, description="The model is not loaded")
 def health():
     """Check the database and the model for real, now."""
-    return checks.report()
+    return checks.report(serving.parts(current_app).models, store.parts(current_app).spool)
 
 
 @bp.route("/health/live")
@@ -44,7 +45,7 @@ def liveness():
 @bp.alt_response(503, schema=Readiness, description="No working model: send no traffic")
 def readiness():
     """Whether to send traffic here, with the serving and shadow versions and the registry."""
-    return checks.readiness()
+    return checks.readiness(serving.parts(current_app).models)
 
 
 @bp.route("/api/model/reload", methods=["POST"])
@@ -55,10 +56,10 @@ def readiness():
 @auth.login_required
 def reload_model():
     """Check the registry's champion and challenger now instead of at the next poll."""
-    serving = state.serving()
-    if serving.registry is None:
+    models = serving.parts(current_app).models
+    if models.registry is None:
         raise ServiceError("no_registry", "No model registry: set MLFLOW_TRACKING_URI.")
-    return serving.check()
+    return models.check()
 
 
 @bp.route("/api/statistics")

@@ -1,11 +1,11 @@
 """JSON API: classify a photo."""
 
-from flask import request
+from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
+from catsdogs import serving
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import ApiError, PredictionResult, UploadSchema
-from catsdogs.serving.classify import classify
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 
@@ -29,4 +29,7 @@ def predict(form):
         raise ServiceError("missing_file", "Send the photo as a file in the `file` field.")
     if len(request.files.getlist("file")) > 1:
         raise ServiceError("too_many_files", "Send exactly one file in the `file` field.")
-    return classify(upload.read(), upload.filename, form["rgpd_consent"], form["training_consent"])
+    service = serving.parts(current_app).classification
+    return service.classify(
+        upload.read(), upload.filename, form["rgpd_consent"], form["training_consent"]
+    )

@@ -1,1 +1,47 @@
-"""Monitoring: Prometheus metrics, model health and drift, accuracy, statistics, notifications."""
+"""Monitoring: Prometheus metrics, model health and drift, accuracy, statistics, notifications.
+
+`init_app` builds the app's metrics, model health and alerts once; `parts(app)` reads them back.
+"""
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from catsdogs.monitoring import metrics, review_metrics
+from catsdogs.monitoring.metrics import Telemetry
+from catsdogs.monitoring.model_health import ModelHealth
+from catsdogs.monitoring.notifications import Alerts
+from catsdogs.monitoring.notifier import DiscordNotifier
+
+KEY = "catsdogs.monitoring"
+
+
+@dataclass(frozen=True)
+class MonitoringParts:
+    """What the app counts and tells: its metrics, its models' health, its Discord alerts."""
+
+    telemetry: Telemetry
+    model_health: ModelHealth
+    alerts: Alerts
+
+
+def init_app(app: Flask) -> MonitoringParts:
+    """Create the app's metrics registry, model health and alerts, and keep them on `app`."""
+    # No model yet: serving's init_app names the version that serves once it is loaded.
+    telemetry = metrics.init_app(app, None)
+    health = ModelHealth(
+        telemetry.registry,
+        app.config["MODEL_HEALTH_WINDOW"],
+        app.config["FEEDBACK_ACCURACY_DAYS"],
+        app,
+        telemetry,
+    )
+    telemetry.registry.register(review_metrics.TrainingPhotoGauges(app))
+    alerts = Alerts(app, DiscordNotifier(app.config["DISCORD_WEBHOOK_URL"]))
+    app.extensions[KEY] = MonitoringParts(telemetry, health, alerts)
+    return app.extensions[KEY]
+
+
+def parts(app: Flask) -> MonitoringParts:
+    """The monitoring objects `init_app` built for `app`."""
+    return app.extensions[KEY]

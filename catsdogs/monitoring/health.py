@@ -1,17 +1,26 @@
 """Real checks of the database and the model, and the watch that acts on the database's state."""
 
+from __future__ import annotations
+
 import logging
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+from flask import Flask
 from sqlalchemy import text
 
-from catsdogs import state
-
-from catsdogs.store import records
 from catsdogs.extensions import db
+from catsdogs.monitoring.metrics import Telemetry
 from catsdogs.periodic import Periodic
+from catsdogs.store import records
 from catsdogs.store.records import discard_session
+from catsdogs.store.spool import Spool
+
+if TYPE_CHECKING:  # annotations only: monitoring imports nothing of serving
+    from catsdogs.serving.classifier import Classifier
+    from catsdogs.serving.served_models import Serving
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +36,7 @@ def database_connected() -> bool:
         discard_session()
 
 
-def model_loaded(classifier) -> bool:
+def model_loaded(classifier: Classifier | None) -> bool:
     """Run the model on a blank image; False if it fails."""
     if classifier is None:
         return False
@@ -40,12 +49,12 @@ def model_loaded(classifier) -> bool:
         return False
 
 
-def report() -> tuple[dict, int]:
+def report(models: Serving, spool: Spool) -> tuple[dict, int]:
     """The /health body and status: healthy, degraded (database down) or 503 (no model).
 
     It only reports: replaying the spool is the database watch's job, not a probe's.
     """
-    classifier = state.classifier()
+    classifier = models.champion.classifier
     connected = database_connected()
     model_ok = model_loaded(classifier)
     status = "healthy" if connected and model_ok else "degraded" if model_ok else "unhealthy"
@@ -53,16 +62,16 @@ def report() -> tuple[dict, int]:
         "status": status,
         "model": {"loaded": model_ok, "version": classifier.version if classifier else None},
         "database": "connected" if connected else "disconnected",
-        "spooled_predictions": len(state.spool()),
-        **state.serving().describe(),
+        "spooled_predictions": len(spool),
+        **models.describe(),
     }, 200 if model_ok else 503
 
 
-def readiness() -> tuple[dict, int]:
+def readiness(models: Serving) -> tuple[dict, int]:
     """Ready when a model is loaded and answers a warm-up image; the database may be down
     (predictions are spooled), so it does not decide readiness."""
-    ready = model_loaded(state.classifier())
-    return {"ready": ready, **state.serving().describe()}, 200 if ready else 503
+    ready = model_loaded(models.champion.classifier)
+    return {"ready": ready, **models.describe()}, 200 if ready else 503
 
 
 class DatabaseWatch(Periodic):
@@ -70,9 +79,17 @@ class DatabaseWatch(Periodic):
 
     name = "database-watch"
 
-    def __init__(self, app, interval: float, on_change=None):
+    def __init__(
+        self,
+        app: Flask,
+        interval: float,
+        spool: Spool,
+        telemetry: Telemetry,
+        on_change: Callable[[bool], None] | None = None,
+    ):
         super().__init__(interval)
-        self.app, self.on_change = app, on_change
+        self.app, self.spool, self.telemetry = app, spool, telemetry
+        self.on_change = on_change
         self.connected: bool | None = None
         self._lock = threading.Lock()
 
@@ -91,7 +108,7 @@ class DatabaseWatch(Periodic):
                 self.connected is not None and connected != self.connected,
                 connected,
             )
-        state.telemetry(self.app).database.set(int(connected))
+        self.telemetry.database.set(int(connected))
         if changed:
             log.warning("database %s", "connected again" if connected else "unreachable")
             if self.on_change:
@@ -101,7 +118,7 @@ class DatabaseWatch(Periodic):
 
     def replay(self) -> None:
         try:
-            count = state.spool(self.app).replay(records.replay)
+            count = self.spool.replay(records.replay)
             if count:
                 log.info("replayed %d spooled predictions", count)
         except Exception:

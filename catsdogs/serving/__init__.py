@@ -1,1 +1,88 @@
-"""Serving: the classifier, which registry versions serve and shadow, and the inference protocol."""
+"""Serving: the classifier, which registry versions serve and shadow, and the inference protocol.
+
+`init_app` loads the packaged model, builds the models' keeper, shadow traffic, the registry
+watch and the classification service once, and connects their events; `parts(app)` reads them
+back.
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+from catsdogs import config, monitoring, store
+from catsdogs.card import CardError
+from catsdogs.monitoring.notifications import Alerts
+from catsdogs.registry.client import Registry
+from catsdogs.serving.classifier import Classifier, load_classifier
+from catsdogs.serving.classify import Classification
+from catsdogs.serving.events import ModelEvents, ShadowAnswers
+from catsdogs.serving.served_models import ModelWatch, Serving
+from catsdogs.serving.shadow import ShadowWorker
+
+KEY = "catsdogs.serving"
+log = logging.getLogger("catsdogs")  # the start-up lines' logger, as the factory's
+
+
+@dataclass(frozen=True)
+class ServingParts:
+    """Which models serve and shadow, their background work, and the service that uses them."""
+
+    models: Serving
+    shadow: ShadowWorker
+    model_watch: ModelWatch
+    classification: Classification
+
+    @property
+    def classifier(self) -> Classifier:
+        """The model this app serves now: hold on to it for the whole of a request."""
+        return self.models.champion.classifier
+
+
+def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
+    """Load the packaged model once per app (fail fast with one clear line), then let the
+    registry's champion replace it when MLFLOW_TRACKING_URI is set. `classifier` replaces the
+    model file's loading (tests share one model)."""
+    watched, stored = monitoring.parts(app), store.parts(app)
+    telemetry, health = watched.telemetry, watched.model_health
+    packaged = classifier or load_packaged(app, watched.alerts)
+    telemetry.serving(packaged.version)
+    health.track(packaged.card, packaged.version)  # its series exist from the first scrape
+    uri, photos = app.config["MLFLOW_TRACKING_URI"], app.config["MODEL_CHECK_PHOTOS"]
+    models = Serving(
+        packaged,
+        registry=Registry(uri, app.config["MLFLOW_MODEL_NAME"]) if uri else None,
+        cache=Path(app.instance_path) / "models",
+        threads=app.config["INFERENCE_THREADS"],
+        check_folder=Path(photos) if photos else None,
+    )
+    models.on_event = ModelEvents(
+        models, telemetry, health, watched.alerts, app.config["MLFLOW_MODEL_NAME"]
+    )
+    answers = ShadowAnswers(app, models, telemetry)
+    shadow = ShadowWorker(
+        app.config["SHADOW_SAMPLE"], answers.challenger, answers.record, answers.dropped
+    )
+    watch = ModelWatch(models, app.config["MODEL_POLL_SECONDS"])
+    service = Classification(models, stored.writer, telemetry, health, shadow)
+    app.extensions[KEY] = ServingParts(models, shadow, watch, service)
+    if uri and config.serves_requests(app):
+        models.check()  # serve the champion from the first request, if the registry answers
+        watch.start()
+    return app.extensions[KEY]
+
+
+def load_packaged(app: Flask, alerts: Alerts) -> Classifier:
+    """The model of MODEL_PATH; if it cannot load, say so in the log and on Discord, and raise."""
+    try:
+        return load_classifier(app.config["MODEL_PATH"], app.config["INFERENCE_THREADS"])
+    except CardError as error:
+        log.critical("cannot start: %s", error)
+        alerts.model_failed(error)
+        raise
+
+
+def parts(app: Flask) -> ServingParts:
+    """The serving objects `init_app` built for `app`."""
+    return app.extensions[KEY]

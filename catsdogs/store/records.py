@@ -1,17 +1,24 @@
 """Prediction records: store, give feedback, list, erase and purge. Never touches `request`."""
 
+from __future__ import annotations
+
 import datetime
 import logging
 import time
 import unicodedata
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exc, func, insert, select, update
 
-from catsdogs import state
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
 from catsdogs.store.training_photos import KeptPhoto
+
+if TYPE_CHECKING:  # annotations only: the store imports nothing of monitoring or serving
+    from catsdogs.monitoring.metrics import Telemetry
+    from catsdogs.serving.classifier import Prediction as ModelPrediction
+    from catsdogs.store.spool import Spool
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
@@ -41,36 +48,74 @@ def clean_comment(text: str | None) -> str | None:
     return kept.strip() or None
 
 
-def save_prediction(
-    prediction,
-    consent: bool,
-    filename: str | None,
-    photo: KeptPhoto | None = None,
-) -> int | None:
-    """Store the prediction, and `photo` with it when the person allowed it for training; if
-    the database is unreachable, spool both. Return the row id or None.
+class Writer:
+    """The writes that report elsewhere: rows wait in `spool` while the database is down, and
+    `telemetry` counts database writes and votes."""
 
-    Without consent the file name is not kept (the database would refuse it anyway).
-    """
-    row = Prediction.new_row(
-        inference_time_ms=round(prediction.total_ms, 3),
-        prediction_result=prediction.label,
-        proba_cat=prediction.probabilities["cat"],
-        proba_dog=prediction.probabilities["dog"],
-        model_version=prediction.model_version,
-        rgpd_consent=consent,
-        training_consent=photo is not None,
-        filename=clean_filename(filename) if consent else None,
-    )
-    started = time.perf_counter()
-    try:
-        return _insert(row, photo)
-    except (exc.OperationalError, exc.InterfaceError):
-        log.warning("database unavailable: prediction %s spooled", row["request_id"])
-        state.spool().append(row | {SPOOLED_PHOTO: photo.to_spool()} if photo else row)
-        return None
-    finally:
-        state.telemetry().record_database_write(time.perf_counter() - started)
+    def __init__(self, spool: Spool, telemetry: Telemetry):
+        self.spool, self.telemetry = spool, telemetry
+
+    def save_prediction(
+        self,
+        prediction: ModelPrediction,
+        consent: bool,
+        filename: str | None,
+        photo: KeptPhoto | None = None,
+    ) -> int | None:
+        """Store the prediction, and `photo` with it when the person allowed it for training; if
+        the database is unreachable, spool both. Return the row id or None.
+
+        Without consent the file name is not kept (the database would refuse it anyway).
+        """
+        row = Prediction.new_row(
+            inference_time_ms=round(prediction.total_ms, 3),
+            prediction_result=prediction.label,
+            proba_cat=prediction.probabilities["cat"],
+            proba_dog=prediction.probabilities["dog"],
+            model_version=prediction.model_version,
+            rgpd_consent=consent,
+            training_consent=photo is not None,
+            filename=clean_filename(filename) if consent else None,
+        )
+        started = time.perf_counter()
+        try:
+            return _insert(row, photo)
+        except (exc.OperationalError, exc.InterfaceError):
+            log.warning("database unavailable: prediction %s spooled", row["request_id"])
+            self.spool.append(row | {SPOOLED_PHOTO: photo.to_spool()} if photo else row)
+            return None
+        finally:
+            self.telemetry.record_database_write(time.perf_counter() - started)
+
+    def give_feedback(
+        self,
+        prediction_id: int,
+        satisfied: bool,
+        comment: str | None | object = KEEP,
+        allowed_ids: set[int] | None = None,
+    ) -> Prediction:
+        """Record 👍/👎 on a consented prediction, and the comment unless it is KEEP.
+
+        An empty or None comment clears the stored one; a vote sent again without one keeps it.
+        """
+        record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
+        if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
+            raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
+        if not record.rgpd_consent:
+            raise ServiceError(
+                "no_consent", "Feedback is only kept for predictions made with consent."
+            )
+        if isinstance(comment, str) and len(comment) > COMMENT_MAX_LENGTH:
+            raise ServiceError(
+                "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
+            )
+        record.user_feedback = int(satisfied)
+        if comment is not KEEP:
+            record.user_comment = clean_comment(comment)
+        record.feedback_at = utc_now()
+        db.session.commit()
+        self.telemetry.record_feedback(satisfied)
+        return record
 
 
 def _insert(row: dict, photo: KeptPhoto | None = None) -> int:
@@ -139,34 +184,6 @@ def discard_session() -> None:
         db.session.remove()
     except Exception:
         log.debug("dropping a dead database session", exc_info=True)
-
-
-def give_feedback(
-    prediction_id: int,
-    satisfied: bool,
-    comment: str | None | object = KEEP,
-    allowed_ids: set[int] | None = None,
-) -> Prediction:
-    """Record 👍/👎 on a consented prediction, and the comment unless it is KEEP.
-
-    An empty or None comment clears the stored one; a vote sent again without one keeps it.
-    """
-    record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
-    if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
-        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
-    if not record.rgpd_consent:
-        raise ServiceError("no_consent", "Feedback is only kept for predictions made with consent.")
-    if isinstance(comment, str) and len(comment) > COMMENT_MAX_LENGTH:
-        raise ServiceError(
-            "comment_too_long", f"Comments are limited to {COMMENT_MAX_LENGTH} characters."
-        )
-    record.user_feedback = int(satisfied)
-    if comment is not KEEP:
-        record.user_comment = clean_comment(comment)
-    record.feedback_at = utc_now()
-    db.session.commit()
-    state.telemetry().record_feedback(satisfied)
-    return record
 
 
 def get(prediction_id: int) -> Prediction:

@@ -3,11 +3,11 @@ review, errors."""
 
 from flask import Flask, current_app
 
-from catsdogs import state
+from catsdogs import serving
 from catsdogs.web import errors, formats, language, monitoring, pages, review_page
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Register the pages' blueprints and what every page template is given."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(monitoring.bp)
@@ -26,5 +26,5 @@ def page_settings() -> dict:
         "retention_days": config["RETENTION_DAYS"],
         "training_photo_retention_days": config["TRAINING_PHOTO_RETENTION_DAYS"],
         "max_upload_mb": config["MAX_UPLOAD_MB"],
-        "model_version": state.classifier().version,
+        "model_version": serving.parts(current_app).classifier.version,
     }

@@ -7,8 +7,7 @@ import logging
 from flask import Blueprint, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs import state
-
+from catsdogs import monitoring, serving
 from catsdogs.monitoring import drift
 
 from catsdogs.store import records
@@ -43,8 +42,8 @@ def page():
 
 def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
-    version = state.classifier().version
-    models = state.serving().describe()
+    served = serving.parts(current_app)
+    version, models = served.classifier.version, served.models.describe()
     success = models["registry"]["last_success"]
     last_registry_success = (
         datetime.datetime.fromtimestamp(success, datetime.UTC) if success else None
@@ -93,8 +92,8 @@ def confidence_chart() -> dict:
 
 def model_health() -> dict | None:
     """The served model's window against its card's reference, and the votes per version."""
-    classifier = state.classifier()
-    status = state.model_health().status(classifier.version)
+    health = monitoring.parts(current_app).model_health
+    status = health.status(serving.parts(current_app).classifier.version)
     if status is None:
         return None
     rows = []
@@ -111,7 +110,7 @@ def model_health() -> dict | None:
                 "level": drift.level(psi) if status["full"] else "collecting",
             }
         )
-    return {**status, "rows": rows, "feedback": state.model_health().feedback()}
+    return {**status, "rows": rows, "feedback": health.feedback()}
 
 
 def _describe(signal, entry: dict | None) -> str:

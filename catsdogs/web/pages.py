@@ -5,10 +5,8 @@ from flask_babel import format_decimal, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from catsdogs import state
-
+from catsdogs import monitoring, serving, store
 from catsdogs.store import records
-from catsdogs.serving.classify import classify
 from catsdogs.errors import ServiceError, status_for
 from catsdogs.web import messages
 from catsdogs.web.render import render
@@ -33,9 +31,10 @@ def classify_photo():
     consent = request.form.get("consent") == "yes"
     training_consent = request.form.get("training_consent") == "yes"
     try:
-        result = classify(upload.read(), upload.filename, consent, training_consent)
+        service = serving.parts(current_app).classification
+        result = service.classify(upload.read(), upload.filename, consent, training_consent)
     except ServiceError as error:
-        state.telemetry().record_error(error.code)
+        monitoring.parts(current_app).telemetry.record_error(error.code)
         return _result_error(status_for(error), messages.for_error(error))
     if consent and result["id"] is not None:
         session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
@@ -50,14 +49,14 @@ def feedback(prediction_id: int):
         if vote not in ("0", "1"):
             raise ServiceError("invalid_request", "Choose “Yes, right” or “No, wrong”.")
         satisfied = vote == "1"
-        record = records.give_feedback(
+        record = store.parts(current_app).writer.give_feedback(
             prediction_id,
             satisfied,
             request.form.get("comment", ""),
             allowed_ids=set(session.get(SESSION_IDS, [])),
         )
     except ServiceError as error:
-        state.telemetry().record_error(error.code)
+        monitoring.parts(current_app).telemetry.record_error(error.code)
         message = messages.for_error(error, id=prediction_id)
         return _feedback_error(prediction_id, status_for(error), message)
     return render(
@@ -77,7 +76,7 @@ def erase(prediction_id: int):
     try:
         records.erase(prediction_id, allowed_ids=set(mine))
     except ServiceError as error:
-        state.telemetry().record_error(error.code)
+        monitoring.parts(current_app).telemetry.record_error(error.code)
         return _erase_error(status_for(error), messages.for_error(error, id=prediction_id))
     session[SESSION_IDS] = [kept for kept in mine if kept != prediction_id]
     return render("web/index.html", "web/_result.html", erased=prediction_id)
@@ -86,7 +85,7 @@ def erase(prediction_id: int):
 @bp.route("/info")
 def info():
     """Show the model card and how personal data is handled."""
-    card = state.classifier().card.data
+    card = serving.parts(current_app).classifier.card.data
     return render("web/info.html", "web/_info.html", card=card)
 
 

@@ -5,7 +5,7 @@ import time
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from catsdogs import config, state
+from catsdogs import config, monitoring, serving, store
 
 from catsdogs.monitoring import health
 from catsdogs.extensions import db
@@ -45,15 +45,15 @@ def stored_request_ids(app) -> list[str]:
 
 def test_report_is_healthy_with_the_model_and_the_database(app):
     with app.app_context():
-        body, status = health.report()
+        body, status = health.report(serving.parts(app).models, store.parts(app).spool)
     assert status == 200
     assert body == {
         "status": "healthy",
-        "model": {"loaded": True, "version": state.classifier(app).version},
+        "model": {"loaded": True, "version": serving.parts(app).classifier.version},
         "database": "connected",
         "spooled_predictions": 0,
         "serving": {
-            "version": state.classifier(app).version,
+            "version": serving.parts(app).classifier.version,
             "registry_version": None,
             "source": "packaged",
         },
@@ -70,9 +70,9 @@ def test_report_is_healthy_with_the_model_and_the_database(app):
 
 def test_report_is_degraded_without_the_database(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=unreachable(tmp_path))
-    state.spool(app).append(spooled_row())
+    store.parts(app).spool.append(spooled_row())
     with app.app_context():
-        body, status = health.report()
+        body, status = health.report(serving.parts(app).models, store.parts(app).spool)
     assert status == 200
     assert body["status"] == "degraded" and body["database"] == "disconnected"
     assert body["model"]["loaded"] is True and body["spooled_predictions"] == 1
@@ -81,7 +81,7 @@ def test_report_is_degraded_without_the_database(make_app, tmp_path):
 def test_report_is_unhealthy_without_a_working_model(app):
     serve_model(app, BrokenClassifier())
     with app.app_context():
-        body, status = health.report()
+        body, status = health.report(serving.parts(app).models, store.parts(app).spool)
     assert status == 503
     assert body["status"] == "unhealthy" and body["database"] == "connected"
     assert body["model"] == {"loaded": False, "version": "broken"}
@@ -90,7 +90,7 @@ def test_report_is_unhealthy_without_a_working_model(app):
 def test_database_gauge_is_kept_current_by_the_background_check(make_app):
     assert 0 < config.DEFAULTS["DATABASE_CHECK_SECONDS"] <= 15
     app = make_app()
-    watch = state.watch(app)
+    watch = store.parts(app).database_watch
     assert database_gauge(app) == 0  # nothing checked yet
     watch.interval = 0.05
     watch.start()
@@ -105,15 +105,15 @@ def test_database_gauge_is_kept_current_by_the_background_check(make_app):
 
 def test_database_gauge_drops_when_the_database_is_unreachable(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=unreachable(tmp_path))
-    state.watch(app).check()
+    store.parts(app).database_watch.check()
     assert database_gauge(app) == 0
 
 
 def test_database_watch_notifies_a_loss_and_a_recovery(make_app, discord):
     app = make_app(DISCORD_WEBHOOK_URL=discord.url)
-    sender = state.notifier(app)
+    sender = monitoring.parts(app).alerts.notifier
     sender.cooldown = 0  # the recovery would otherwise wait for the one-minute cooldown
-    watch = state.watch(app)
+    watch = store.parts(app).database_watch
     with app.app_context():
         for connected in (True, True, False, False, False, True, True):
             watch.observe(connected)
@@ -128,24 +128,25 @@ def test_database_watch_notifies_a_loss_and_a_recovery(make_app, discord):
 
 def test_health_does_not_replay_the_spool_but_the_watch_does(app):
     row = spooled_row()
-    state.spool(app).append(row)
+    store.parts(app).spool.append(row)
     health_body = app.test_client().get("/health").get_json()
     assert health_body["status"] == "healthy" and health_body["spooled_predictions"] == 1
-    assert len(state.spool(app)) == 1 and stored_request_ids(app) == []
-    state.watch(app).check()
-    assert len(state.spool(app)) == 0 and stored_request_ids(app) == [row["request_id"]]
+    assert len(store.parts(app).spool) == 1 and stored_request_ids(app) == []
+    store.parts(app).database_watch.check()
+    assert len(store.parts(app).spool) == 0 and stored_request_ids(app) == [row["request_id"]]
     assert database_gauge(app) == 1
 
 
 def test_the_watch_keeps_the_spool_while_the_database_is_unreachable(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=unreachable(tmp_path))
-    state.spool(app).append(spooled_row())
-    state.watch(app).check()
-    assert len(state.spool(app)) == 1
+    store.parts(app).spool.append(spooled_row())
+    store.parts(app).database_watch.check()
+    assert len(store.parts(app).spool) == 1
 
 
 def test_a_row_the_database_refuses_stays_in_the_spool_for_the_next_attempt(app):
-    state.spool(app).append(spooled_row(prediction_result="bird"))  # breaks a check constraint
-    state.watch(app).check()  # logs the failure; the watch carries on
-    assert len(state.spool(app)) == 1 and stored_request_ids(app) == []
+    bird = spooled_row(prediction_result="bird")  # breaks a check constraint
+    store.parts(app).spool.append(bird)
+    store.parts(app).database_watch.check()  # logs the failure; the watch carries on
+    assert len(store.parts(app).spool) == 1 and stored_request_ids(app) == []
     assert database_gauge(app) == 1

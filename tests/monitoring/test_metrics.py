@@ -5,7 +5,7 @@ import io
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import state
+from catsdogs import serving, store
 from catsdogs.monitoring.metrics import Telemetry
 from tests.helpers import AUTH, BrokenClassifier, image_bytes, serve_model
 
@@ -36,7 +36,7 @@ def predict(client, data: bytes, consent=True, filename="photo.png"):
 
 
 def test_every_metric_moves_after_real_requests(app, client):
-    version = state.classifier(app).version
+    version = serving.parts(app).classifier.version
     before = scrape(client)
     photo = image_bytes(size=(120, 90))
     ids = [predict(client, photo).get_json()["id"] for _ in range(2)]
@@ -49,7 +49,7 @@ def test_every_metric_moves_after_real_requests(app, client):
         )
         assert answer.status_code == 200
     assert client.get("/health").status_code == 200
-    state.watch(app).check()  # the database watch, not /health, keeps the gauge
+    store.parts(app).database_watch.check()  # the database watch, not /health, keeps the gauge
     serve_model(app, BrokenClassifier())
     assert predict(client, photo).status_code == 503
     after = scrape(client)

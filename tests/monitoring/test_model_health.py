@@ -8,7 +8,7 @@ import shutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import state
+from catsdogs import monitoring, serving
 
 from catsdogs.monitoring import model_health
 from catsdogs.card import SHIPPED_MODEL, ModelCard
@@ -52,7 +52,7 @@ def other_model(tmp_path, version: str, change=lambda card: None) -> Classifier:
 
 def test_the_served_version_is_exported_before_any_prediction(app):
     found = samples(app.test_client())
-    version = state.classifier(app).version
+    version = serving.parts(app).classifier.version
     assert gauge(found, "cv_health_window_predictions", version=version) == 0
     assert gauge(found, "cv_health_window_full", version=version) == 0
     assert gauge(found, "cv_health_window_size") == 1000
@@ -67,7 +67,7 @@ def test_a_full_window_of_one_class_drifts_on_class_only(make_app, cat_photo):
     for _ in range(4):
         predict(api, cat_photo)
     found = samples(api)
-    version = state.classifier(app).version
+    version = serving.parts(app).classifier.version
     assert gauge(found, "cv_health_window_predictions", version=version) == 3
     assert gauge(found, "cv_health_window_full", version=version) == 1
     assert gauge(found, "cv_health_drift_psi", version=version, signal="class") > 0.25
@@ -81,7 +81,7 @@ def test_a_full_window_of_one_class_drifts_on_class_only(make_app, cat_photo):
 def test_a_swapped_model_is_judged_against_its_own_card_and_labelled_with_its_version(
     app, api, tmp_path, cat_photo
 ):
-    first = state.classifier(app).version
+    first = serving.parts(app).classifier.version
     predict(api, cat_photo)
     # A card without a profile, from a calibration too poor to estimate accuracy from.
     swapped = other_model(
@@ -93,7 +93,7 @@ def test_a_swapped_model_is_judged_against_its_own_card_and_labelled_with_its_ve
         ),
     )
     # What serving does with whichever model answered, however it was swapped in.
-    state.model_health(app).observe(swapped.predict(image_bytes(fmt="PNG")))
+    monitoring.parts(app).model_health.observe(swapped.predict(image_bytes(fmt="PNG")))
     found = samples(api)
     assert gauge(found, "cv_health_format_total", version="2.0.0+swapped", value="PNG") == 1
     assert gauge(found, "cv_health_format_total", version=first, value="PNG") == 0
@@ -106,7 +106,7 @@ def test_a_swapped_model_is_judged_against_its_own_card_and_labelled_with_its_ve
 
 
 def test_only_the_latest_versions_keep_their_series(app, tmp_path):
-    health = state.model_health(app)
+    health = monitoring.parts(app).model_health
     for number in range(model_health.MAX_VERSIONS + 2):
         health.track(None, f"v{number}")
     assert len(health.versions()) == model_health.MAX_VERSIONS
@@ -116,7 +116,7 @@ def test_only_the_latest_versions_keep_their_series(app, tmp_path):
 
 
 def test_feedback_accuracy_is_exported_per_version_with_its_interval(app, api, cat_photo):
-    version = state.classifier(app).version
+    version = serving.parts(app).classifier.version
     for right in (1, 1, 0):
         feedback_id = predict(api, cat_photo, consent=True)["feedback_id"]
         api.post("/api/update-feedback", json={"feedback_id": feedback_id, "user_feedback": right})

@@ -4,14 +4,14 @@ import time
 
 import pytest
 
-from catsdogs import state
+from catsdogs import store
 
-from catsdogs.monitoring import notifier
+from catsdogs.monitoring import notifications
 from catsdogs.card import CardError
 from catsdogs.monitoring.notifier import COLORS, DiscordNotifier, Event
 from tests.monitoring.discord_stub import DiscordStub
 
-DOWN, UP = notifier.database_event(False), notifier.database_event(True)
+DOWN, UP = notifications.database_event(False), notifications.database_event(True)
 
 
 @pytest.fixture
@@ -127,8 +127,8 @@ def test_a_model_that_fails_to_load_is_reported_before_start_up_fails(make_app, 
 def test_database_messages_speak_the_configured_language(app, language, down, up, severity):
     with app.app_context():
         lost, back = (
-            notifier.database_event(False, language),
-            notifier.database_event(True, language),
+            notifications.database_event(False, language),
+            notifications.database_event(True, language),
         )
     assert (lost.title, back.title, lost.severity_field) == (down, up, severity)
     assert (lost.severity, lost.state, back.state) == ("critical", "down", "up")  # never translated
@@ -136,7 +136,7 @@ def test_database_messages_speak_the_configured_language(app, language, down, up
 
 def test_the_watch_tells_discord_in_notify_language(make_app, stub):
     app = make_app(DISCORD_WEBHOOK_URL=stub.url, NOTIFY_LANGUAGE="fr")
-    watch = state.watch(app)
+    watch = store.parts(app).database_watch
     watch.connected = True  # last seen up
     watch.observe(False)  # as the watch's thread calls it, outside any context
     [body] = stub.wait_for(1, timeout=5)

@@ -1,11 +1,11 @@
-"""classify(): the one service behind the page and the API, its result and its failures."""
+"""Classification.classify(): the one service behind the page and the API, its result and its
+failures."""
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from catsdogs import state
-from catsdogs.serving.classify import classify
+from catsdogs import serving
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.serving.imaging import ImageError
@@ -38,7 +38,8 @@ def failed_predictions(app) -> float:
 def test_the_result_is_the_api_dict_with_the_predictions_model_version(app):
     serve_model(app, FixedClassifier())
     with app.app_context():
-        result = classify(image_bytes(), "holiday/photo.png", consent=True)
+        service = serving.parts(app).classification
+        result = service.classify(image_bytes(), "holiday/photo.png", consent=True)
         row = db.session.get(Prediction, result["id"])
         assert row.model_version == "prediction-version" and row.filename == "photo.png"
     assert result == {
@@ -57,15 +58,16 @@ def test_the_result_is_the_api_dict_with_the_predictions_model_version(app):
 
 def test_without_consent_the_result_names_no_file(app):
     with app.app_context():
-        result = classify(image_bytes(), "photo.png", consent=False)
+        service = serving.parts(app).classification
+        result = service.classify(image_bytes(), "photo.png", consent=False)
     assert result["filename"] is None and result["id"] is not None
     assert "feedback_id" not in result  # nothing can be said about it later
-    assert result["model_version"] == state.classifier(app).version
+    assert result["model_version"] == serving.parts(app).classifier.version
 
 
 def test_an_image_error_passes_through_and_is_not_a_model_failure(app):
     with app.app_context(), pytest.raises(ImageError) as raised:
-        classify(b"", "empty.png", consent=True)
+        serving.parts(app).classification.classify(b"", "empty.png", consent=True)
     assert raised.value.code == "empty_file"
     assert failed_predictions(app) == 0
 
@@ -73,7 +75,7 @@ def test_an_image_error_passes_through_and_is_not_a_model_failure(app):
 def test_a_model_failure_is_model_unavailable_and_counted(app):
     serve_model(app, BrokenClassifier())
     with app.app_context(), pytest.raises(ServiceError) as raised:
-        classify(image_bytes(), "photo.png", consent=True)
+        serving.parts(app).classification.classify(image_bytes(), "photo.png", consent=True)
     assert raised.value.code == "model_unavailable"
     assert "session lost" not in raised.value.message
     assert failed_predictions(app) == 1

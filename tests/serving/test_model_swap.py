@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from catsdogs import state
+from catsdogs import serving
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.registry.lifecycle import CHAMPION
 from catsdogs.registry.client import Registry
@@ -87,8 +87,8 @@ def swap_app(make_app, registry_url, name, tmp_path):
         MODEL_CHECK_PHOTOS=str(tmp_path / "checks"),
         RATELIMIT_ENABLED=False,
     )
-    state.serving(app).check()
-    state.model_watch(app).start()  # what a served process does at start
+    serving.parts(app).models.check()
+    serving.parts(app).model_watch.start()  # what a served process does at start
     return app
 
 
@@ -105,7 +105,7 @@ def test_promote_then_roll_back_under_load_fails_no_request(
         for model in models
     }
     app = swap_app(make_app, mlflow_server.url, registry.name, tmp_path)
-    assert state.serving(app).champion.registry_version == old.version
+    assert serving.parts(app).models.champion.registry_version == old.version
     with serve(app, threads=CLIENTS) as url, Load(url, photos).running(CLIENTS) as load:
         started = time.monotonic()
         time.sleep(8)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from catsdogs import state
+from catsdogs import serving
 from catsdogs.extensions import db
 from catsdogs.registry.lifecycle import CHALLENGER
 from catsdogs.store.tables import Prediction
@@ -89,8 +89,9 @@ def test_the_challengers_answer_is_stored_beside_the_champions(shadow_app, cat_p
         headers=AUTH,
         data={"file": (io.BytesIO(cat_photo), "cat.jpg")},
     ).get_json()
-    assert answer["model_version"] == state.classifier(shadow_app).version  # champion answers
-    state.shadow(shadow_app).drain()
+    champion = serving.parts(shadow_app).classifier
+    assert answer["model_version"] == champion.version  # the champion answers
+    serving.parts(shadow_app).shadow.drain()
     with shadow_app.app_context():
         row = db.session.get(Prediction, answer["id"])
         assert (row.shadow_model_version, row.shadow_result) == ("2.0.0-damped", "cat")

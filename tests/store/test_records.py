@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from catsdogs import state
+from catsdogs import store
 
 from catsdogs.store import records
 from catsdogs.extensions import db
@@ -50,7 +50,7 @@ def spool_row(**fields) -> dict:
 def test_save_prediction_stores_a_row_with_defaults_and_returns_its_id(app):
     before = datetime.datetime.now(datetime.UTC)
     with app.app_context():
-        row_id = records.save_prediction(prediction("dog"), True, "holiday/rex.jpg")
+        row_id = store.parts(app).writer.save_prediction(prediction("dog"), True, "holiday/rex.jpg")
         [row] = stored()
     assert row_id == row.id
     assert uuid.UUID(row.request_id) and before <= as_utc(row.created_at)
@@ -62,7 +62,7 @@ def test_save_prediction_stores_a_row_with_defaults_and_returns_its_id(app):
 
 def test_without_consent_the_file_name_is_dropped(app):
     with app.app_context():
-        records.save_prediction(prediction(), False, "me-at-the-beach.jpg")
+        store.parts(app).writer.save_prediction(prediction(), False, "me-at-the-beach.jpg")
         [row] = stored()
     assert row.rgpd_consent is False and row.filename is None
 
@@ -71,15 +71,15 @@ def test_an_unreachable_database_spools_the_row_and_returns_none(app, make_app, 
     down = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
     before = datetime.datetime.now(datetime.UTC)
     with down.app_context():
-        assert records.save_prediction(prediction(), True, "cat.jpg") is None
-    [row] = spooled(state.spool(down).path)
+        assert store.parts(down).writer.save_prediction(prediction(), True, "cat.jpg") is None
+    [row] = spooled(store.parts(down).spool.path)
     assert row["filename"] == "cat.jpg" and row["model_version"] == "test-version"
     assert uuid.UUID(row["request_id"])
     assert before <= datetime.datetime.fromisoformat(row["created_at"])
     # The app of a working database (same instance folder, so the same spool) stores it as it was.
-    assert state.spool(app).path == state.spool(down).path
+    assert store.parts(app).spool.path == store.parts(down).spool.path
     with app.app_context():
-        assert state.spool(app).replay(records.replay) == 1
+        assert store.parts(app).spool.replay(records.replay) == 1
         [stored_row] = stored()
     assert stored_row.request_id == row["request_id"]
     assert as_utc(stored_row.created_at) == datetime.datetime.fromisoformat(row["created_at"])
@@ -88,7 +88,7 @@ def test_an_unreachable_database_spools_the_row_and_returns_none(app, make_app, 
 def test_replay_inserts_in_order_skips_stored_rows_and_ignores_old_columns(app):
     with app.app_context():
         already = db.session.get(
-            Prediction, records.save_prediction(prediction(), True, "live.jpg")
+            Prediction, store.parts(app).writer.save_prediction(prediction(), True, "live.jpg")
         ).request_id
         rows = [
             spool_row(filename="first.jpg"),

@@ -5,7 +5,7 @@ import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from catsdogs import state
+from catsdogs import store
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction
 from tests.helpers import stored_prediction
@@ -49,7 +49,7 @@ def test_the_served_app_purges_an_old_row_on_its_own(make_app):
             time.sleep(0.05)
         assert personal_fields(app, recent) == ("mine.jpg", "nice", 1)
     finally:
-        state.purge(app).stop()
+        store.parts(app).purge.stop()
 
 
 def test_tests_start_no_schedule_of_their_own(app):
@@ -62,7 +62,7 @@ def test_a_purge_is_logged_counted_and_idempotent(app, caplog):
     # `app`, built before the test: migrating inside it would reset the handlers caplog added.
     old = add_consented(app, days_ago=31)
     add_consented(app, days_ago=1)
-    purge = state.purge(app)
+    purge = store.parts(app).purge
     with caplog.at_level(logging.INFO, logger="catsdogs.store.retention"):
         assert purge.purge() == 1
         assert purge.purge() == 0  # a second replica, or the next round, finds nothing left
@@ -76,7 +76,7 @@ def test_a_purge_is_logged_counted_and_idempotent(app, caplog):
 def test_an_unreachable_database_postpones_the_purge_in_one_line(make_app, tmp_path, caplog):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
     with caplog.at_level(logging.WARNING, logger="catsdogs.store.retention"):
-        assert state.purge(app).purge() == 0
+        assert store.parts(app).purge.purge() == 0
     [record] = caplog.records
     assert record.getMessage().startswith(
         "retention purge postponed to its next round: unable to open"

@@ -13,10 +13,9 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import exc, insert, select, update
 
-from catsdogs import state
+from catsdogs import serving, store
 
 from catsdogs.store import records
-from catsdogs.serving.classify import classify_batch
 from catsdogs.extensions import db
 from catsdogs.serving.classifier import Prediction as ModelPrediction
 from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
@@ -172,7 +171,8 @@ def test_the_database_refuses_withdrawing_consent_while_the_photo_is_kept(app):
 def test_the_photo_is_stored_with_its_prediction(app):
     photo = downscale(jpeg_with_metadata())
     with app.app_context():
-        prediction_id = records.save_prediction(model_prediction(), True, "rex.jpg", photo)
+        writer = store.parts(app).writer
+        prediction_id = writer.save_prediction(model_prediction(), True, "rex.jpg", photo)
         [kept] = photos()
         row = db.session.get(Prediction, prediction_id)
         assert row.training_consent is True and kept.prediction_id == prediction_id
@@ -191,7 +191,7 @@ def test_a_photo_the_database_refuses_takes_its_prediction_with_it(app, monkeypa
     bad = KeptPhoto(photo.jpeg, photo.sha256, photo.width, None)  # height is NOT NULL
     with app.app_context():
         with pytest.raises(exc.IntegrityError):
-            records.save_prediction(model_prediction(), True, "rex.jpg", bad)
+            store.parts(app).writer.save_prediction(model_prediction(), True, "rex.jpg", bad)
         assert records.count() == 0 and photos() == []
 
 
@@ -199,12 +199,13 @@ def test_a_spooled_prediction_is_replayed_with_its_photo_once(app, make_app, tmp
     down = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
     photo = downscale(jpeg_with_metadata())
     with down.app_context():
-        assert records.save_prediction(model_prediction(), True, "cat.jpg", photo) is None
-    [line] = state.spool(down).path.read_text().splitlines()
+        writer = store.parts(down).writer
+        assert writer.save_prediction(model_prediction(), True, "cat.jpg", photo) is None
+    [line] = store.parts(down).spool.path.read_text().splitlines()
     spooled = json.loads(line)
     assert spooled["training_consent"] is True and spooled["training_photo"]["sha256"]
     with app.app_context():
-        assert state.spool(app).replay(records.replay) == 1
+        assert store.parts(app).spool.replay(records.replay) == 1
         records.replay([spooled])  # replayed twice (another replica): stored once
         [kept] = photos()
         [row] = db.session.scalars(select(Prediction))
@@ -216,7 +217,8 @@ def test_a_spooled_prediction_is_replayed_with_its_photo_once(app, make_app, tmp
 def test_batches_never_keep_photos(app):
     """classify_batch serves /v2: no consent travels with it, so no photo is kept."""
     with app.app_context():
-        classify_batch([image_bytes(fmt="JPEG"), image_bytes(fmt="PNG")])
+        service = serving.parts(app).classification
+        service.classify_batch([image_bytes(fmt="JPEG"), image_bytes(fmt="PNG")])
         assert records.count() == 2 and photos() == []
         assert not any(db.session.scalars(select(Prediction.training_consent)))
 
@@ -285,7 +287,7 @@ def test_while_the_database_is_down_the_api_spools_the_photo_and_replay_stores_i
     assert response.status_code == 200 and body["id"] is None
     assert body["training_photo_kept"] is True
     with app.app_context():  # the same instance folder, so the same spool
-        assert state.spool(app).replay(records.replay) == 1
+        assert store.parts(app).spool.replay(records.replay) == 1
         [photo] = photos()
         assert photo.prediction.training_consent and max(photo.width, photo.height) <= MAX_SIDE
 
@@ -360,7 +362,7 @@ def test_the_purge_deletes_photos_past_their_own_retention(make_app, caplog):
         old, kept = add_prediction(True, days_ago=400), add_prediction(True, days_ago=100)
         add_photo(old, days_ago=400)
         add_photo(kept, days_ago=100)  # its prediction's file name goes, the photo stays
-    purge = state.purge(app)
+    purge = store.parts(app).purge
     with caplog.at_level(logging.INFO, logger="catsdogs.store.retention"):
         purge.purge()
         purge.purge()  # a second replica, or the next round, finds nothing left

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from catsdogs import state
+from catsdogs import serving
 
 from catsdogs.store import records
 
@@ -113,7 +113,7 @@ def page(browser, request):
 @pytest.fixture
 def surest_cat(app) -> tuple[str, bytes]:
     """The shared cat photo the model is surest about (the test is about the page)."""
-    classifier = state.classifier(app)
+    classifier = serving.parts(app).classifier
     photos = shared_photos("Cat", 12)
     return max(photos, key=lambda photo: classifier.predict(photo[1]).probabilities["cat"])
 
@@ -144,7 +144,7 @@ class HeldClassifier:
 def hold_the_model(app) -> threading.Event:
     """Make the next prediction wait until the returned event is set (to see the spinner)."""
     release = threading.Event()
-    serve_model(app, HeldClassifier(state.classifier(app), release))
+    serve_model(app, HeldClassifier(serving.parts(app).classifier, release))
     return release
 
 

@@ -6,7 +6,7 @@ import shutil
 
 from sqlalchemy.exc import OperationalError
 
-from catsdogs.serving import classify
+from catsdogs import serving
 
 from catsdogs.monitoring import statistics
 from catsdogs.card import SHIPPED_MODEL
@@ -86,7 +86,7 @@ def test_the_model_health_section_shows_the_window_the_reference_and_a_light_per
     assert body.count('class="light collecting"') == 11  # no light before the window is full
     with app.app_context():
         for _ in range(2):
-            classify.classify(cat_photo, None, consent=False)
+            serving.parts(app).classification.classify(cat_photo, None, consent=False)
     body = client.get("/monitoring", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "the last 2 of 2 predictions" in body and "collecting" not in body
     assert re.search(r"predicted class</th><td>cat 100%</td><td>cat 50%, dog 49%</td>", body)

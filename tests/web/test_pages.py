@@ -6,9 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from catsdogs import state
-
-from catsdogs.store import records
+from catsdogs import serving, store
 from catsdogs.extensions import db
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction
 from tests.helpers import TOKEN, BrokenClassifier, image_bytes, serve_model
@@ -82,8 +80,11 @@ def test_without_consent_there_is_no_feedback_form(htmx, app, cat_photo):
         assert stored()[0].rgpd_consent is False and stored()[0].filename is None
 
 
-def test_while_the_database_is_down_the_result_comes_without_feedback(htmx, cat_photo, monkeypatch):
-    monkeypatch.setattr(records, "save_prediction", lambda *args: None)  # spooled
+def test_while_the_database_is_down_the_result_comes_without_feedback(
+    app, htmx, cat_photo, monkeypatch
+):
+    writer = store.parts(app).writer
+    monkeypatch.setattr(writer, "save_prediction", lambda *args: None)  # spooled
     body = classify(htmx, cat_photo).get_data(as_text=True)
     assert "It’s a <strong>" in body and "Did we get it right?" not in body
     assert "Feedback is not available for this photo right now" in body
@@ -236,7 +237,7 @@ def test_script_in_a_comment_is_rendered_inert(htmx, cat_photo):
 
 
 def test_the_info_page_reads_the_model_card(client, app):
-    card = state.classifier(app).card.data
+    card = serving.parts(app).classifier.card.data
     body = client.get("/info").get_data(as_text=True)
     assert card["version"] in body and card["architecture"] in body
     assert f"<dd>{card['evaluation']['test']['accuracy'] * 100:.1f}%</dd>" in body
@@ -253,7 +254,7 @@ def test_the_info_page_says_how_to_delete_a_prediction(client, language, button)
 
 
 def test_the_info_page_copes_with_a_card_without_figures(client, app, monkeypatch):
-    card = state.classifier(app).card.data
+    card = serving.parts(app).classifier.card.data
     for key in ("evaluation", "dataset", "training"):
         monkeypatch.delitem(card, key)
     body = client.get("/info").get_data(as_text=True)
