@@ -1,4 +1,5 @@
-# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+# The commands a newcomer needs: `make run`, `make check` after each change, `make test` before a
+# push (what CI runs). `make` alone lists every target. Everything else is a helper.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,10 +10,15 @@ TRAIN_VENV ?= .venv-train
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
 
-.PHONY: run test train retrain evaluate profile quantize lint bench soak init-db clean translations
+.DEFAULT_GOAL := help
+.PHONY: help run check test train retrain evaluate profile quantize lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
+
+help:  ## list the targets with what each does
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_.-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +28,14 @@ $(VENV)/.serve: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The test extra alone: what `make check` needs (no TensorFlow, no root, no Docker).
+$(VENV)/.check: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.serve
+
 $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,train,quantize]'
-	touch $@ $(VENV)/.serve
+	touch $@ $(VENV)/.check $(VENV)/.serve
 
 $(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt
 	$(PYTHON) -m venv $(MLFLOW_VENV)
@@ -44,7 +55,16 @@ run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve
 	$(FLASK) api-token
 	$(BIN)/python wsgi.py --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## install test dependencies and run the whole suite
+# The fast tier, after every change: lint, then every test not marked `system` (the end-to-end
+# suites: Docker, Chromium, Prometheus, the MLflow server, TensorFlow), on SQLite only.
+# No root, no apt, under two minutes on 2 cores; CHECK_ARGS adds pytest options.
+check: $(VENV)/.check  ## fast tier: lint and the tests but the system ones, on SQLite (< 2 min)
+	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
+	env -u TEST_DATABASE_URL $(BIN)/pytest -m "not system" -n auto $(CHECK_ARGS)
+
+# The whole contract, what .ci/run and CI call: the Debian tools (as root; otherwise their tests
+# skip, each with its reason), the MLflow server, every tier, PostgreSQL too with TEST_DATABASE_URL.
+test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## full contract: install the tools, run every test
 	ops/install-test-tools.sh
 	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
 	$(BIN)/pytest
@@ -87,11 +107,11 @@ bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/ben
 soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (not in make test)
 	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
-lint: $(VENV)/.test
+lint: $(VENV)/.test  ## ruff: lint and formatting of the code and tests
 	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
 	$(BIN)/ruff format --check catsdogs ops/bench ops/replicas tests wsgi.py migrations/env.py
 
-init-db: $(VENV)/.serve
+init-db: $(VENV)/.serve  ## create or upgrade the database (DATABASE_URL, else SQLite in instance/)
 	$(FLASK) init-db
 
 # The pages' words (babel.cfg says where they are). The French catalog and its compiled .mo are
@@ -104,7 +124,7 @@ translations: $(VENV)/.serve  ## re-extract the pages' words, update the catalog
 		--ignore-obsolete --previous
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
-clean:
+clean:  ## remove the virtualenvs, build/ and caches
 	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) build *.egg-info .pytest_cache
 
 # Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
@@ -146,7 +166,7 @@ down:  ## stop the stack; volumes (database, dashboards) are kept
 logs:  ## follow the stack's logs
 	$(COMPOSE) logs -f --tail=100
 
-.env:
+.env:  ## write .env from .env.example with random secrets (make up does it once)
 	umask 077 && cp .env.example $@.tmp
 	for key in POSTGRES_PASSWORD SECRET_KEY API_TOKEN GRAFANA_ADMIN_PASSWORD GRAFANA_DB_PASSWORD \
 		MLFLOW_DB_PASSWORD; do \

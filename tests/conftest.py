@@ -1,16 +1,20 @@
 """Fixtures as in the Flask tutorial (app, client, runner) plus `api` and `htmx` clients.
 
 Database tests run on SQLite, and also on PostgreSQL when TEST_DATABASE_URL points at one.
-Shared helpers live in tests/helpers.py.
+Shared helpers live in tests/helpers.py. End-to-end tests carry the `system` marker: those of
+a module marked so, those using a fixture of SYSTEM_FIXTURES and those marked `training`;
+`make check` deselects them (-m "not system").
 """
 
 import os
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from catsdogs import create_app
+from catsdogs import config, create_app
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.registry.client import Registry
@@ -26,6 +30,43 @@ from tests.helpers import (
 )
 from tests.monitoring.discord_stub import DiscordStub
 from tests.registry.mlflow_server import MLFLOW, MlflowServer
+
+# Fixtures that start a real server or engine from outside the test extra: a test using one,
+# even through another fixture, is a system test.
+SYSTEM_FIXTURES = {"mlflow_server", "docker_engine"}
+
+
+def app_variables() -> set[str]:
+    """Every environment variable catsdogs/config.py reads: its ENVIRONMENT table and the names
+    it reads one by one (DATABASE_URL, API_TOKEN, ...)."""
+    named = re.findall(r"environ(?:\.get\(|\[)\s*\"([A-Z_]+)\"", Path(config.__file__).read_text())
+    return set(config.ENVIRONMENT) | set(named)
+
+
+def callers_settings() -> list[str]:
+    """The app's and Flask's variables set in this process's environment."""
+    return [name for name in os.environ if name in APP_VARIABLES or name.startswith("FLASK_")]
+
+
+APP_VARIABLES = app_variables()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic():
+    """No setting of the caller's shell reaches an app the tests build: someone who exported
+    API_TOKEN or RATELIMIT_ENABLED=false for `make up` gets the same results. The servers the
+    tests start (waitress, replicas, Compose, MLflow) copy os.environ, so they get it clean too;
+    each test sets what it needs in its own configuration."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in callers_settings():
+            patch.delenv(name)
+        yield
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SYSTEM_FIXTURES & set(item.fixturenames) or item.get_closest_marker("training"):
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(scope="session")
@@ -62,11 +103,10 @@ def make_app(database_url, tmp_path, classifier):
 @pytest.fixture
 def environment(tmp_path, monkeypatch):
     """For create_app() from the environment: a fresh working directory (write a .env there),
-    no background threads; the variables a .env loads are dropped after the test."""
+    no background threads; the variables a .env loads are dropped after the test. The caller's
+    settings are already gone (`hermetic`)."""
     saved = dict(os.environ)
     monkeypatch.chdir(tmp_path)
-    for name in ("API_TOKEN", "API_TOKENS", "DATABASE_URL", "SECRET_KEY"):
-        os.environ.pop(name, None)
     os.environ.update(
         INSTANCE_PATH=str(tmp_path / "instance"),
         DATABASE_CHECK_SECONDS="0",

@@ -1,8 +1,12 @@
 """What tests share besides fixtures: the token, test settings, generated and real photos."""
 
+import atexit
 import datetime
+import functools
 import io
 import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from flask_migrate import upgrade
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from catsdogs import create_app, serving
 from catsdogs.card import SHIPPED_MODEL, ModelCard
@@ -77,11 +82,31 @@ def settings_for(folder: Path, database_url: str, **overrides) -> dict:
 
 
 def migrated_app(settings: dict, classifier=None):
-    """An app on `settings` whose database schema is up to date."""
+    """An app on `settings` whose database schema is up to date. A new SQLite file starts as a
+    copy of one migrated once per process: migrating each test's database took about a fifth
+    of the fast tier's time."""
+    url = make_url(settings["SQLALCHEMY_DATABASE_URI"])
+    new_sqlite = url.get_backend_name() == "sqlite" and not Path(url.database).exists()
+    if new_sqlite:
+        shutil.copyfile(migrated_sqlite(), url.database)
     app = create_app(settings, classifier)
+    if not new_sqlite:
+        with app.app_context():
+            upgrade(directory=MIGRATIONS)
+    return app
+
+
+@functools.cache
+def migrated_sqlite() -> Path:
+    """A SQLite database at the migrations' head, in a folder removed when the process ends."""
+    folder = Path(tempfile.mkdtemp(prefix="catsdogs-schema-"))
+    settings = settings_for(folder, f"sqlite:///{folder / 'schema.sqlite'}")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    app = create_app(settings)
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-    return app
+    close_app(app)
+    return folder / "schema.sqlite"
 
 
 def close_app(app) -> None:

@@ -14,12 +14,15 @@ from collections.abc import Callable
 import requests
 from waitress import create_server, wasyncore
 
+SYSTEM_RANDOM = random.SystemRandom()
 PORTS = (16000, 16999)  # hardening tests; the browser tests use 17000-17999, monitoring 18000-18999
 
 
 def free_port(low: int = PORTS[0], high: int = PORTS[1]) -> int:
     """A loopback port in [low, high] that nothing is bound to right now."""
-    for port in random.sample(range(low, high + 1), high - low + 1):
+    # Not the `random` that pytest-randomly seeds alike in every xdist worker: workers drawing
+    # the same ports in step would race for them.
+    for port in SYSTEM_RANDOM.sample(range(low, high + 1), high - low + 1):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

@@ -284,12 +284,13 @@ def test_actions_are_pinned_by_commit_sha():
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", action), f"{path.name}: {action}"
 
 
-def test_ci_tests_on_postgresql_and_uses_the_compose_images():
+def test_ci_runs_both_tiers_on_postgresql_and_uses_the_compose_images():
     jobs = workflow("ci.yml")["jobs"]
     images = {s["image"] for s in compose()["services"].values() if "image" in s}
     assert jobs["test"]["services"]["postgres"]["image"] in images
     assert jobs["test"]["env"]["TEST_DATABASE_URL"].startswith("postgresql")
-    assert "make test" in [step.get("run") for step in jobs["test"]["steps"]]
+    assert "make check" in [step.get("run") for step in jobs["check"]["steps"]]
+    assert any(step.get("run", "").endswith(" make test") for step in jobs["test"]["steps"])
     text = (WORKFLOWS / "ci.yml").read_text()
     assert set(re.findall(r"prom/\w+:\S+", text)) <= images
     assert "ops/Dockerfile" in text

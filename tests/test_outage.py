@@ -2,6 +2,7 @@
 
 import glob
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -23,10 +24,16 @@ from tests.helpers import TOKEN, image_bytes, settings_for
 from tests.serve_helpers import free_port, serve
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-pytestmark = pytest.mark.skipif(
-    not BINARIES or not shutil.which("runuser"),
-    reason="PostgreSQL server binaries (pg_ctl, initdb) are absent",
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not BINARIES or not shutil.which("runuser"),
+        reason="PostgreSQL server binaries (pg_ctl, initdb) are absent",
+    ),
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="runs a cluster as the postgres user (runuser): needs root"
+    ),
+]
 CLIENTS = 6
 
 

@@ -40,6 +40,7 @@ def test_the_docs_page_leads_back_to_the_app(client):
     assert '<a href="/">← catsdogs</a>' in html and "css/docs.css" in html
 
 
+@pytest.mark.system
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent")
 def test_the_docs_page_works_under_the_policy(app):
     from playwright.sync_api import sync_playwright

@@ -8,6 +8,7 @@ import yaml
 
 from tests.monitoring import monitoring_stack as stack
 
+SYSTEM = pytest.mark.system  # the checks that run Debian's promtool or amtool
 PROMETHEUS = stack.PROMETHEUS_DIR
 LOCAL = PROMETHEUS / "local"  # for Debian's packages without Docker
 MONITORING_DOC = stack.ROOT / "docs" / "monitoring.md"
@@ -64,6 +65,7 @@ def rules() -> dict[str, dict]:
     }
 
 
+@SYSTEM
 def test_promtool_checks_the_config_and_its_rule_files():
     rule_files = len(list((PROMETHEUS / "rules").glob("*.yml")))
     assert f"SUCCESS: {rule_files} rule files found" in tool(
@@ -71,12 +73,14 @@ def test_promtool_checks_the_config_and_its_rule_files():
     )
 
 
+@SYSTEM
 def test_promtool_checks_the_rules():
     output = tool("promtool", "check", "rules", *sorted((PROMETHEUS / "rules").glob("*.yml")))
     found = [int(n) for n in re.findall(r"SUCCESS: (\d+) rules found", output)]
     assert sum(found) == len(ALERTS)
 
 
+@SYSTEM
 def test_promtool_unit_tests_pass():
     assert "SUCCESS" in tool(
         "promtool", "test", "rules", *sorted((PROMETHEUS / "tests").glob("*.yml"))
@@ -114,6 +118,7 @@ def test_prometheus_scrapes_the_app_every_10s_and_alerts_alertmanager():
     assert alerting["static_configs"] == [{"targets": ["alertmanager:9093"]}]
 
 
+@SYSTEM
 def test_amtool_checks_the_alertmanager_config(tmp_path):
     config = stack.load_yaml(PROMETHEUS / "alertmanager.yml")
     if stack.BINARIES["amtool"] and not stack.alertmanager_supports_url_files():
@@ -144,6 +149,7 @@ def test_alertmanager_routes_by_severity_to_discord_without_a_committed_secret()
     assert "webhook_url:" not in text and "discord.com/api/webhooks" not in text
 
 
+@SYSTEM
 def test_promtool_checks_the_local_config_and_its_rule_files():
     rule_files = len(list((PROMETHEUS / "rules").glob("*.yml")))
     assert f"SUCCESS: {rule_files} rule files found" in tool(
@@ -162,6 +168,7 @@ def test_the_local_prometheus_scrapes_loopback_with_the_stacks_rules():
     assert alerting["static_configs"] == [{"targets": ["127.0.0.1:9093"]}]
 
 
+@SYSTEM
 def test_the_local_alertmanager_routes_as_the_stacks_without_a_secret(tmp_path):
     local = stack.load_yaml(LOCAL / "alertmanager.yml")
     compose = stack.load_yaml(PROMETHEUS / "alertmanager.yml")
@@ -171,6 +178,7 @@ def test_the_local_alertmanager_routes_as_the_stacks_without_a_secret(tmp_path):
     assert "SUCCESS" in tool("amtool", "check-config", LOCAL / "alertmanager.yml")
 
 
+@SYSTEM
 def test_the_check_commands_in_docs_monitoring_run_as_written():
     text = MONITORING_DOC.read_text()
     block = re.search(r"Check a change before committing it.*?\n\n((?:    .*\n)+)", text)

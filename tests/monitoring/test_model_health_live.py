@@ -17,11 +17,14 @@ from tests.monitoring import monitoring_stack as stack
 from tests.monitoring.discord_stub import free_port
 from tests.helpers import DATASET
 
-pytestmark = pytest.mark.skipif(
-    bool(stack.MISSING) or not DATASET.exists(),
-    reason=f"needs Debian's prometheus (missing: {', '.join(stack.MISSING) or 'none'}) "
-    f"and {DATASET}",
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        bool(stack.MISSING) or not DATASET.exists(),
+        reason=f"needs Debian's prometheus (missing: {', '.join(stack.MISSING) or 'none'}) "
+        f"and {DATASET}",
+    ),
+]
 TOKEN = "health-token-0123456789"
 # Each stream fills the whole window, so the window holds that stream alone when it is judged.
 # 150 predictions: the PSI's sampling noise stays near 0.05, far under the 0.25 threshold.

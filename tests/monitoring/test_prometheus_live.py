@@ -15,11 +15,14 @@ from tests.helpers import image_bytes, photos_of_known_class
 from tests.registry.mlflow_server import MlflowServer
 from tests.monitoring.discord_stub import DiscordStub, free_port
 
-pytestmark = pytest.mark.skipif(
-    bool(stack.MISSING),
-    reason=f"Debian packages prometheus and prometheus-alertmanager "
-    f"needed; missing {', '.join(stack.MISSING)}",
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        bool(stack.MISSING),
+        reason=f"Debian packages prometheus and prometheus-alertmanager "
+        f"needed; missing {', '.join(stack.MISSING)}",
+    ),
+]
 TOKEN = "live-token-0123456789"
 PREDICTIONS = 6
 METRICS = [

@@ -17,6 +17,7 @@ from tests.helpers import TOKEN, photos_of_known_class, shared_photos
 from tests.registry.mlflow_server import MlflowServer
 from tests.serve_helpers import serve
 
+pytestmark = pytest.mark.system  # real MLflow servers and waitress under load
 CLIENTS = 8
 POLL_SECONDS = 2.0
 

@@ -13,6 +13,7 @@ from catsdogs.store.petimages import Dataset, card_split
 from catsdogs.training.report import render_markdown
 from tests.helpers import DATASET, shared_photos
 
+pytestmark = pytest.mark.system  # quantizes with onnx (the quantize extra), minutes on 2 cores
 INT8 = SHIPPED_MODEL.with_name("catsdogs-int8.onnx")
 
 

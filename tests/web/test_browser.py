@@ -23,9 +23,12 @@ from tests.web.browser_helpers import (
 )
 from tests.helpers import TOKEN, image_bytes, shared_photos, serve_model
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
+    ),
+]
 BLOCKING = ("serious", "critical")
 # What the flow reads and clicks, in each language the pages speak.
 WORDS = {

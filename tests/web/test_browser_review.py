@@ -6,9 +6,12 @@ from tests.web.browser_helpers import CHROMIUM, add_csp, serve
 from tests.store.feedback_photos import keep_photo, row
 from tests.web.test_browser import browser, page, step, violations  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
-)
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's chromium package"
+    ),
+]
 PASSWORD = "review-password-0123"
 
 
