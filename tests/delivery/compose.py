@@ -51,8 +51,10 @@ class Stack:
             "--env-file", str(env_file),
             "-f", str(translated), "-f", str(OVERRIDE),
         ]  # fmt: skip
-        # Debian's client speaks to Debian's engine; compose v1 talks to the socket itself.
-        self.env = {**os.environ, "COMPOSE_INTERACTIVE_NO_CLI": "1"}
+        # Debian's client speaks to Debian's engine; compose v1 talks to the socket itself. The
+        # shell's variables beat --env-file in Compose: none of the test's own may come from it.
+        callers = {key: value for key, value in os.environ.items() if key not in environment}
+        self.env = {**callers, "COMPOSE_INTERACTIVE_NO_CLI": "1"}
 
     def run(self, *args, check=True, timeout=300) -> subprocess.CompletedProcess:
         result = subprocess.run(
