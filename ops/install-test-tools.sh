@@ -10,7 +10,10 @@ for pair in prometheus:prometheus promtool:prometheus \
             prometheus-alertmanager:prometheus-alertmanager chromium:chromium \
             dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap \
             haproxy:haproxy redis-server:redis-server; do
-  command -v "${pair%%:*}" >/dev/null || missing+=("${pair##*:}")
+  package="${pair##*:}"
+  # promtool comes with prometheus: name each package once
+  command -v "${pair%%:*}" >/dev/null || [[ " ${missing[*]} " == *" $package "* ]] \
+    || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
