@@ -93,12 +93,19 @@ ENVIRONMENT = {
 }
 
 
+def dotenv_file() -> str:
+    """The .env of the working directory, the one the `flask` command reads too; none when
+    FLASK_SKIP_DOTENV is set, as Flask's own command line does (the tests set it)."""
+    if os.environ.get("FLASK_SKIP_DOTENV", "").lower() not in ("", "0", "false", "no"):
+        return ""
+    return find_dotenv(usecwd=True)
+
+
 def load(app, test_config: dict | None) -> None:
     """Fill app.config from defaults, then the environment, then `test_config`."""
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
-        # The .env of the working directory, the one the `flask` command reads too.
-        dotenv = find_dotenv(usecwd=True)
+        dotenv = dotenv_file()
         if dotenv:
             load_dotenv(dotenv, override=False)
         for name, parse in ENVIRONMENT.items():

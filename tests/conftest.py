@@ -60,6 +60,9 @@ def hermetic():
     with pytest.MonkeyPatch.context() as patch:
         for name in callers_settings():
             patch.delenv(name)
+        # Nor does a .env in the checkout (`make up` writes one): Flask's CLI and config.load
+        # both skip it.
+        patch.setenv("FLASK_SKIP_DOTENV", "1")
         yield
 
 
@@ -107,6 +110,7 @@ def environment(tmp_path, monkeypatch):
     settings are already gone (`hermetic`)."""
     saved = dict(os.environ)
     monkeypatch.chdir(tmp_path)
+    os.environ.pop("FLASK_SKIP_DOTENV")  # these tests read the .env they write
     os.environ.update(
         INSTANCE_PATH=str(tmp_path / "instance"),
         DATABASE_CHECK_SECONDS="0",

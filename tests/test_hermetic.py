@@ -26,7 +26,22 @@ EXPORTED = {
 def test_no_setting_of_the_app_or_flask_is_left_for_the_servers_the_tests_start():
     # waitress, replicas, Compose and MLflow are started with a copy of os.environ.
     assert APP_VARIABLES >= {"API_TOKEN", "RATELIMIT_ENABLED", "DATABASE_URL", "SECRET_KEY"}
-    assert [name for name in os.environ if name in APP_VARIABLES or name.startswith("FLASK_")] == []
+    left = [name for name in os.environ if name in APP_VARIABLES or name.startswith("FLASK_")]
+    assert left == ["FLASK_SKIP_DOTENV"] and os.environ["FLASK_SKIP_DOTENV"] == "1"
+
+
+def test_a_dotenv_in_the_working_directory_is_not_read(tmp_path, monkeypatch, classifier):
+    # `make up` writes .env into the checkout, where the tests start flask and waitress.
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in EXPORTED.items()))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_CHECK_SECONDS", "0")
+    app = create_app(classifier=classifier)
+    try:
+        assert app.config["API_TOKENS"] == {} and app.config["RATELIMIT_ENABLED"] is True
+        assert app.config["API_TOKEN_SOURCE"] is None
+    finally:
+        close_app(app)
 
 
 def test_an_app_built_from_the_environment_gets_the_defaults(environment, classifier):
@@ -43,7 +58,7 @@ def test_an_app_built_from_the_environment_gets_the_defaults(environment, classi
 
 
 def test_exported_settings_change_no_result():
-    """The two tests above, in a pytest started from a shell that exports the caller's settings."""
+    """The tests above, in a pytest started from a shell that exports the caller's settings."""
     command = [sys.executable, "-m", "pytest", __file__, "-k", "not change_no_result"]
     result = subprocess.run(
         [*command, "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist"],
@@ -54,4 +69,4 @@ def test_exported_settings_change_no_result():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
