@@ -9,7 +9,7 @@ from flask import Flask
 
 import catsdogs
 from catsdogs import monitoring, serving, store
-from catsdogs.monitoring.health import DatabaseWatch
+from catsdogs.store.database_watch import DatabaseWatch
 from catsdogs.serving.classify import Classification
 from catsdogs.serving.served_models import ModelWatch, Serving
 from catsdogs.serving.shadow import ShadowWorker

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from catsdogs import config, monitoring
-from catsdogs.monitoring.health import DatabaseWatch
+from catsdogs.store.database_watch import DatabaseWatch
 from catsdogs.store.records import Writer
 from catsdogs.store.retention import RetentionPurge
 from catsdogs.store.spool import Spool
