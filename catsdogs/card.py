@@ -20,7 +20,7 @@ class ModelCard:
     """What serving needs to know about a model, read from `<model>.json` beside it."""
 
     model_path: Path
-    version: str
+    model_version: str  # the card's "version", e.g. 1.0.0+3081f9d1
     input_name: str
     input_size: tuple[int, int]
     resize_method: str
@@ -42,7 +42,7 @@ class ModelCard:
             resize = data["preprocessing"]["resize"]
             card = cls(
                 model_path=model_path,
-                version=str(data["version"]),
+                model_version=str(data["version"]),
                 input_name=str(data["input"]["name"]),
                 input_size=(int(resize["size"][0]), int(resize["size"][1])),
                 resize_method=str(resize["method"]),

@@ -142,7 +142,7 @@ class HtmxClient(FlaskClient):
 class BrokenClassifier:
     """A model whose runtime fails on every call, as a corrupted session would."""
 
-    version = "broken"
+    model_version = "broken"
     card = ModelCard.for_model(SHIPPED_MODEL)  # the card survives its session
 
     def predict(self, data):

@@ -22,7 +22,7 @@ def test_each_blueprint_is_registered_once(app):
 def test_the_classifier_passed_in_is_the_one_served(app, classifier):
     assert serving.parts(app).classifier is classifier
     health = app.test_client().get("/health").get_json()
-    assert health["model"]["version"] == classifier.version
+    assert health["model"]["version"] == classifier.model_version
 
 
 def test_each_app_loads_the_model_of_its_settings(make_app, tmp_path):

@@ -14,7 +14,7 @@ from catsdogs.training.metrics import unsure_below
 def test_the_card_describes_the_shipped_model():
     card = ModelCard.for_model(SHIPPED_MODEL)
     assert card.classes == ("cat", "dog") and 0 < card.threshold < 1
-    assert card.data["sha256"] and card.version.split("+")[1] == card.data["sha256"][:8]
+    assert card.data["sha256"] and card.model_version.split("+")[1] == card.data["sha256"][:8]
 
 
 def test_the_card_says_below_which_confidence_the_model_is_not_sure():

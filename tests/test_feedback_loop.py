@@ -47,7 +47,7 @@ def loop(tiny, registry, make_app, monkeypatch, tmp_path):
     champion = swapped(tiny["champion"], tmp_path / "champion")
     checks = own_answers(champion, tiny["base"], tmp_path / "checks")
     registered = model_versions.register(registry, champion.parent, checks)
-    registry.set_alias(lifecycle.CHAMPION, registered.version)
+    registry.set_alias(lifecycle.CHAMPION, registered.registry_version)
     for name, value in {
         "MLFLOW_TRACKING_URI": registry.tracking_uri,
         "MLFLOW_MODEL_NAME": registry.name,
@@ -147,16 +147,16 @@ def test_feedback_becomes_a_gated_challenger(tiny, loop, registry, page, violati
     assert "**Gate: PASSED**" in (out / "comparison.md").read_text()
 
     # A person promotes it after looking; then a worse candidate is refused.
-    promote = ["models", "promote", challenger.version, "--reason", "better on feedback"]
+    promote = ["models", "promote", challenger.registry_version, "--reason", "better on feedback"]
     result = app.test_cli_runner().invoke(args=promote)
     assert result.exit_code == 0, result.output
-    assert registry.by_alias(lifecycle.CHAMPION).version == challenger.version
-    versions = [v.version for v in registry.versions()]
+    assert registry.by_alias(lifecycle.CHAMPION).registry_version == challenger.registry_version
+    versions = [v.registry_version for v in registry.versions()]
     aliases = {
         alias: registry.by_alias(alias) for alias in (lifecycle.CHAMPION, lifecycle.CHALLENGER)
     }
     worse = swapped(out / "catsdogs.onnx", tmp_path / "worse")
     assert main(["gate", "--candidate", str(worse), *common]) == 1
-    assert [v.version for v in registry.versions()] == versions
+    assert [v.registry_version for v in registry.versions()] == versions
     assert {alias: registry.by_alias(alias) for alias in aliases} == aliases
     assert "**Gate: REFUSED**" in (worse.parent / "comparison.md").read_text()

@@ -127,7 +127,7 @@ def _model(name: str, version: str | None):
         raise ServiceError(
             "not_found", f"Unknown model {name!r}: this server has {oip.MODEL_NAME}."
         )
-    if version not in (None, classifier.version):
+    if version not in (None, classifier.model_version):
         raise ServiceError("not_found", f"Unknown version {version!r} of {oip.MODEL_NAME}.")
     return classifier
 

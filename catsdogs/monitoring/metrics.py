@@ -124,16 +124,18 @@ class Telemetry:
         if model_version:
             self.serving(model_version)
 
-    def serving(self, version: str, role: str = "champion", previous: str | None = None) -> None:
-        """Say which version now plays `role` (and that `previous` no longer does)."""
-        if previous and previous != version:
+    def serving(
+        self, model_version: str, role: str = "champion", previous: str | None = None
+    ) -> None:
+        """Say which model version now plays `role` (and that `previous` no longer does)."""
+        if previous and previous != model_version:
             self.model_info.remove(previous, role)
-        self.model_info.labels(version, role).set(1)
+        self.model_info.labels(model_version, role).set(1)
         for result in RESULTS:
-            self.predictions.labels(result, version)
+            self.predictions.labels(result, model_version)
 
-    def no_challenger(self, version: str) -> None:
-        self.model_info.remove(version, "challenger")
+    def no_challenger(self, model_version: str) -> None:
+        self.model_info.remove(model_version, "challenger")
 
     def record_prediction(self, prediction, upload_bytes: int) -> None:
         self.predictions.labels(prediction.label, prediction.model_version).inc()
@@ -149,8 +151,8 @@ class Telemetry:
     def record_error(self, code: str) -> None:
         self.errors.labels(code if code in ERROR_CODES else "other").inc()
 
-    def record_failed_prediction(self, version: str) -> None:
-        self.predictions.labels("error", version).inc()
+    def record_failed_prediction(self, model_version: str) -> None:
+        self.predictions.labels("error", model_version).inc()
 
     def record_shadow(self, champion, challenger, seconds: float) -> None:
         agreement = "agree" if champion.label == challenger.label else "disagree"

@@ -73,34 +73,36 @@ class ModelHealth:
                 )
         registry.register(_Gauges(self))
 
-    def track(self, card: ModelCard | None, version: str) -> Window:
+    def track(self, card: ModelCard | None, model_version: str) -> Window:
         """The window of `version`, created (with all its series) on first use."""
         with self._lock:
-            if version not in self._models:
-                self._models[version] = (card, Window(self.window_size))
-                self._children[version] = self._children_of(version)
+            if model_version not in self._models:
+                self._models[model_version] = (card, Window(self.window_size))
+                self._children[model_version] = self._children_of(model_version)
                 while len(self._models) > MAX_VERSIONS:
                     self._forget(self._models.popitem(last=False)[0])
-            self._models.move_to_end(version)  # the least recently used version goes first
-            return self._models[version][1]
+            self._models.move_to_end(model_version)  # the least recently used version goes first
+            return self._models[model_version][1]
 
-    def _children_of(self, version: str) -> dict:
+    def _children_of(self, model_version: str) -> dict:
         children = {}
         for signal in signals.SIGNALS:
             metric = self.metrics[signal.name]
             if signal.edges:
-                children[signal.name] = metric.labels(version)
+                children[signal.name] = metric.labels(model_version)
             else:
-                children[signal.name] = [metric.labels(version, value) for value in signal.bins]
+                children[signal.name] = [
+                    metric.labels(model_version, value) for value in signal.bins
+                ]
         return children
 
-    def _forget(self, version: str) -> None:
-        self._children.pop(version, None)
+    def _forget(self, model_version: str) -> None:
+        self._children.pop(model_version, None)
         for signal in signals.SIGNALS:
             metric = self.metrics[signal.name]
-            for labels in [(version,)] if signal.edges else [(version, v) for v in signal.bins]:
+            for values in [()] if signal.edges else [(value,) for value in signal.bins]:
                 try:
-                    metric.remove(*labels)
+                    metric.remove(model_version, *values)
                 except KeyError:
                     pass
 
@@ -110,9 +112,9 @@ class ModelHealth:
             **prediction.inputs,
             **signals.describe_answer(prediction.probabilities, prediction.label),
         }
-        version = prediction.model_version
-        self.track(prediction.card, version).add(values)
-        children = self._children.get(version)
+        model_version = prediction.model_version
+        self.track(prediction.card, model_version).add(values)
+        children = self._children.get(model_version)
         if children is None:  # forgotten meanwhile: newer versions arrived from other threads
             return
         for name, value in values.items():
@@ -122,17 +124,17 @@ class ModelHealth:
             else:
                 children[name][signal.bin(value)].inc()
 
-    def status(self, version: str) -> dict | None:
+    def status(self, model_version: str) -> dict | None:
         """The window of `version` against its reference: what the page and the gauges show."""
         with self._lock:
-            if version not in self._models:
+            if model_version not in self._models:
                 return None
-            card, window = self._models[version]
+            card, window = self._models[model_version]
         reference = reference_of(card)
         summary = window.summary(reference)
         confidence = summary.get("confidence")
         return {
-            "version": version,
+            "version": model_version,
             "predictions": len(window),
             "size": window.size,
             "full": len(window) >= window.size,
@@ -197,23 +199,23 @@ class _Gauges:
     def collect(self):
         families = self._families()
         families["size"].add_metric([], self.health.window_size)
-        for version in self.health.versions():
-            status = self.health.status(version)
+        for model_version in self.health.versions():
+            status = self.health.status(model_version)
             if status is None:
                 continue
-            families["count"].add_metric([version], status["predictions"])
-            families["full"].add_metric([version], int(status["full"]))
+            families["count"].add_metric([model_version], status["predictions"])
+            families["full"].add_metric([model_version], int(status["full"]))
             for name, entry in status["signals"].items():
                 if "psi" in entry:
-                    families["psi"].add_metric([version, name], entry["psi"])
+                    families["psi"].add_metric([model_version, name], entry["psi"])
             if status["estimate_allowed"] and status["estimated_accuracy"] is not None:
-                families["estimate"].add_metric([version], status["estimated_accuracy"])
+                families["estimate"].add_metric([model_version], status["estimated_accuracy"])
             for key, family in (("card_accuracy", "card"), ("card_ece", "ece")):
                 if status[key] is not None:
-                    families[family].add_metric([version], status[key])
+                    families[family].add_metric([model_version], status[key])
         if self.health.app is not None:
-            for version, figures in self.health.feedback().items():
-                families["votes"].add_metric([version], figures["votes"])
+            for model_version, figures in self.health.feedback().items():
+                families["votes"].add_metric([model_version], figures["votes"])
                 for bound in ("accuracy", "lower", "upper"):
-                    families["feedback"].add_metric([version, bound], figures[bound])
+                    families["feedback"].add_metric([model_version, bound], figures[bound])
         return list(families.values())

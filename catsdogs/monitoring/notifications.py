@@ -73,13 +73,13 @@ def model_event(kind: str, details: dict, language: str = "en") -> Event:
         if kind == "refused":
             return _event(
                 "model-refused",
-                f"refused {details['version']}",
+                f"refused {details['registry_version']}",
                 "warning",
                 gettext("Model version refused"),
                 gettext(
                     "Registry version %(number)s failed its %(reason)s check and is not served: "
                     "%(detail)s",
-                    number=details["version"],
+                    number=details["registry_version"],
                     reason=details["reason"],
                     detail=details["detail"],
                 ),

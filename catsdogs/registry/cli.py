@@ -63,8 +63,8 @@ def list_versions() -> None:
         auc = f"{test['roc_auc']:.4f}" if "roc_auc" in test else "?"
         created = version.created.strftime("%Y-%m-%d %H:%M") if version.created else "?"
         click.echo(
-            f"{version.version:>7}  {','.join(version.aliases) or '-':<20} "
-            f"{version.card_version or '?':<20} {accuracy:>9} {auc:>7}  {created}"
+            f"{version.registry_version:>7}  {','.join(version.aliases) or '-':<20} "
+            f"{version.model_version or '?':<20} {accuracy:>9} {auc:>7}  {created}"
         )
 
 
@@ -124,8 +124,8 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
     reg = registry()
     version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged", checks=checks))
     click.echo(
-        f"Registered {reg.name} version {version.version} ({version.card_version}); "
-        f"promote it: flask --app catsdogs models promote {version.version}"
+        f"Registered {reg.name} version {version.registry_version} ({version.model_version}); "
+        f"promote it: flask --app catsdogs models promote {version.registry_version}"
     )
 
 
@@ -133,7 +133,7 @@ def _test_figures(reg: Registry, version) -> dict:
     try:
         return reg.card(version).get("evaluation", {}).get("test", {})
     except RegistryError as error:
-        log.warning("version %s: card unreadable: %s", version.version, error)
+        log.warning("version %s: card unreadable: %s", version.registry_version, error)
         return {}
 
 

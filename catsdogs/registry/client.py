@@ -12,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from catsdogs.registry.mlflow_rest import EXISTS, INVALID, MISSING, RegistryError, Rest, required
-from catsdogs.registry.versions import ModelVersion
+from catsdogs.registry.versions import RegisteredVersion
 from catsdogs.registry.runs import Runs
 
-__all__ = ["ModelVersion", "Registry", "RegistryError", "file_sha256"]
+__all__ = ["RegisteredVersion", "Registry", "RegistryError", "file_sha256"]
 
 NAME = "catsdogs"
 # A version's files, named as in catsdogs/model/ so that the existing loader reads the folder.
@@ -35,7 +35,7 @@ class Registry:
     def tracking_uri(self) -> str:
         return self.rest.base
 
-    def by_alias(self, alias: str) -> ModelVersion | None:
+    def by_alias(self, alias: str) -> RegisteredVersion | None:
         """The version `alias` points to; None when the alias (or the model) does not exist."""
         try:
             answer = self.rest.call("GET", "registered-models/alias", name=self.name, alias=alias)
@@ -45,14 +45,14 @@ class Registry:
             if error.code == MISSING or (error.code == INVALID and alias not in self.aliases()):
                 return None
             raise
-        return ModelVersion.from_json(required(answer, "model_version"))
+        return RegisteredVersion.from_json(required(answer, "model_version"))
 
-    def get(self, version: str) -> ModelVersion:
+    def get(self, version: str) -> RegisteredVersion:
         """One version; RegistryError (code RESOURCE_DOES_NOT_EXIST) when there is none."""
         answer = self.rest.call("GET", "model-versions/get", name=self.name, version=str(version))
-        return ModelVersion.from_json(required(answer, "model_version"))
+        return RegisteredVersion.from_json(required(answer, "model_version"))
 
-    def versions(self) -> list[ModelVersion]:
+    def versions(self) -> list[RegisteredVersion]:
         """Every version of the model, newest first."""
         found, token = [], None
         while True:
@@ -64,15 +64,16 @@ class Registry:
                 max_results=200,
                 **page,
             )
-            found += [ModelVersion.from_json(v) for v in answer.get("model_versions", [])]
+            found += [RegisteredVersion.from_json(v) for v in answer.get("model_versions", [])]
             token = answer.get("next_page_token")
             if not token:
                 break
         aliases = self.aliases()  # search leaves aliases out on some servers
         found = [
-            _with_aliases(v, tuple(a for a, n in aliases.items() if n == v.version)) for v in found
+            _with_aliases(v, tuple(a for a, n in aliases.items() if n == v.registry_version))
+            for v in found
         ]
-        return sorted(found, key=lambda v: int(v.version), reverse=True)
+        return sorted(found, key=lambda v: int(v.registry_version), reverse=True)
 
     def aliases(self) -> dict[str, str]:
         """{alias: version} of the registered model; empty when the model does not exist."""
@@ -91,15 +92,14 @@ class Registry:
             raise
         return required(answer, "registered_model")
 
-    def download(self, version: ModelVersion, folder: Path) -> Path:
+    def download(self, version: RegisteredVersion, folder: Path) -> Path:
         """Write the version's catsdogs.onnx, .json and .md (when it has one) into `folder`."""
         location = self._files(version)
         present = set(self.rest.list_artifacts(location))
         missing = {ONNX, CARD} - present
         if missing:
-            raise RegistryError(
-                f"version {version.version} lacks {', '.join(sorted(missing))} at {location}"
-            )
+            lacks = ", ".join(sorted(missing))
+            raise RegistryError(f"version {version.registry_version} lacks {lacks} at {location}")
         folder.mkdir(parents=True, exist_ok=True)
         for name in (ONNX, CARD, REPORT):
             if name in present:
@@ -114,7 +114,7 @@ class Registry:
                 )
         return folder
 
-    def card(self, version: ModelVersion) -> dict:
+    def card(self, version: RegisteredVersion) -> dict:
         """The version's JSON model card, read without its model file."""
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / CARD
@@ -122,16 +122,19 @@ class Registry:
             try:
                 card = json.loads(path.read_text())
             except (UnicodeDecodeError, ValueError) as error:
-                message = f"version {version.version}'s card is not JSON: {error}"
+                message = f"version {version.registry_version}'s card is not JSON: {error}"
                 raise RegistryError(message) from None
         if not isinstance(card, dict):
-            raise RegistryError(f"version {version.version}'s card is not a JSON object")
+            raise RegistryError(f"version {version.registry_version}'s card is not a JSON object")
         return card
 
-    def _files(self, version: ModelVersion) -> str:
+    def _files(self, version: RegisteredVersion) -> str:
         """Where the version's files are (an `mlflow-artifacts:` URI)."""
         answer = self.rest.call(
-            "GET", "model-versions/get-download-uri", name=self.name, version=version.version
+            "GET",
+            "model-versions/get-download-uri",
+            name=self.name,
+            version=version.registry_version,
         )
         return str(required(answer, "artifact_uri"))
 
@@ -172,7 +175,7 @@ class Registry:
         run_id: str | None = None,
         tags: dict | None = None,
         checks: Path | None = None,
-    ) -> ModelVersion:
+    ) -> RegisteredVersion:
         """Upload the model's files to a run (`run_id`, or a new one) and make them a version.
 
         `checks` is a folder of photos of known class (`cat/`, `dog/`): serving refuses the
@@ -202,7 +205,7 @@ class Registry:
             run_id=run_id,
             tags=[{"key": k, "value": v} for k, v in version_tags.items()],
         )
-        return ModelVersion.from_json(required(answer, "model_version"))
+        return RegisteredVersion.from_json(required(answer, "model_version"))
 
     def _ensure_model(self) -> None:
         try:
@@ -230,6 +233,6 @@ def _read_card(card: Path) -> dict:
         raise RegistryError(f"cannot read the model card {card}: {error!r}") from None
 
 
-def _with_aliases(version: ModelVersion, aliases: tuple[str, ...]) -> ModelVersion:
+def _with_aliases(version: RegisteredVersion, aliases: tuple[str, ...]) -> RegisteredVersion:
     merged = tuple(dict.fromkeys(version.aliases + aliases))
     return version if merged == version.aliases else replace(version, aliases=merged)

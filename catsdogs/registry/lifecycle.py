@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
-from catsdogs.registry.client import CARD, ONNX, ModelVersion, Registry, file_sha256
+from catsdogs.registry.client import CARD, ONNX, RegisteredVersion, Registry, file_sha256
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 HISTORY = "champion_history"  # registered-model tag: champions' versions, oldest first
@@ -29,11 +29,12 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Change:
-    """One change of an alias, as recorded."""
+    """One change of an alias, as recorded (in MLflow's `last_change` tag: the field names are
+    that tag's keys). `version` and `previous` are registry versions."""
 
     action: str  # promote, rollback, shadow, shadow-off
     alias: str
-    version: str | None  # the version the alias now names; None when removed
+    version: str | None  # the registry version the alias now names; None when removed
     previous: str | None
     by: str
     reason: str
@@ -52,33 +53,39 @@ class Change:
         return text + (f" [forced past: {'; '.join(self.overruled)}]" if self.overruled else "")
 
 
-def promotion_problems(registry: Registry, candidate: ModelVersion) -> list[str]:
+def promotion_problems(registry: Registry, candidate: RegisteredVersion) -> list[str]:
     """Why `candidate` should not become champion; empty when nothing stands in the way."""
     problems = card_problems(registry, candidate)
     if problems:
         return problems
     champion = registry.by_alias(CHAMPION)
-    if champion is None or champion.version == candidate.version:
+    if champion is None or champion.registry_version == candidate.registry_version:
         return []
-    return accuracy_problems(registry.card(candidate), registry.card(champion), champion.version)
+    return accuracy_problems(
+        registry.card(candidate), registry.card(champion), champion.registry_version
+    )
 
 
-def card_problems(registry: Registry, version: ModelVersion) -> list[str]:
+def card_problems(registry: Registry, version: RegisteredVersion) -> list[str]:
     """Whether the version's files make a model the service can load, as registered."""
     if version.status != "READY":
-        return [f"version {version.version} is {version.status}, not READY"]
+        return [f"version {version.registry_version} is {version.status}, not READY"]
     with tempfile.TemporaryDirectory() as folder:
         registry.download(version, Path(folder))
         try:
             card = ModelCard.for_model(Path(folder) / ONNX)
         except CardError as error:
-            return [f"version {version.version}: {error}".replace(folder + "/", "")]
+            return [f"version {version.registry_version}: {error}".replace(folder + "/", "")]
         actual = file_sha256(Path(folder) / ONNX)
     problems = []
     if card.data.get("sha256") != actual:
-        problems.append(f"version {version.version}: the ONNX file's sha256 is not its card's")
+        problems.append(
+            f"version {version.registry_version}: the ONNX file's sha256 is not its card's"
+        )
     if version.sha256 and version.sha256 != actual:
-        problems.append(f"version {version.version}: the ONNX file is not the one registered")
+        problems.append(
+            f"version {version.registry_version}: the ONNX file is not the one registered"
+        )
     return problems
 
 
@@ -105,19 +112,21 @@ def accuracy_problems(candidate: dict, champion: dict, champion_version: str) ->
 def promote(registry: Registry, version: str, by: str, reason: str, force: bool) -> Change:
     """Point `champion` at `version` unless a problem stands in the way and `force` is off."""
     candidate, previous = registry.get(version), registry.by_alias(CHAMPION)
-    if previous and previous.version == candidate.version:
-        return Change("promote", CHAMPION, candidate.version, previous.version, by, reason)
+    if previous and previous.registry_version == candidate.registry_version:
+        return Change(
+            "promote", CHAMPION, candidate.registry_version, previous.registry_version, by, reason
+        )
     problems = promotion_problems(registry, candidate)
     if problems and not force:
         raise Refused(problems)
     history = _history(registry)
-    if previous and (not history or history[-1] != previous.version):
-        history.append(previous.version)  # a champion set outside these commands
-    registry.set_alias(CHAMPION, candidate.version)
-    if not history or history[-1] != candidate.version:
-        history.append(candidate.version)
+    if previous and (not history or history[-1] != previous.registry_version):
+        history.append(previous.registry_version)  # a champion set outside these commands
+    registry.set_alias(CHAMPION, candidate.registry_version)
+    if not history or history[-1] != candidate.registry_version:
+        history.append(candidate.registry_version)
     registry.set_model_tag(HISTORY, ",".join(history[-HISTORY_LENGTH:]))
-    change = Change("promote", CHAMPION, candidate.version, _version(previous), by, reason,
+    change = Change("promote", CHAMPION, candidate.registry_version, _version(previous), by, reason,
                     overruled=tuple(problems))  # fmt: skip
     return record(registry, change)
 
@@ -125,15 +134,15 @@ def promote(registry: Registry, version: str, by: str, reason: str, force: bool)
 def rollback(registry: Registry, by: str, reason: str) -> Change:
     """Point `champion` back at the champion before the current one."""
     current, history = registry.by_alias(CHAMPION), _history(registry)
-    if current and history and history[-1] == current.version:
+    if current and history and history[-1] == current.registry_version:
         history.pop()
     if not history:
         raise Refused(["no earlier champion is recorded: nothing to roll back to"])
     target = registry.get(history[-1])  # still registered?
-    registry.set_alias(CHAMPION, target.version)
+    registry.set_alias(CHAMPION, target.registry_version)
     registry.set_model_tag(HISTORY, ",".join(history))
-    return record(registry, Change("rollback", CHAMPION, target.version, _version(current), by,
-                                   reason))  # fmt: skip
+    change = Change("rollback", CHAMPION, target.registry_version, _version(current), by, reason)
+    return record(registry, change)
 
 
 def shadow(registry: Registry, version: str | None, by: str, reason: str) -> Change:
@@ -144,16 +153,20 @@ def shadow(registry: Registry, version: str | None, by: str, reason: str) -> Cha
         change = Change("shadow-off", CHALLENGER, None, _version(previous), by, reason)
         return record(registry, change) if previous else change
     candidate = registry.get(version)
-    if previous and previous.version == candidate.version:
-        return Change("shadow", CHALLENGER, candidate.version, previous.version, by, reason)
+    if previous and previous.registry_version == candidate.registry_version:
+        return Change(
+            "shadow", CHALLENGER, candidate.registry_version, previous.registry_version, by, reason
+        )
     champion = registry.by_alias(CHAMPION)
-    if champion and champion.version == candidate.version:
+    if champion and champion.registry_version == candidate.registry_version:
         raise Refused([f"version {version} is the champion: a challenger must be another one"])
     problems = card_problems(registry, candidate)
     if problems:
         raise Refused(problems)
-    registry.set_alias(CHALLENGER, candidate.version)
-    change = Change("shadow", CHALLENGER, candidate.version, _version(previous), by, reason)
+    registry.set_alias(CHALLENGER, candidate.registry_version)
+    change = Change(
+        "shadow", CHALLENGER, candidate.registry_version, _version(previous), by, reason
+    )
     return record(registry, change)
 
 
@@ -177,5 +190,5 @@ def _split(card: dict) -> tuple:
     return dataset.get("sha256"), json.dumps(dataset.get("split"), sort_keys=True)
 
 
-def _version(version: ModelVersion | None) -> str | None:
-    return version.version if version else None
+def _version(version: RegisteredVersion | None) -> str | None:
+    return version.registry_version if version else None

@@ -7,7 +7,7 @@ trained model and the packaged one reach the registry the same way.
 import json
 from pathlib import Path
 
-from catsdogs.registry.client import ModelVersion, Registry, RegistryError
+from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError
 
 SKIPPED = ("worst_mistakes", "reliability", "confusion_matrix")  # read apart, or not figures
 
@@ -20,7 +20,7 @@ def log_model(
     checks: Path | None = None,
     tags: dict | None = None,
     datasets: tuple[dict, ...] = (),
-) -> ModelVersion:
+) -> RegisteredVersion:
     """Log a run for the model at `model_path` (cards beside it) and register it as a version,
     with `checks`, its photos of known class (catsdogs/registry/check_photos.py)."""
     card_path, report = model_path.with_suffix(".json"), model_path.with_suffix(".md")

@@ -9,7 +9,7 @@ from pathlib import Path
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry import lifecycle
 from catsdogs.registry.check_photos import write_check_photos
-from catsdogs.registry.client import NAME, ModelVersion, Registry
+from catsdogs.registry.client import NAME, RegisteredVersion, Registry
 from catsdogs.registry.model_run import log_model, log_unregistered
 from catsdogs.store import feedback_manifest
 
@@ -26,7 +26,7 @@ def from_environment() -> Registry:
 
 def log_trained(
     registry: Registry, model: Path, origin: str, data: Path, extra_files: tuple[Path, ...] = ()
-) -> ModelVersion:
+) -> RegisteredVersion:
     """A run and a registered version for `model`, with photos of known class drawn from the
     test split of `data` that its card records."""
     return log_model(registry, model, origin, extra_files, write_check_photos(data, model))
@@ -39,7 +39,7 @@ def download_champion(registry: Registry, folder: Path) -> tuple[Path, str] | No
     if version is None:
         return None
     registry.download(version, folder / "champion")
-    return folder / "champion" / SHIPPED_MODEL.name, version.version
+    return folder / "champion" / SHIPPED_MODEL.name, version.registry_version
 
 
 def log_refused(
@@ -54,12 +54,12 @@ def log_refused(
 def register_challenger(
     registry: Registry, candidate: Path, data: Path, feedback: Path,
     files: tuple[Path, ...], reasons: tuple[str, ...], by: str, why: str,
-) -> ModelVersion:  # fmt: skip
+) -> RegisteredVersion:  # fmt: skip
     """The run and version of a candidate the gate passed, given the challenger alias."""
     tags, datasets, files = _candidate_run(candidate, data, feedback, files, True, reasons)
     checks = write_check_photos(data, candidate)
     version = log_model(registry, candidate, RETRAIN, files, checks, tags, datasets)
-    lifecycle.shadow(registry, version.version, by, why[:500])
+    lifecycle.shadow(registry, version.registry_version, by, why[:500])
     return version
 
 

@@ -7,10 +7,14 @@ from catsdogs.registry.mlflow_rest import RegistryError
 
 
 @dataclass(frozen=True)
-class ModelVersion:
-    """One registered version, as the registry describes it."""
+class RegisteredVersion:
+    """One registered version, as the registry describes it.
 
-    version: str
+    Its `registry_version` is MLflow's number ("3"); its `model_version` is its card's
+    (1.0.0+3081f9d1), the one responses, rows and metrics show.
+    """
+
+    registry_version: str
     run_id: str | None
     source: str
     tags: dict[str, str]
@@ -20,8 +24,8 @@ class ModelVersion:
     description: str = ""
 
     @property
-    def card_version(self) -> str | None:
-        """The semantic version of its model card, e.g. 1.0.0+3081f9d1."""
+    def model_version(self) -> str | None:
+        """Its model card's version, e.g. 1.0.0+3081f9d1 (tagged `card_version` in MLflow)."""
         return self.tags.get("card_version")
 
     @property
@@ -30,12 +34,12 @@ class ModelVersion:
         return self.tags.get("sha256")
 
     @classmethod
-    def from_json(cls, data: dict) -> "ModelVersion":
+    def from_json(cls, data: dict) -> "RegisteredVersion":
         """Read MLflow's JSON `model_version`; a malformed one is a RegistryError."""
         try:
             stamp = data.get("creation_timestamp")
             return cls(
-                version=str(data["version"]),
+                registry_version=str(data["version"]),
                 run_id=data.get("run_id") or None,
                 source=str(data.get("source", "")),
                 tags={t["key"]: t["value"] for t in data.get("tags", [])},

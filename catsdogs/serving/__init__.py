@@ -47,8 +47,8 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
     watched, stored = monitoring.parts(app), store.parts(app)
     telemetry, health = watched.telemetry, watched.model_health
     packaged = classifier or load_packaged(app, watched.alerts)
-    telemetry.serving(packaged.version)
-    health.track(packaged.card, packaged.version)  # its series exist from the first scrape
+    telemetry.serving(packaged.model_version)
+    health.track(packaged.card, packaged.model_version)  # its series exist from the first scrape
     uri, photos = app.config["MLFLOW_TRACKING_URI"], app.config["MODEL_CHECK_PHOTOS"]
     models = Serving(
         packaged,

@@ -13,8 +13,9 @@ from catsdogs.card import CardError, ModelCard
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """What the model says about one image, and how long each stage took."""
+class Answer:
+    """What the model says about one image, and how long each stage took (the stored row is
+    catsdogs.store.tables.Prediction)."""
 
     label: str
     probabilities: dict[str, float]
@@ -63,15 +64,16 @@ class Classifier:
         self.predict_pixels(np.zeros((card.input_size[1], card.input_size[0], 3), np.uint8))
 
     @property
-    def version(self) -> str:
-        return self.card.version
+    def model_version(self) -> str:
+        """The model version: its card's, e.g. 1.0.0+3081f9d1."""
+        return self.card.model_version
 
     def predict_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """Return the class probabilities for one (height, width, 3) image, values 0-255."""
         batch = pixels[np.newaxis].astype(np.float32)
         return self.session.run(None, {self.card.input_name: batch})[0][0]
 
-    def predict(self, data: bytes) -> Prediction:
+    def predict(self, data: bytes) -> Answer:
         """Classify image bytes; raise imaging.ImageError when they are not a usable image."""
         started = time.perf_counter()
         image, source = imaging.decode_with_source(data, self.card.input_size)
@@ -88,7 +90,7 @@ class Classifier:
         decode_ms: float = 0.0,
         preprocess_ms: float = 0.0,
         source: imaging.Source | None = None,
-    ) -> Prediction:
+    ) -> Answer:
         """Classify one (height, width, 3) image already at the card's size, values 0-255."""
         started = time.perf_counter()
         scores = self.predict_pixels(pixels)
@@ -98,10 +100,10 @@ class Classifier:
         inputs = signals.describe_image(
             pixels, source.format if source else "pixels", source.size if source else None
         )
-        return Prediction(
+        return Answer(
             label,
             probabilities,
-            self.version,
+            self.model_version,
             decode_ms,
             preprocess_ms,
             inference_ms,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from catsdogs.errors import ServiceError
-from catsdogs.serving.classifier import Classifier, Prediction
+from catsdogs.serving.classifier import Classifier, Answer
 from catsdogs.serving.imaging import ImageError
 from catsdogs.store import records, training_photos
 
@@ -72,7 +72,7 @@ class Classification:
 
     def classify_batch(
         self, images: Sequence[bytes | np.ndarray], model: Classifier | None = None
-    ) -> list[Prediction]:
+    ) -> list[Answer]:
         """Predict encoded images or resized pixels with `model` (default: the serving one),
         then store each as an anonymous row.
 
@@ -91,7 +91,7 @@ class Classification:
             self.store(prediction, image)
         return predictions
 
-    def run_model(self, model: Classifier, predict: Callable[[], Prediction]) -> Prediction:
+    def run_model(self, model: Classifier, predict: Callable[[], Answer]) -> Answer:
         """Call `predict`; any failure but the image's is model_unavailable."""
         try:
             return predict()
@@ -99,14 +99,14 @@ class Classification:
             raise  # the upload's fault, reported as it is; anything else is the model's
         except Exception:
             log.exception("the model failed on an upload")
-            self.telemetry.record_failed_prediction(model.version)
+            self.telemetry.record_failed_prediction(model.model_version)
             raise ServiceError(
                 "model_unavailable", "The model is unavailable right now; try again later."
             ) from None
 
     def store(
         self,
-        prediction: Prediction,
+        prediction: Answer,
         image: bytes | np.ndarray,
         consent: bool = False,
         filename: str | None = None,
@@ -127,5 +127,5 @@ class Classification:
         return row_id
 
 
-def _predict(model: Classifier, image: bytes | np.ndarray) -> Prediction:
+def _predict(model: Classifier, image: bytes | np.ndarray) -> Answer:
     return model.predict(image) if isinstance(image, bytes) else model.predict_resized(image)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # annotations only
     from catsdogs.monitoring.metrics import Telemetry
     from catsdogs.monitoring.model_health import ModelHealth
     from catsdogs.monitoring.notifications import Alerts
-    from catsdogs.serving.classifier import Classifier, Prediction
+    from catsdogs.serving.classifier import Classifier, Answer
     from catsdogs.serving.served_models import Serving
     from catsdogs.serving.shadow import ShadowJob
 
@@ -42,7 +42,7 @@ class ModelEvents:
         if kind == "swapped":
             self.telemetry.serving(details["to"]["version"], previous=details["from"]["version"])
             champion = self.models.champion.classifier  # drift against its own profile
-            self.model_health.track(champion.card, champion.version)
+            self.model_health.track(champion.card, champion.model_version)
             self.telemetry.model_swaps.inc()
         elif kind == "refused":
             self.telemetry.record_refusal(details["reason"])
@@ -64,7 +64,7 @@ class ShadowAnswers:
         served = self.models.challenger
         return served.classifier if served else None
 
-    def record(self, job: ShadowJob, prediction: Prediction, seconds: float) -> None:
+    def record(self, job: ShadowJob, prediction: Answer, seconds: float) -> None:
         """Count the challenger's answer and store it beside the champion's."""
         self.telemetry.record_shadow(job.champion, prediction, seconds)
         with self.app.app_context():

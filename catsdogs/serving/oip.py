@@ -11,7 +11,7 @@ import numpy as np
 from catsdogs.serving import tensors
 from catsdogs.card import ModelCard
 from catsdogs.errors import ServiceError
-from catsdogs.serving.classifier import Prediction
+from catsdogs.serving.classifier import Answer
 from catsdogs.serving.tensors import invalid
 
 MODEL_NAME = "catsdogs"
@@ -35,7 +35,7 @@ def model_metadata(card: ModelCard) -> dict:
     width, height = card.input_size
     return {
         "name": MODEL_NAME,
-        "versions": [card.version],
+        "versions": [card.model_version],
         "platform": "onnx_onnxv1",
         "inputs": [
             # MLServer's declaration: in JSON, each element is a base64 string.
@@ -76,7 +76,7 @@ def read_request(
 
 
 def response(
-    request: InferenceRequest, predictions: list[Prediction], card: ModelCard
+    request: InferenceRequest, predictions: list[Answer], card: ModelCard
 ) -> tuple[dict, bytes]:
     """The inference response, and the binary data that follows its JSON (empty if none)."""
     values = {
@@ -94,7 +94,7 @@ def response(
         else:
             output["data"] = np.ravel(values[name]).tolist()
         outputs.append(output)
-    answer = {"model_name": MODEL_NAME, "model_version": card.version, "outputs": outputs}
+    answer = {"model_name": MODEL_NAME, "model_version": card.model_version, "outputs": outputs}
     if request.id is not None:
         answer["id"] = request.id
     return answer, b"".join(binary)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
@@ -20,7 +21,7 @@ from catsdogs.serving.imaging import ImageError
 from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.registry.client import ModelVersion, Registry, RegistryError, file_sha256
+from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -29,9 +30,9 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 class VersionRefused(Exception):
     """A registry version failed a check; `reason` is a short, bounded code for metrics."""
 
-    def __init__(self, version: str, reason: str, detail: str):
-        super().__init__(f"version {version} refused ({reason}): {detail}")
-        self.version, self.reason, self.detail = version, reason, detail
+    def __init__(self, registry_version: str, reason: str, detail: str):
+        super().__init__(f"version {registry_version} refused ({reason}): {detail}")
+        self.registry_version, self.reason, self.detail = registry_version, reason, detail
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,15 @@ class Served:
     registry_version: str | None = None
 
     @property
-    def name(self) -> str:
-        """How responses, rows and metrics name this model: the card's version."""
-        return self.classifier.version
+    def model_version(self) -> str:
+        """How responses, rows and metrics name this model: its card's version."""
+        return self.classifier.model_version
 
     def describe(self) -> dict:
+        """As /health and the model events show it: "version" is the model version."""
         source = "packaged" if self.registry_version is None else "registry"
-        return {"version": self.name, "registry_version": self.registry_version, "source": source}
+        versions = {"version": self.model_version, "registry_version": self.registry_version}
+        return {**versions, "source": source}
 
 
 @dataclass
@@ -59,16 +62,11 @@ class RegistryState:
     reachable: bool | None = None
     last_success: float | None = None  # time.time() of the last check that reached the registry
     last_error: str | None = None
-    refused: dict[str, str] = field(default_factory=dict)  # version -> why, never retried
+    refused: dict[str, str] = field(default_factory=dict)  # registry version -> why, for good
 
     def describe(self) -> dict:
-        return {
-            "configured": self.configured,
-            "reachable": self.reachable,
-            "last_success": self.last_success,
-            "last_error": self.last_error,
-            "refused_versions": dict(self.refused),
-        }
+        found = ("configured", "reachable", "last_success", "last_error")
+        return {key: getattr(self, key) for key in found} | {"refused_versions": dict(self.refused)}
 
 
 def check_photos(folder: Path) -> list[tuple[str, Path]]:
@@ -84,14 +82,14 @@ def check_photos(folder: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def verify(version: ModelVersion, folder: Path, threads: int, photos: Path | None) -> Classifier:
+def verify(version: RegisteredVersion, folder: Path, threads: int, photos: Path) -> Classifier:
     """Load the version downloaded to `folder` only if every check passes, or raise why not.
 
     Checks: the ONNX file's sha256 against its card and the registry's tag; the card; the
     session (input name, output shape, a warm-up run); the photos of known class.
     """
     model = folder / "catsdogs.onnx"
-    refuse = lambda reason, detail: VersionRefused(version.version, reason, detail)  # noqa: E731
+    refuse = partial(VersionRefused, version.registry_version)  # refuse(reason, detail)
     try:
         card = ModelCard.for_model(model)
     except CardError as error:
@@ -106,7 +104,7 @@ def verify(version: ModelVersion, folder: Path, threads: int, photos: Path | Non
         classifier = Classifier(card, threads)  # checks input name and output shape, warms up
     except CardError as error:
         raise refuse("load", str(error)) from None
-    known = check_photos(photos) if photos else []
+    known = check_photos(photos)
     if not known:
         raise refuse("check_photos", f"no photos of known class in {photos}")
     for label, photo in known:
@@ -176,23 +174,22 @@ class Serving:
         if was_reachable is False:  # said once per outage; /health keeps the latest error
             log.debug("model registry still unreachable: %s", error)
             return
-        log.warning("model registry unreachable, still serving %s: %s", self.champion.name, error)
+        serving = self.champion.model_version
+        log.warning("model registry unreachable, still serving %s: %s", serving, error)
         self.on_event("registry_unreachable", {"error": str(error)})
 
-    def _follow(self, alias: str, version: ModelVersion) -> None:
-        if self.champion.registry_version == version.version:
+    def _follow(self, alias: str, version: RegisteredVersion) -> None:
+        number = version.registry_version
+        if self.champion.registry_version == number:
             return
         served = self._load(version)
         if served is None:
             return
-        previous, self.champion = self.champion, served  # the swap: one assignment
-        log.info("now serving %s (registry version %s)", served.name, version.version)
-        self.on_event(
-            "swapped",
-            {"alias": alias, "from": previous.describe(), "to": served.describe()},
-        )
+        old, self.champion = self.champion, served  # the swap: one assignment
+        log.info("now serving %s (registry version %s)", served.model_version, number)
+        self.on_event("swapped", {"alias": alias, "from": old.describe(), "to": served.describe()})
 
-    def _follow_challenger(self, version: ModelVersion | None) -> None:
+    def _follow_challenger(self, version: RegisteredVersion | None) -> None:
         current = self.challenger
         if version is None:
             if current is not None:
@@ -200,22 +197,24 @@ class Serving:
                 log.info("shadow traffic off")
                 self.on_event("shadow_off", current.describe())
             return
-        if current is not None and current.registry_version == version.version:
+        number = version.registry_version
+        if current is not None and current.registry_version == number:
             return
         served = self._load(version)
         if served is not None:
             self.challenger = served
-            log.info("shadow traffic to %s (registry version %s)", served.name, version.version)
+            log.info("shadow traffic to %s (registry version %s)", served.model_version, number)
             self.on_event("shadow_on", served.describe())
 
-    def _load(self, version: ModelVersion) -> Served | None:
+    def _load(self, version: RegisteredVersion) -> Served | None:
         """Download, check and warm up `version`; None (and an event) if it is refused."""
-        if version.version in self.state.refused:
+        number = version.registry_version
+        if number in self.state.refused:
             return None  # refused once, refused for good: no download loop every poll
-        folder = self.cache / version.version
+        folder = self.cache / number
         try:
             if not (folder / "catsdogs.onnx").is_file():
-                partial = folder.with_name(f"{version.version}.partial")
+                partial = folder.with_name(f"{number}.partial")
                 shutil.rmtree(partial, ignore_errors=True)
                 self.registry.download(version, partial)
                 partial.rename(folder)
@@ -225,15 +224,15 @@ class Serving:
             self._unreachable(error)
             return None
         except VersionRefused as refusal:
-            self.state.refused[version.version] = f"{refusal.reason}: {refusal.detail}"
+            self.state.refused[number] = f"{refusal.reason}: {refusal.detail}"
             shutil.rmtree(folder, ignore_errors=True)
-            log.error("%s; still serving %s", refusal, self.champion.name)
+            log.error("%s; still serving %s", refusal, self.champion.model_version)
             self.on_event(
                 "refused",
-                {"version": version.version, "reason": refusal.reason, "detail": refusal.detail},
+                {"registry_version": number, "reason": refusal.reason, "detail": refusal.detail},
             )
             return None
-        return Served(classifier, version.version)
+        return Served(classifier, number)
 
 
 class ModelWatch(Periodic):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catsdogs.serving.classifier import Prediction
+from catsdogs.serving.classifier import Answer
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class ShadowJob:
     prediction_id: int
     image: bytes
-    champion: Prediction
+    champion: Answer
 
 
 class ShadowWorker:
@@ -34,7 +34,7 @@ class ShadowWorker:
         self,
         sample: float,
         challenger: Callable[[], object | None],
-        record: Callable[[ShadowJob, Prediction, float], None],
+        record: Callable[[ShadowJob, Answer, float], None],
         dropped: Callable[[], None],
         capacity: int = 64,
     ):
@@ -44,7 +44,7 @@ class ShadowWorker:
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
-    def offer(self, prediction_id: int, image: bytes, champion: Prediction) -> bool:
+    def offer(self, prediction_id: int, image: bytes, champion: Answer) -> bool:
         """Queue the photo for the challenger if shadow is on and it is drawn; never blocks."""
         if self.challenger() is None or random.random() >= self.sample:
             return False

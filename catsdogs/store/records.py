@@ -17,7 +17,7 @@ from catsdogs.store.training_photos import KeptPhoto
 
 if TYPE_CHECKING:  # annotations only: the store imports nothing of monitoring or serving
     from catsdogs.monitoring.metrics import Telemetry
-    from catsdogs.serving.classifier import Prediction as ModelPrediction
+    from catsdogs.serving.classifier import Answer
     from catsdogs.store.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Writer:
 
     def save_prediction(
         self,
-        prediction: ModelPrediction,
+        prediction: Answer,
         consent: bool,
         filename: str | None,
         photo: KeptPhoto | None = None,

@@ -87,10 +87,11 @@ def record_candidate(candidate: Path, verdict: Verdict, files: tuple[Path, ...],
     except (RegistryError, lifecycle.Refused) as error:
         print(f"MLflow: {error}", file=sys.stderr)
         return 1
+    number = version.registry_version
     print(
-        f"MLflow: run {version.run_id}, registered {registry.name} version {version.version} as "
+        f"MLflow: run {version.run_id}, registered {registry.name} version {number} as "
         f"challenger; promote it after shadow traffic: flask --app catsdogs models promote "
-        f"{version.version}"
+        f"{number}"
     )
     return 0
 

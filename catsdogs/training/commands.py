@@ -70,10 +70,10 @@ def log_to_mlflow(model: Path, origin: str, log_file: str | None, data: Path) ->
         print(f"MLflow: {error}", file=sys.stderr)
         print(f"log it later: {os.path.relpath(sys.executable)} -m catsdogs.training log {model}")
         return 1
+    number = version.registry_version
     print(
-        f"MLflow: run {version.run_id}, registered {registry.name} version {version.version} "
-        f"({version.card_version}); promote it: flask --app catsdogs models promote "
-        f"{version.version}"
+        f"MLflow: run {version.run_id}, registered {registry.name} version {number} "
+        f"({version.model_version}); promote it: flask --app catsdogs models promote {number}"
     )
     return 0
 
@@ -92,7 +92,7 @@ def ship(args) -> int:
     source = ModelCard.for_model(args.model)  # refuses a model without a consistent card
     for suffix in CARD_SUFFIXES:
         shutil.copyfile(Path(args.model).with_suffix(suffix), SHIPPED_MODEL.with_suffix(suffix))
-    print(f"shipped model {source.version} as {SHIPPED_MODEL}")
+    print(f"shipped model {source.model_version} as {SHIPPED_MODEL}")
     return 0
 
 

@@ -26,5 +26,5 @@ def page_settings() -> dict:
         "retention_days": config["RETENTION_DAYS"],
         "training_photo_retention_days": config["TRAINING_PHOTO_RETENTION_DAYS"],
         "max_upload_mb": config["MAX_UPLOAD_MB"],
-        "model_version": serving.parts(current_app).classifier.version,
+        "model_version": serving.parts(current_app).classifier.model_version,
     }

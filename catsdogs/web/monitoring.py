@@ -43,7 +43,7 @@ def page():
 def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
     served = serving.parts(current_app)
-    version, models = served.classifier.version, served.models.describe()
+    version, models = served.classifier.model_version, served.models.describe()
     success = models["registry"]["last_success"]
     last_registry_success = (
         datetime.datetime.fromtimestamp(success, datetime.UTC) if success else None
@@ -93,7 +93,7 @@ def confidence_chart() -> dict:
 def model_health() -> dict | None:
     """The served model's window against its card's reference, and the votes per version."""
     health = monitoring.parts(current_app).model_health
-    status = health.status(serving.parts(current_app).classifier.version)
+    status = health.status(serving.parts(current_app).classifier.model_version)
     if status is None:
         return None
     rows = []

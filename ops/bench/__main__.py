@@ -85,7 +85,7 @@ def compare(model: str, args, photos: dict[str, bytes]) -> dict:
 def _describe(model: str) -> dict:
     return {
         "file": Path(model).name,
-        "version": ModelCard.for_model(model).version,
+        "version": ModelCard.for_model(model).model_version,
         "file_mb": round(Path(model).stat().st_size / 1e6, 1),
     }
 

@@ -39,7 +39,7 @@ def run(model: str, database_url: str, photo: bytes, count: int = 200, windows: 
             files = [Path(model).with_suffix(s) for s in (".onnx", ".json", ".md")]
             champion = registry.register(*files, checks=checks)
             challenger = registry.register(*files, checks=checks)
-            registry.set_alias("champion", champion.version)
+            registry.set_alias("champion", champion.registry_version)
             extra = {
                 "MLFLOW_TRACKING_URI": url,
                 "MLFLOW_MODEL_NAME": registry.name,
@@ -48,7 +48,7 @@ def run(model: str, database_url: str, photo: bytes, count: int = 200, windows: 
             }
 
             def switch(on: bool) -> None:
-                _shadow(registry, challenger.version if on else None)
+                _shadow(registry, challenger.registry_version if on else None)
 
             return _measure(model, database_url, photo, count, windows, folder, extra, switch)
         finally:

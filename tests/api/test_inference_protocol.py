@@ -88,7 +88,7 @@ def counted_predictions(client) -> float:
 def test_live_ready_and_server_metadata(client_v2, classifier):
     assert client_v2.is_server_live() and client_v2.is_server_ready()
     assert client_v2.is_model_ready("catsdogs")
-    assert client_v2.is_model_ready("catsdogs", classifier.version)
+    assert client_v2.is_model_ready("catsdogs", classifier.model_version)
     assert client_v2.get_server_metadata() == {
         "name": "catsdogs",
         "version": "1.0.0",
@@ -98,11 +98,11 @@ def test_live_ready_and_server_metadata(client_v2, classifier):
 
 @pytest.mark.parametrize("versioned", [False, True])
 def test_model_metadata_names_the_inputs_and_outputs(client_v2, classifier, versioned):
-    version = classifier.version if versioned else ""
+    version = classifier.model_version if versioned else ""
     metadata = client_v2.get_model_metadata("catsdogs", version)
     assert metadata == {
         "name": "catsdogs",
-        "versions": [classifier.version],
+        "versions": [classifier.model_version],
         "platform": "onnx_onnxv1",
         "inputs": [
             {
@@ -125,7 +125,7 @@ def test_a_batch_of_photos_answers_as_api_predict(client_v2, api, photos, classi
     result = infer(client_v2, bytes_input(photos, binary), binary, request_id="batch-1")
     assert_same_answers(result, api_answers(api, photos))
     response = result.get_response()
-    assert response["model_version"] == classifier.version and response["id"] == "batch-1"
+    assert response["model_version"] == classifier.model_version and response["id"] == "batch-1"
 
 
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
@@ -140,7 +140,7 @@ def test_resized_pixels_answer_as_api_predict(client_v2, api, photos, classifier
 
 def test_the_served_version_in_the_path_is_accepted(client_v2, api, photos, classifier):
     tensor = bytes_input(photos[:1], binary=True)
-    result = infer(client_v2, tensor, binary=True, model_version=classifier.version)
+    result = infer(client_v2, tensor, binary=True, model_version=classifier.model_version)
     assert_same_answers(result, api_answers(api, photos[:1]))
 
 

@@ -55,7 +55,7 @@ def pair(tmp_path_factory, tokens):
     registry = Registry(server.url, name="catsdogs-replicas", timeout=60)
     checks = photos_of_known_class(folder / "checks")
     first = model_versions.register(registry, model_versions.shipped(folder / "v1"), checks)
-    registry.set_alias(CHAMPION, first.version)
+    registry.set_alias(CHAMPION, first.registry_version)
     with server_stopped(server), engine.new_database() as url:
         environment = {
             # Both follow one registry: a promotion must reach each within its poll.
@@ -189,8 +189,8 @@ def test_a_model_promotion_reaches_both_replicas(pair, tokens, tmp_path):
     first = pair.registry.by_alias(CHAMPION)
     folder = model_versions.damped(tmp_path / "v2")
     second = model_versions.register(pair.registry, folder, pair.checks)
-    for version, name in ((second, "2.0.0-damped"), (first, first.card_version)):
-        pair.registry.set_alias(CHAMPION, version.version)
+    for version, name in ((second, "2.0.0-damped"), (first, first.model_version)):
+        pair.registry.set_alias(CHAMPION, version.registry_version)
         deadline = time.monotonic() + POLL_SECONDS + 10
         seen: dict[str, str] = {}
         while set(seen.values()) != {name} or len(seen) < 2:

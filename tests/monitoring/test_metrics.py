@@ -36,7 +36,7 @@ def predict(client, data: bytes, consent=True, filename="photo.png"):
 
 
 def test_every_metric_moves_after_real_requests(app, client):
-    version = serving.parts(app).classifier.version
+    version = serving.parts(app).classifier.model_version
     before = scrape(client)
     photo = image_bytes(size=(120, 90))
     ids = [predict(client, photo).get_json()["id"] for _ in range(2)]

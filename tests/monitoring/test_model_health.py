@@ -52,7 +52,7 @@ def other_model(tmp_path, version: str, change=lambda card: None) -> Classifier:
 
 def test_the_served_version_is_exported_before_any_prediction(app):
     found = samples(app.test_client())
-    version = serving.parts(app).classifier.version
+    version = serving.parts(app).classifier.model_version
     assert gauge(found, "cv_health_window_predictions", version=version) == 0
     assert gauge(found, "cv_health_window_full", version=version) == 0
     assert gauge(found, "cv_health_window_size") == 1000
@@ -67,7 +67,7 @@ def test_a_full_window_of_one_class_drifts_on_class_only(make_app, cat_photo):
     for _ in range(4):
         predict(api, cat_photo)
     found = samples(api)
-    version = serving.parts(app).classifier.version
+    version = serving.parts(app).classifier.model_version
     assert gauge(found, "cv_health_window_predictions", version=version) == 3
     assert gauge(found, "cv_health_window_full", version=version) == 1
     assert gauge(found, "cv_health_drift_psi", version=version, signal="class") > 0.25
@@ -81,7 +81,7 @@ def test_a_full_window_of_one_class_drifts_on_class_only(make_app, cat_photo):
 def test_a_swapped_model_is_judged_against_its_own_card_and_labelled_with_its_version(
     app, api, tmp_path, cat_photo
 ):
-    first = serving.parts(app).classifier.version
+    first = serving.parts(app).classifier.model_version
     predict(api, cat_photo)
     # A card without a profile, from a calibration too poor to estimate accuracy from.
     swapped = other_model(
@@ -116,7 +116,7 @@ def test_only_the_latest_versions_keep_their_series(app, tmp_path):
 
 
 def test_feedback_accuracy_is_exported_per_version_with_its_interval(app, api, cat_photo):
-    version = serving.parts(app).classifier.version
+    version = serving.parts(app).classifier.model_version
     for right in (1, 1, 0):
         feedback_id = predict(api, cat_photo, consent=True)["feedback_id"]
         api.post("/api/update-feedback", json={"feedback_id": feedback_id, "user_feedback": right})

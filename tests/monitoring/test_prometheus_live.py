@@ -62,7 +62,7 @@ class Live:
             version = model_versions.register(
                 registry, model_versions.shipped(workdir / alias), checks
             )
-            registry.set_alias(alias, version.version)
+            registry.set_alias(alias, version.registry_version)
         self.services.append(
             stack.start_app(
                 workdir,

@@ -97,7 +97,8 @@ def broken(folder: Path, kind: str) -> Path:
 
 
 def register(registry, folder: Path, checks: Path | None = None):
-    """Register the version folder (with its photos of known class); return its ModelVersion."""
+    """Register the version folder (with its photos of known class); return what the registry
+    says of it (a RegisteredVersion)."""
     return registry.register(
         folder / "catsdogs.onnx", folder / "catsdogs.json", folder / "catsdogs.md", checks=checks
     )

@@ -61,7 +61,7 @@ def register_variant(registry, tmp_path, change) -> str:
     folder = tmp_path / f"variant-{time.monotonic_ns()}"
     folder.mkdir()
     (folder / "catsdogs.json").write_text(json.dumps(card))
-    return registry.register(SHIPPED_MODEL, folder / "catsdogs.json").version
+    return registry.register(SHIPPED_MODEL, folder / "catsdogs.json").registry_version
 
 
 def set_accuracy(card, value):
@@ -92,7 +92,7 @@ def test_promote_records_who_when_why_and_tells_discord(cli, registry, discord):
     result = cli("promote", "1", "--by", "alice", "--reason", "first model")
     assert result.exit_code == 0, result.output
     assert "champion -> version 1 (was none) by alice: first model" in result.output
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"
     tags = registry.get("1").tags
     assert tags["promote.by"] == "alice" and tags["promote.reason"] == "first model"
     assert abs(time.time() - _timestamp(tags["promote.at"])) < 300
@@ -146,14 +146,14 @@ def test_promote_refuses_and_forcing_needs_a_reason(
     refused = cli("promote", version)
     assert refused.exit_code == 1
     assert problem in refused.output and '--force --reason "..."' in refused.output
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"
     assert cli("promote", version, "--force").exit_code == 2  # a usage error: no reason
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"
     assert len(posts(discord, 1)) == 1  # only the first promotion was announced
 
     forced = cli("promote", version, "--force", "--reason", "hotfix", "--by", "bob")
     assert forced.exit_code == 0, forced.output
-    assert registry.by_alias("champion").version == version
+    assert registry.by_alias("champion").registry_version == version
     tags = registry.get(version).tags
     assert problem in tags["promote.forced"] and tags["promote.reason"] == "hotfix"
     embed = posts(discord, 2)[1]
@@ -166,7 +166,7 @@ def test_a_version_within_three_tenths_of_a_point_is_promoted(cli, registry, tmp
     version = register_variant(registry, tmp_path, lambda c: set_accuracy(c, 0.982))
     result = cli("promote", version)
     assert result.exit_code == 0, result.output
-    assert registry.by_alias("champion").version == version
+    assert registry.by_alias("champion").registry_version == version
 
 
 def test_rollback_walks_back_through_the_champions(cli, registry, discord):
@@ -177,13 +177,13 @@ def test_rollback_walks_back_through_the_champions(cli, registry, discord):
     result = cli("rollback", "--reason", "errors in production", "--by", "carol")
     assert result.exit_code == 0, result.output
     assert "champion -> version 2 (was 3) by carol: errors in production" in result.output
-    assert registry.by_alias("champion").version == "2"
+    assert registry.by_alias("champion").registry_version == "2"
     assert registry.get("2").tags["rollback.by"] == "carol"
     assert posts(discord, 4)[3]["title"] == "Champion model rolled back"
-    assert cli("rollback").exit_code == 0 and registry.by_alias("champion").version == "1"
+    assert cli("rollback").exit_code == 0 and registry.by_alias("champion").registry_version == "1"
     refused = cli("rollback")
     assert refused.exit_code == 1 and "nothing to roll back to" in refused.output
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"
 
 
 def test_rollback_after_a_champion_set_outside_the_commands(cli, registry):
@@ -192,7 +192,7 @@ def test_rollback_after_a_champion_set_outside_the_commands(cli, registry):
     registry.set_alias("champion", "1")  # e.g. in MLflow's own UI
     assert cli("promote", "2").exit_code == 0
     assert cli("rollback").exit_code == 0
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"
 
 
 def test_shadow_sets_and_removes_the_challenger(cli, registry, discord):
@@ -203,7 +203,7 @@ def test_shadow_sets_and_removes_the_challenger(cli, registry, discord):
     assert refused.exit_code == 1 and "is the champion" in refused.output
     result = cli("shadow", "2", "--reason", "try it on real traffic")
     assert result.exit_code == 0, result.output
-    assert registry.by_alias("challenger").version == "2"
+    assert registry.by_alias("challenger").registry_version == "2"
     assert registry.get("2").tags["shadow.reason"] == "try it on real traffic"
     assert cli("shadow", "--off").exit_code == 0
     assert registry.by_alias("challenger") is None
@@ -281,8 +281,8 @@ def test_the_shipped_int8_copy_is_registered_but_refused_by_the_accuracy_gate(cl
     registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
     assert cli("promote", "1").exit_code == 0
     int8 = SHIPPED_MODEL.with_name("catsdogs-int8.onnx")
-    assert registry.register(int8, int8.with_suffix(".json")).version == "2"
+    assert registry.register(int8, int8.with_suffix(".json")).registry_version == "2"
     result = cli("promote", "2")
     assert result.exit_code == 1, result.output
     assert "0.96 points below champion version 1's 98.50%" in result.output
-    assert registry.by_alias("champion").version == "1"
+    assert registry.by_alias("champion").registry_version == "1"

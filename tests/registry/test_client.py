@@ -24,9 +24,9 @@ def register_packaged(registry: Registry, **tags):
 
 def test_register_records_the_card_version_and_the_file_sha256(registry):
     version = register_packaged(registry, origin="test")
-    assert version.version == "1"
+    assert version.registry_version == "1"
     assert version.status == "READY"
-    assert version.card_version == CARD_DATA["version"] == "1.0.0+3081f9d1"
+    assert version.model_version == CARD_DATA["version"] == "1.0.0+3081f9d1"
     assert version.sha256 == CARD_DATA["sha256"]
     assert version.tags["origin"] == "test"
     assert version.run_id and version.source
@@ -38,9 +38,9 @@ def test_alias_names_the_version_until_it_is_deleted(registry):
     register_packaged(registry)
     second = register_packaged(registry)
     assert registry.by_alias("champion") is None
-    registry.set_alias("champion", second.version)
+    registry.set_alias("champion", second.registry_version)
     champion = registry.by_alias("champion")
-    assert champion.version == "2" and champion.aliases == ("champion",)
+    assert champion.registry_version == "2" and champion.aliases == ("champion",)
     registry.delete_alias("champion")
     assert registry.by_alias("champion") is None
     registry.delete_alias("champion")  # already gone: nothing to do, no error
@@ -48,11 +48,11 @@ def test_alias_names_the_version_until_it_is_deleted(registry):
 
 def test_download_writes_the_files_the_loader_reads(registry, tmp_path):
     version = register_packaged(registry)
-    folder = registry.download(version, tmp_path / "cache" / version.version)
+    folder = registry.download(version, tmp_path / "cache" / version.registry_version)
     for name, original in PACKAGED.items():
         assert (folder / name).read_bytes() == original.read_bytes(), name
     assert sorted(p.name for p in folder.iterdir()) == sorted(PACKAGED)
-    assert ModelCard.for_model(folder / ONNX).version == CARD_DATA["version"]
+    assert ModelCard.for_model(folder / ONNX).model_version == CARD_DATA["version"]
 
 
 def test_download_without_a_report_leaves_no_stale_one(registry, tmp_path):
@@ -69,7 +69,7 @@ def test_versions_are_newest_first_with_their_aliases(registry):
     registry.set_alias("champion", "2")
     registry.set_alias("challenger", "3")
     found = registry.versions()
-    assert [v.version for v in found] == ["3", "2", "1"]
+    assert [v.registry_version for v in found] == ["3", "2", "1"]
     assert [v.aliases for v in found] == [("challenger",), ("champion",), ()]
     assert registry.aliases() == {"champion": "2", "challenger": "3"}
 

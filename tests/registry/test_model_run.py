@@ -57,7 +57,7 @@ def test_a_logged_model_has_its_run_and_a_version(registry):
     assert tags["dataset_sha256"] == CARD_DATA["dataset"]["sha256"]
     artifacts = registry.rest.list_artifacts(registry.runs.artifacts(version.run_id) + "/model")
     assert sorted(artifacts) == sorted([ONNX, CARD, REPORT])
-    assert version.card_version == CARD_DATA["version"] and version.sha256 == CARD_DATA["sha256"]
+    assert version.model_version == CARD_DATA["version"] and version.sha256 == CARD_DATA["sha256"]
     assert version.tags["origin"] == "test"
 
 

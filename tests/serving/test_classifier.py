@@ -36,7 +36,7 @@ def test_a_prediction_names_the_likelier_class_and_the_model_version(classifier)
     dog_wins = prediction.probabilities["dog"] >= card.threshold
     assert prediction.label == ("dog" if dog_wins else "cat")
     assert prediction.confidence == prediction.probabilities[prediction.label]
-    assert prediction.model_version == classifier.version == card.version
+    assert prediction.model_version == classifier.model_version == card.model_version
     stages = prediction.decode_ms + prediction.preprocess_ms + prediction.inference_ms
     assert prediction.total_ms == pytest.approx(stages)
 

@@ -9,7 +9,7 @@ from catsdogs import serving
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.serving.imaging import ImageError
-from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction
 from tests.helpers import BrokenClassifier, image_bytes, serve_model
 
@@ -17,11 +17,11 @@ from tests.helpers import BrokenClassifier, image_bytes, serve_model
 class FixedClassifier:
     """A model that always answers dog, from a version other than the app's."""
 
-    version = "app-version"
+    model_version = "app-version"
     card = BrokenClassifier.card  # the shipped card: unsure below 0.8
 
     def predict(self, data):
-        return ModelPrediction("dog", {"cat": 0.25, "dog": 0.75}, "prediction-version", 1, 2, 3)
+        return Answer("dog", {"cat": 0.25, "dog": 0.75}, "prediction-version", 1, 2, 3)
 
 
 def failed_predictions(app) -> float:
@@ -62,7 +62,7 @@ def test_without_consent_the_result_names_no_file(app):
         result = service.classify(image_bytes(), "photo.png", consent=False)
     assert result["filename"] is None and result["id"] is not None
     assert "feedback_id" not in result  # nothing can be said about it later
-    assert result["model_version"] == serving.parts(app).classifier.version
+    assert result["model_version"] == serving.parts(app).classifier.model_version
 
 
 def test_an_image_error_passes_through_and_is_not_a_model_failure(app):

@@ -98,24 +98,24 @@ def test_promote_then_roll_back_under_load_fails_no_request(
 ):
     old = model_versions.register(registry, model_versions.shipped(tmp_path / "old"))
     new = model_versions.register(registry, model_versions.damped(tmp_path / "new"))
-    registry.set_alias(CHAMPION, old.version)
+    registry.set_alias(CHAMPION, old.registry_version)
     models = [load_classifier(tmp_path / folder / "catsdogs.onnx") for folder in ("old", "new")]
-    old_name, new_name = (model.version for model in models)
+    old_name, new_name = (model.model_version for model in models)
     truth = {  # each version's own probabilities for each photo
-        model.version: {name: model.predict(data).probabilities for name, data in photos}
+        model.model_version: {name: model.predict(data).probabilities for name, data in photos}
         for model in models
     }
     app = swap_app(make_app, mlflow_server.url, registry.name, tmp_path)
-    assert serving.parts(app).models.champion.registry_version == old.version
+    assert serving.parts(app).models.champion.registry_version == old.registry_version
     with serve(app, threads=CLIENTS) as url, Load(url, photos).running(CLIENTS) as load:
         started = time.monotonic()
         time.sleep(8)
         promoted = time.monotonic()
-        registry.set_alias(CHAMPION, new.version)
+        registry.set_alias(CHAMPION, new.registry_version)
         promotion = load.first_answer_of(new_name, promoted, POLL_SECONDS + 10)
         time.sleep(max(0.0, promoted + 15 - time.monotonic()))
         rolled_back = time.monotonic()
-        registry.set_alias(CHAMPION, old.version)
+        registry.set_alias(CHAMPION, old.registry_version)
         rollback = load.first_answer_of(old_name, rolled_back, POLL_SECONDS + 10)
         time.sleep(max(0.0, started + 32 - time.monotonic()))
     duration = time.monotonic() - started
@@ -144,7 +144,7 @@ def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
     try:
         registry = Registry(server.url, name="catsdogs-outage", timeout=60)
         version = model_versions.register(registry, model_versions.shipped(tmp_path / "v"))
-        registry.set_alias(CHAMPION, version.version)
+        registry.set_alias(CHAMPION, version.registry_version)
         app = swap_app(make_app, server.url, registry.name, tmp_path)
         with serve(app, threads=CLIENTS) as url, Load(url, photos).running(CLIENTS) as load:
             time.sleep(2)
@@ -152,7 +152,7 @@ def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
             wait_for(lambda: registry_state(url)["reachable"] is False, POLL_SECONDS + 10)
             down = registry_state(url)
             assert down["last_error"] and down["last_success"]
-            assert health(url)["serving"]["registry_version"] == version.version
+            assert health(url)["serving"]["registry_version"] == version.registry_version
             time.sleep(3)
             server.start()
             wait_for(lambda: registry_state(url)["reachable"] is True, POLL_SECONDS + 30)

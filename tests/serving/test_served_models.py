@@ -54,7 +54,7 @@ def test_without_a_champion_the_packaged_model_keeps_serving(serving, packaged, 
     status = serving.check()
     assert serving.champion.classifier is packaged
     assert status["serving"] == {
-        "version": packaged.version,
+        "version": packaged.model_version,
         "registry_version": None,
         "source": "packaged",
     }
@@ -64,16 +64,16 @@ def test_without_a_champion_the_packaged_model_keeps_serving(serving, packaged, 
 
 def test_the_champion_is_downloaded_checked_and_swapped_in(serving, registry, tmp_path, events):
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
-    registry.set_alias(CHAMPION, version.version)
+    registry.set_alias(CHAMPION, version.registry_version)
     before = serving.champion
     status = serving.check()
     assert status["serving"] == {
         "version": "2.0.0-damped",
-        "registry_version": version.version,
+        "registry_version": version.registry_version,
         "source": "registry",
     }
-    assert serving.champion is not before and before.classifier.version != "2.0.0-damped"
-    cached = tmp_path / "models" / version.version / "catsdogs.onnx"
+    assert serving.champion is not before and before.classifier.model_version != "2.0.0-damped"
+    cached = tmp_path / "models" / version.registry_version / "catsdogs.onnx"
     assert cached.read_bytes() == (tmp_path / "v" / "catsdogs.onnx").read_bytes()
     assert kinds(events) == ["swapped"]
     serving.check()  # nothing moved: no second download, no second event
@@ -93,14 +93,14 @@ def test_a_corrupt_version_is_refused_and_the_old_model_keeps_serving(
     serving, registry, tmp_path, events, packaged, kind, reason
 ):
     version = model_versions.register(registry, model_versions.broken(tmp_path / "v", kind))
-    registry.set_alias(CHAMPION, version.version)
+    registry.set_alias(CHAMPION, version.registry_version)
     status = serving.check()
     assert serving.champion.classifier is packaged
     assert status["serving"]["source"] == "packaged"
-    assert status["registry"]["refused_versions"][version.version].startswith(reason)
+    assert status["registry"]["refused_versions"][version.registry_version].startswith(reason)
     [(kind_seen, details)] = [(k, d) for k, d in events if k != "checked"]
     assert kind_seen == "refused" and details["reason"] == reason
-    assert not (tmp_path / "models" / version.version).exists()  # nothing refused is kept
+    assert not (tmp_path / "models" / version.registry_version).exists()  # nothing refused is kept
     serving.check()  # refused once, not downloaded again at every poll
     assert kinds(events) == ["refused"]
 
@@ -108,23 +108,23 @@ def test_a_corrupt_version_is_refused_and_the_old_model_keeps_serving(
 def test_rollback_is_the_alias_moving_back(serving, registry, tmp_path, packaged):
     first = model_versions.register(registry, model_versions.shipped(tmp_path / "one"))
     second = model_versions.register(registry, model_versions.damped(tmp_path / "two"))
-    registry.set_alias(CHAMPION, second.version)
-    assert serving.check()["serving"]["registry_version"] == second.version
-    registry.set_alias(CHAMPION, first.version)
+    registry.set_alias(CHAMPION, second.registry_version)
+    assert serving.check()["serving"]["registry_version"] == second.registry_version
+    registry.set_alias(CHAMPION, first.registry_version)
     status = serving.check()
     assert status["serving"] == {
-        "version": packaged.version,
-        "registry_version": first.version,
+        "version": packaged.model_version,
+        "registry_version": first.registry_version,
         "source": "registry",
     }
 
 
 def test_a_challenger_turns_shadow_traffic_on_and_off(serving, registry, tmp_path, events):
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
-    registry.set_alias(CHALLENGER, version.version)
+    registry.set_alias(CHALLENGER, version.registry_version)
     status = serving.check()
-    assert status["shadow"]["registry_version"] == version.version
-    assert serving.challenger.classifier.version == "2.0.0-damped"
+    assert status["shadow"]["registry_version"] == version.registry_version
+    assert serving.challenger.classifier.model_version == "2.0.0-damped"
     assert status["serving"]["source"] == "packaged"  # the challenger never serves
     registry.delete_alias(CHALLENGER)
     assert serving.check()["shadow"] is None and serving.challenger is None
@@ -155,19 +155,19 @@ def test_a_version_brings_its_own_photos_of_known_class(
     version = model_versions.register(
         registry, model_versions.damped(tmp_path / "v"), checks=known_photos
     )
-    registry.set_alias(CHAMPION, version.version)
-    assert serving.check()["serving"]["registry_version"] == version.version
-    kept = sorted(p.name for p in (tmp_path / "models" / version.version / "checks").rglob("*.*"))
+    registry.set_alias(CHAMPION, version.registry_version)
+    assert serving.check()["serving"]["registry_version"] == version.registry_version
+    kept = sorted(p.name for p in (tmp_path / "models" / version.registry_version / "checks").rglob("*.*"))
     assert kept == sorted(p.name for p in known_photos.rglob("*.*"))
 
 
 def test_a_version_without_photos_of_known_class_is_refused(packaged, registry, tmp_path):
     serving = Serving(packaged, registry, cache=tmp_path / "models")
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
-    registry.set_alias(CHAMPION, version.version)
+    registry.set_alias(CHAMPION, version.registry_version)
     status = serving.check()
     assert serving.champion.classifier is packaged
-    assert status["registry"]["refused_versions"][version.version].startswith("check_photos")
+    assert status["registry"]["refused_versions"][version.registry_version].startswith("check_photos")
 
 
 def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
@@ -178,7 +178,7 @@ def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
         version = model_versions.register(
             registry, model_versions.broken(tmp_path / "v", "wrong_sha256")
         )
-        registry.set_alias(CHAMPION, version.version)
+        registry.set_alias(CHAMPION, version.registry_version)
         app = make_app(
             MLFLOW_TRACKING_URI=mlflow_server.url,
             MLFLOW_MODEL_NAME=registry.name,
@@ -189,15 +189,15 @@ def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
         with caplog.at_level(logging.ERROR, logger="catsdogs"):
             status = client.post("/api/model/reload", headers=AUTH).get_json()
         assert status["serving"]["source"] == "packaged"
-        assert status["registry"]["refused_versions"][version.version].startswith("sha256")
+        assert status["registry"]["refused_versions"][version.registry_version].startswith("sha256")
         refused = metric_samples(client, "cv_model_refused_total")
         assert refused[(("reason", "sha256"),)] == 1 and refused[(("reason", "load"),)] == 0
-        assert f"version {version.version} refused (sha256)" in caplog.text
+        assert f"version {version.registry_version} refused (sha256)" in caplog.text
         health = client.get("/health").get_json()
-        assert version.version in health["registry"]["refused_versions"]
+        assert version.registry_version in health["registry"]["refused_versions"]
         [post] = discord.wait_for(1, timeout=10)
         embed = post["embeds"][0]
         assert embed["title"] == "Version de modèle refusée"
-        assert f"version {version.version} du registre" in embed["description"]
+        assert f"version {version.registry_version} du registre" in embed["description"]
     finally:
         discord.close()

@@ -71,7 +71,7 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
 def shadow_app(make_app, registry, mlflow_server, tmp_path):
     folder = photos_of_known_class(tmp_path / "checks")
     version = model_versions.register(registry, model_versions.damped(tmp_path / "v"))
-    registry.set_alias(CHALLENGER, version.version)
+    registry.set_alias(CHALLENGER, version.registry_version)
     return make_app(
         MLFLOW_TRACKING_URI=mlflow_server.url,
         MLFLOW_MODEL_NAME=registry.name,
@@ -90,7 +90,7 @@ def test_the_challengers_answer_is_stored_beside_the_champions(shadow_app, cat_p
         data={"file": (io.BytesIO(cat_photo), "cat.jpg")},
     ).get_json()
     champion = serving.parts(shadow_app).classifier
-    assert answer["model_version"] == champion.version  # the champion answers
+    assert answer["model_version"] == champion.model_version  # the champion answers
     serving.parts(shadow_app).shadow.drain()
     with shadow_app.app_context():
         row = db.session.get(Prediction, answer["id"])

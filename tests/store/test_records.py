@@ -11,14 +11,14 @@ from catsdogs import store
 
 from catsdogs.store import records
 from catsdogs.extensions import db
-from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction
 
 
-def prediction(label="cat") -> ModelPrediction:
+def prediction(label="cat") -> Answer:
     """What the model says: 1 + 2 + 3 ms, 80 % for `label`."""
     other = "dog" if label == "cat" else "cat"
-    return ModelPrediction(label, {label: 0.8, other: 0.2}, "test-version", 1.0, 2.0, 3.0)
+    return Answer(label, {label: 0.8, other: 0.2}, "test-version", 1.0, 2.0, 3.0)
 
 
 def stored() -> list[Prediction]:

@@ -17,7 +17,7 @@ from catsdogs import serving, store
 
 from catsdogs.store import records
 from catsdogs.extensions import db
-from catsdogs.serving.classifier import Prediction as ModelPrediction
+from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
 from catsdogs.store.training_photos import MAX_SIDE, KeptPhoto, downscale
 from tests.helpers import AUTH, image_bytes, stored_prediction
@@ -47,9 +47,9 @@ def opened(photo: KeptPhoto) -> Image.Image:
     return image
 
 
-def model_prediction(label="cat") -> ModelPrediction:
+def model_prediction(label="cat") -> Answer:
     other = "dog" if label == "cat" else "cat"
-    return ModelPrediction(label, {label: 0.8, other: 0.2}, "test-version", 1.0, 2.0, 3.0)
+    return Answer(label, {label: 0.8, other: 0.2}, "test-version", 1.0, 2.0, 3.0)
 
 
 def photos() -> list[TrainingPhoto]:

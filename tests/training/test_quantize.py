@@ -29,7 +29,7 @@ def test_quantize_writes_an_int8_model_and_card_that_answer_as_fp32(tmp_path, ca
     assert f"-> {target}" in capsys.readouterr().out
     card = ModelCard.for_model(target)  # the card beside it validates
     assert card.data["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
-    assert card.version == f"1.1.0+{card.data['sha256'][:8]}"
+    assert card.model_version == f"1.1.0+{card.data['sha256'][:8]}"
     assert card.data["quantization"]["calibration"] == {"split": "train", "images": 8, "seed": 0}
     assert (
         target.with_suffix(".md").read_text().startswith("# Model card: catsdogs-mobilenetv2-int8")
@@ -58,7 +58,7 @@ def test_the_shipped_int8_card_validates_and_its_sha256_is_its_file():
     card = ModelCard.for_model(INT8)
     assert card.data["file"] == INT8.name
     assert card.data["sha256"] == hashlib.sha256(INT8.read_bytes()).hexdigest()
-    assert card.version == f"1.1.0+{card.data['sha256'][:8]}"
+    assert card.model_version == f"1.1.0+{card.data['sha256'][:8]}"
     assert INT8.with_suffix(".md").read_text() == render_markdown(card.data)
 
 
@@ -81,4 +81,4 @@ def test_the_shipped_int8_model_classifies_real_photos():
     for name, photo in real_photos(6):
         prediction = classifier.predict(photo)
         assert prediction.label == name.split("/")[1].lower(), name
-        assert prediction.model_version == classifier.card.version
+        assert prediction.model_version == classifier.card.model_version

@@ -70,7 +70,7 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     # A champion that gets most photos wrong: any trained candidate beats it on both sets.
     champion = swapped(setup["champion"], tmp_path / "champion")
     registered = model_versions.register(registry, champion.parent)
-    registry.set_alias(lifecycle.CHAMPION, registered.version)
+    registry.set_alias(lifecycle.CHAMPION, registered.registry_version)
     out = tmp_path / "candidate"
 
     status = main(
@@ -93,7 +93,7 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     assert status == 0, printed
     assert "gate passed" in printed and "as challenger" in printed
     challenger = registry.by_alias(lifecycle.CHALLENGER)
-    assert challenger is not None and challenger.version != registered.version
+    assert challenger is not None and challenger.registry_version != registered.registry_version
     card = registry.card(challenger)
     manifest = json.loads((setup["feedback"] / "manifest.json").read_text())
     assert card["feedback_dataset"]["content_hash"] == manifest["content_hash"]
@@ -102,7 +102,7 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     # the champion's split, so that `flask models promote` can compare them
     assert card["dataset"] == json.loads(champion.with_suffix(".json").read_text())["dataset"]
     assert lifecycle.promotion_problems(registry, challenger) == []
-    assert registry.by_alias(lifecycle.CHAMPION).version == registered.version  # humans promote
+    assert registry.by_alias(lifecycle.CHAMPION).registry_version == registered.registry_version  # humans promote
 
     comparison = (out / "comparison.md").read_text()
     assert (
@@ -135,7 +135,7 @@ def test_a_worse_candidate_is_refused_and_gets_no_version(setup, mlflow_env, tmp
     assert len(refusal) == 1 and refusal[0].startswith("candidate refused by the gate: ")
     assert "points below the champion's" in refusal[0]
     assert registry.by_alias(lifecycle.CHALLENGER) is None
-    assert [v.version for v in registry.versions()] == [registered.version]
+    assert [v.registry_version for v in registry.versions()] == [registered.registry_version]
     assert "**Gate: REFUSED**" in (worse.parent / "comparison.md").read_text()
     manifest = json.loads((setup["feedback"] / "manifest.json").read_text())
     (run,) = runs_tagged(
