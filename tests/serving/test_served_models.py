@@ -157,7 +157,8 @@ def test_a_version_brings_its_own_photos_of_known_class(
     )
     registry.set_alias(CHAMPION, version.registry_version)
     assert serving.check()["serving"]["registry_version"] == version.registry_version
-    kept = sorted(p.name for p in (tmp_path / "models" / version.registry_version / "checks").rglob("*.*"))
+    checks = tmp_path / "models" / version.registry_version / "checks"
+    kept = sorted(p.name for p in checks.rglob("*.*"))
     assert kept == sorted(p.name for p in known_photos.rglob("*.*"))
 
 
@@ -167,7 +168,8 @@ def test_a_version_without_photos_of_known_class_is_refused(packaged, registry, 
     registry.set_alias(CHAMPION, version.registry_version)
     status = serving.check()
     assert serving.champion.classifier is packaged
-    assert status["registry"]["refused_versions"][version.registry_version].startswith("check_photos")
+    refused = status["registry"]["refused_versions"]
+    assert refused[version.registry_version].startswith("check_photos")
 
 
 def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
