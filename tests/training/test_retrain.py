@@ -102,8 +102,8 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     # the champion's split, so that `flask models promote` can compare them
     assert card["dataset"] == json.loads(champion.with_suffix(".json").read_text())["dataset"]
     assert lifecycle.promotion_problems(registry, challenger) == []
-    champion = registry.by_alias(lifecycle.CHAMPION)
-    assert champion.registry_version == registered.registry_version  # humans promote
+    current = registry.by_alias(lifecycle.CHAMPION)
+    assert current.registry_version == registered.registry_version  # humans promote
 
     comparison = (out / "comparison.md").read_text()
     assert (
