@@ -72,7 +72,7 @@ class ModelCard:
         return confidence < self.unsure_below
 
 
-def profile_problem(profile) -> str | None:
+def profile_problem(profile: dict) -> str | None:
     """What is wrong with a card's reference profile (optional: older cards have none), or None.
 
     Each signal's shares must match the bins serving counts it in, and sum to 1.

@@ -37,12 +37,13 @@ def by_version(days: float) -> dict[str, dict]:
         .group_by(Prediction.model_version)
     ).all()
     result = {}
-    for version, votes, right in rows:
-        lower, upper = wilson(int(right), int(votes))
-        result[version] = {
-            "votes": int(votes),
-            "right": int(right),
-            "accuracy": int(right) / int(votes),
+    for model_version, count, right_or_none in rows:
+        votes, right = int(count), int(right_or_none or 0)  # coalesce: never None
+        lower, upper = wilson(right, votes)
+        result[model_version] = {
+            "votes": votes,
+            "right": right,
+            "accuracy": right / votes,
             "lower": lower,
             "upper": upper,
         }

@@ -1,9 +1,17 @@
 """Prometheus metrics, all on the app's own registry, with bounded label values only."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
 from catsdogs.errors import ERRORS
+
+if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
+    from catsdogs.serving.classifier import Answer
 
 RESULTS = ("cat", "dog", "error")  # "error": the model failed on an upload
 STAGES = ("decode", "preprocess", "inference", "database")
@@ -137,7 +145,7 @@ class Telemetry:
     def no_challenger(self, model_version: str) -> None:
         self.model_info.remove(model_version, "challenger")
 
-    def record_prediction(self, prediction, upload_bytes: int) -> None:
+    def record_prediction(self, prediction: Answer, upload_bytes: int) -> None:
         self.predictions.labels(prediction.label, prediction.model_version).inc()
         self.inference_time.observe(prediction.total_ms / 1000)
         self.confidence.observe(prediction.confidence)
@@ -154,7 +162,7 @@ class Telemetry:
     def record_failed_prediction(self, model_version: str) -> None:
         self.predictions.labels("error", model_version).inc()
 
-    def record_shadow(self, champion, challenger, seconds: float) -> None:
+    def record_shadow(self, champion: Answer, challenger: Answer, seconds: float) -> None:
         agreement = "agree" if champion.label == challenger.label else "disagree"
         self.shadow.labels(champion.model_version, challenger.model_version, agreement).inc()
         self.shadow_time.labels(challenger.model_version).observe(seconds)
@@ -179,7 +187,7 @@ class Telemetry:
         self.purged_photos.inc(photos)
 
 
-def init_app(app, model_version: str | None) -> Telemetry:
+def init_app(app: Flask, model_version: str | None) -> Telemetry:
     """Create the app's registry, HTTP metrics (if enabled) and custom metrics."""
     registry = CollectorRegistry(auto_describe=True)
     if app.config["ENABLE_PROMETHEUS"]:

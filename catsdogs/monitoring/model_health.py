@@ -6,12 +6,16 @@ are gauges computed here, at scrape time, from a window of the last predictions 
 monitoring.md, "Model health", says why here rather than in Prometheus recording rules).
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import Counter, Histogram
+from flask import Flask
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +24,10 @@ from catsdogs.monitoring import feedback_accuracy
 from catsdogs.monitoring import signals
 from catsdogs.card import ModelCard
 from catsdogs.monitoring.drift import Window
+
+if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
+    from catsdogs.monitoring.metrics import Telemetry
+    from catsdogs.serving.classifier import Answer
 
 log = logging.getLogger(__name__)
 # Estimated accuracy is the mean confidence: right only for a calibrated model (NannyML's
@@ -51,15 +59,22 @@ def estimate_allowed(card: ModelCard | None) -> bool:
 class ModelHealth:
     """The signals' metrics, one window per model version, and the scrape-time gauges."""
 
-    def __init__(self, registry, window: int, feedback_days: float, app=None, telemetry=None):
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        window: int,
+        feedback_days: float,
+        app: Flask | None = None,
+        telemetry: Telemetry | None = None,
+    ):
         self.window_size, self.feedback_days, self.app = window, feedback_days, app
         self.telemetry = telemetry
         self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
         # Each version's metric children, looked up once: labels() per signal per request costs.
-        self._children: dict[str, dict] = {}
+        self._children: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._feedback: tuple[float, int, dict] = (-FEEDBACK_CACHE_SECONDS, 0, {})
-        self.metrics = {}
+        self.metrics: dict[str, Histogram | Counter] = {}
         for signal in signals.SIGNALS:
             name = f"cv_health_{signal.name}"
             if signal.edges:
@@ -84,8 +99,8 @@ class ModelHealth:
             self._models.move_to_end(model_version)  # the least recently used version goes first
             return self._models[model_version][1]
 
-    def _children_of(self, model_version: str) -> dict:
-        children = {}
+    def _children_of(self, model_version: str) -> dict[str, Any]:
+        children: dict[str, Any] = {}
         for signal in signals.SIGNALS:
             metric = self.metrics[signal.name]
             if signal.edges:
@@ -106,7 +121,7 @@ class ModelHealth:
                 except KeyError:
                     pass
 
-    def observe(self, prediction) -> None:
+    def observe(self, prediction: Answer) -> None:
         """Count one prediction's signals, for the version and card that made it."""
         values = {
             **prediction.inputs,
@@ -157,6 +172,8 @@ class ModelHealth:
         votes = self.telemetry.votes_recorded if self.telemetry else 0
         if time.monotonic() - checked < FEEDBACK_CACHE_SECONDS and votes == seen:
             return figures
+        if self.app is None:  # no app, no database (ops/bench measures the signals alone)
+            return {}
         try:
             with self.app.app_context():
                 figures = feedback_accuracy.by_version(self.feedback_days)

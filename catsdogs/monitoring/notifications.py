@@ -1,6 +1,8 @@
 """The Discord messages the app sends, in English or French: the catalogue of events, and the
 alerts that send them for what the app itself sees (the transport is notifier.py)."""
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask_babel import force_locale, gettext
 
@@ -130,6 +132,6 @@ class Alerts:
         self._send(model_failed_event, error)
         self.notifier.close(timeout=15)
 
-    def _send(self, message, *details) -> None:
+    def _send(self, message: Callable[..., Event], *details: object) -> None:
         with self.app.app_context():  # where the words of NOTIFY_LANGUAGE are found
             self.notifier.notify(message(*details, self.language))

@@ -132,6 +132,8 @@ class DiscordNotifier:
 
     def _send(self, payload: dict) -> bool:
         """POST with a timeout; retry connection errors and 5xx with backoff, 429 as told."""
+        if not self.url:  # notify() queues nothing without one
+            return False
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2**attempt
             try:
@@ -151,7 +153,7 @@ class DiscordNotifier:
         return False
 
 
-def _retry_after(response, default: float) -> float:
+def _retry_after(response: requests.Response, default: float) -> float:
     """Seconds to wait, from the Retry-After header or Discord's JSON `retry_after`."""
     try:
         return float(response.headers["Retry-After"])

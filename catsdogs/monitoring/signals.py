@@ -28,7 +28,7 @@ class Signal:
     edges: tuple[float, ...] = ()
     categories: tuple[str, ...] = ()
 
-    def bin(self, value) -> int:
+    def bin(self, value: float | str) -> int:
         """The index of the bin that `value` falls in (a value equal to an edge goes below it)."""
         if self.categories:
             return self.categories.index(value if value in self.categories else OTHER)

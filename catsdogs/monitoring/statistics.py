@@ -3,7 +3,8 @@
 import datetime
 import itertools
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction
@@ -48,7 +49,7 @@ def _p95_inference_ms(total: int) -> float | None:
     return round(value, 3) if value is not None else None
 
 
-def percentile(column, fraction: float, count: int) -> float | None:
+def percentile(column: InstrumentedAttribute[float], fraction: float, count: int) -> float | None:
     """The `fraction` quantile of `column` over `count` rows, interpolated between closest ranks.
 
     The definition of numpy's default and PostgreSQL's percentile_cont, computed here because
@@ -134,7 +135,11 @@ def timeline(now: datetime.datetime, hours: int = 24) -> dict:
     }
 
 
-def _per_hour(moment, hourly, series: dict) -> dict[str, list]:
+def _per_hour(
+    moment: InstrumentedAttribute[datetime.datetime | None],
+    hourly: list[tuple[datetime.datetime, datetime.datetime]],
+    series: dict[str, tuple[ColumnElement[bool], object]],
+) -> dict[str, list]:
     """Sum each series' value over rows whose `moment` falls in each hour, in one query."""
     columns = [
         func.coalesce(

@@ -6,8 +6,10 @@ Every change is recorded in MLflow (who, when, why), logged, and posted to Disco
 import getpass
 import logging
 import os
+from collections.abc import Callable
 
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask import current_app
@@ -19,9 +21,10 @@ from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry.check_photos import write_check_photos
 from catsdogs.registry.model_run import log_model
 from catsdogs.monitoring.notifier import DiscordNotifier, Event
-from catsdogs.registry.client import NAME, Registry, RegistryError
+from catsdogs.registry.client import NAME, RegisteredVersion, Registry, RegistryError
 
 log = logging.getLogger("catsdogs.store.tables")
+T = TypeVar("T")
 models = AppGroup("models", help="The MLflow model registry: list, promote, roll back, shadow.")
 TIMEOUT = 60.0  # seconds per MLflow call: a download of the model is one
 NOTIFY_WAIT = 15.0  # seconds to let the Discord message leave before the command exits
@@ -120,6 +123,7 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
     if checks is None and data is None:
         raise click.UsageError("give --checks FOLDER or --data PETIMAGES (photos of known class)")
     if checks is None:
+        assert data is not None  # refused above
         checks = write_check_photos(data, SHIPPED_MODEL)
     reg = registry()
     version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged", checks=checks))
@@ -129,7 +133,7 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
     )
 
 
-def _test_figures(reg: Registry, version) -> dict:
+def _test_figures(reg: Registry, version: RegisteredVersion) -> dict:
     try:
         return reg.card(version).get("evaluation", {}).get("test", {})
     except RegistryError as error:
@@ -137,7 +141,7 @@ def _test_figures(reg: Registry, version) -> dict:
         return {}
 
 
-def _call(action):
+def _call(action: Callable[[], T]) -> T:
     """Run `action`; a refusal or a registry failure ends the command with a clear message."""
     try:
         return action()
@@ -151,7 +155,7 @@ def _call(action):
 
 def _command() -> str:
     context = click.get_current_context(silent=True)
-    return context.info_name if context else ""
+    return (context.info_name if context else None) or ""
 
 
 def _announce(change: lifecycle.Change) -> None:

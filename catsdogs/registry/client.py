@@ -56,7 +56,7 @@ class Registry:
         """Every version of the model, newest first."""
         found, token = [], None
         while True:
-            page = {"page_token": token} if token else {}
+            page: dict[str, str] = {"page_token": token} if token else {}
             answer = self.rest.call(
                 "GET",
                 "model-versions/search",
@@ -181,21 +181,21 @@ class Registry:
         `checks` is a folder of photos of known class (`cat/`, `dog/`): serving refuses the
         version unless it classifies each of them right.
         """
-        card_version = str(_read_card(card)["version"])
+        model_version = str(_read_card(card)["version"])
         own_run = run_id is None
-        if own_run:
-            run_id = self.runs.start(f"register {card_version}", {"card_version": card_version})
+        if run_id is None:
+            run_id = self.runs.start(f"register {model_version}", {"card_version": model_version})
         location = self.runs.artifacts(run_id) + "/" + ARTIFACT_FOLDER
         files = {ONNX: onnx, CARD: card} | ({REPORT: report} if report else {})
-        for label in CHECK_CLASSES if checks else ():
-            for photo in sorted((Path(checks) / label).glob("*")):
-                files[f"{CHECKS}/{label}/{photo.name}"] = photo
+        for folder in [Path(checks) / label for label in CHECK_CLASSES] if checks else []:
+            for photo in sorted(folder.glob("*")):
+                files[f"{CHECKS}/{folder.name}/{photo.name}"] = photo
         for name, path in files.items():
             self.rest.upload(location, name, Path(path))
         if own_run:
             self.runs.end(run_id)
         self._ensure_model()
-        version_tags = {"card_version": card_version, "sha256": file_sha256(Path(onnx))}
+        version_tags = {"card_version": model_version, "sha256": file_sha256(Path(onnx))}
         version_tags |= {str(k): str(v) for k, v in (tags or {}).items()}
         answer = self.rest.call(
             "POST",

@@ -175,8 +175,10 @@ def record(registry: Registry, change: Change) -> Change:
     audit = {"by": change.by, "at": change.at, "reason": change.reason}
     if change.overruled:
         audit["forced"] = "; ".join(change.overruled)
+    concerned = change.version or change.previous
+    assert concerned is not None  # a change names a version, or removes the alias from one
     for key, value in audit.items():
-        registry.set_tag(change.version or change.previous, f"{change.action}.{key}", value)
+        registry.set_tag(concerned, f"{change.action}.{key}", value)
     registry.set_model_tag("last_change", json.dumps(asdict(change)))
     return change
 

@@ -6,6 +6,7 @@ module is the whole transport, so every failure comes out as one `RegistryError`
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -35,7 +36,7 @@ def shown(uri: str) -> str:
     parts = urlsplit(uri)
     if parts.password is None:
         return uri
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
@@ -48,7 +49,7 @@ class Rest:
         # A pool of kept-alive connections; requests' Session is shared by the app's threads.
         self.session = requests.Session()
 
-    def call(self, method: str, endpoint: str, **body) -> dict:
+    def call(self, method: str, endpoint: str, **body: object) -> dict:
         """`method` API/endpoint with `body` (the query string of a GET); the JSON answer."""
         where = "params" if method == "GET" else "json"
         response = self._send(method, self.base + API + endpoint, endpoint, **{where: body})
@@ -106,7 +107,7 @@ class Rest:
         base = f"{urlsplit(self.base).scheme}://{parts.netloc}" if parts.netloc else self.base
         return base, parts.path.strip("/")
 
-    def _send(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
@@ -122,7 +123,7 @@ class Rest:
         return response
 
 
-def required(answer: dict, key: str):
+def required(answer: dict, key: str) -> Any:  # a JSON value
     """answer[key], or a RegistryError naming what MLflow left out."""
     try:
         return answer[key]

@@ -58,7 +58,14 @@ def log_unregistered(
     return run_id
 
 
-def _logged_run(registry, model_path, origin, extra_files, tags, datasets) -> str:
+def _logged_run(
+    registry: Registry,
+    model_path: Path,
+    origin: str,
+    extra_files: tuple[Path, ...],
+    tags: dict | None,
+    datasets: tuple[dict, ...],
+) -> str:
     """An open run holding the card's params and figures, `tags`, `datasets` and files."""
     card_path = model_path.with_suffix(".json")
     try:
@@ -126,7 +133,7 @@ def figures(card: dict) -> dict[str, float | list[float]]:
     return found
 
 
-def _numbers(prefix: str, value, found: dict) -> None:
+def _numbers(prefix: str, value: object, found: dict) -> None:
     """Numbers under `prefix`: nested dicts and lists as dotted keys, lists of numbers as steps."""
     if isinstance(value, bool):
         return
@@ -142,7 +149,7 @@ def _numbers(prefix: str, value, found: dict) -> None:
             _numbers(f"{prefix}.{index}", inner, found)
 
 
-def _number(value) -> bool:
+def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -44,7 +44,13 @@ class Runs:
         )
         return str(required(required(answer, "run"), "info")["run_id"])
 
-    def log_batch(self, run_id: str, params=None, metrics=None, tags=None) -> None:
+    def log_batch(
+        self,
+        run_id: str,
+        params: dict | None = None,
+        metrics: dict | None = None,
+        tags: dict | None = None,
+    ) -> None:
         """Log params, metrics and tags, in as many calls as MLflow's per-call limits need.
 
         A metric's value is a number, or a list of numbers logged as steps 0, 1, 2...

@@ -52,5 +52,5 @@ class RegisteredVersion:
             raise RegistryError(f"MLflow described a model version unreadably: {error!r}") from None
 
 
-def _time(milliseconds) -> datetime.datetime:
+def _time(milliseconds: int | str) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(int(milliseconds) / 1000, datetime.UTC)

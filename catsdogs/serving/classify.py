@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,9 +83,7 @@ class Classification:
         predictions = []
         for index, image in enumerate(images):
             try:
-                predictions.append(
-                    self.run_model(model, lambda image=image: _predict(model, image))
-                )
+                predictions.append(self.run_model(model, partial(_predict, model, image)))
             except ImageError as error:
                 raise ServiceError("invalid_image", f"Image {index}: {error.message}") from None
         for prediction, image in zip(predictions, images, strict=True):
@@ -120,7 +119,9 @@ class Classification:
         self.telemetry.record_prediction(prediction, size)
         self.model_health.observe(prediction)
         # Only with that consent is the photo decoded a second time and re-encoded.
-        photo = training_photos.downscale(image) if training_consent and consent else None
+        photo = None
+        if training_consent and consent and isinstance(image, bytes):
+            photo = training_photos.downscale(image)
         row_id = self.writer.save_prediction(prediction, consent, filename, photo)
         if row_id is not None and isinstance(image, bytes):
             self.shadow.offer(row_id, image, prediction)

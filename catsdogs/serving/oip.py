@@ -5,6 +5,7 @@ Read with the protocol's specification (kserve/open-inference-protocol, inferenc
 
 import json
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
@@ -79,15 +80,20 @@ def response(
     request: InferenceRequest, predictions: list[Answer], card: ModelCard
 ) -> tuple[dict, bytes]:
     """The inference response, and the binary data that follows its JSON (empty if none)."""
-    values = {
+    values: dict[str, np.ndarray | list[str]] = {
         "probabilities": np.array(
             [[p.probabilities[name] for name in card.classes] for p in predictions], "<f4"
         ),
         "label": [p.label for p in predictions],
     }
-    outputs, binary = [], []
+    outputs: list[dict] = []
+    binary: list[bytes] = []
     for name, as_binary in request.outputs.items():
-        output = {"name": name, "datatype": OUTPUTS[name], "shape": list(np.shape(values[name]))}
+        output: dict[str, object] = {
+            "name": name,
+            "datatype": OUTPUTS[name],
+            "shape": list(np.shape(values[name])),
+        }
         if as_binary:
             binary.append(tensors.pack(values[name]))
             output["parameters"] = {"binary_data_size": len(binary[-1])}
@@ -114,11 +120,11 @@ def _flag(parameters: dict, name: str, default: bool = False) -> bool:
     return value
 
 
-def _known(name, table: dict) -> bool:
+def _known(name: object, table: dict) -> TypeGuard[str]:
     return isinstance(name, str) and name in table
 
 
-def _outputs(requested, binary: bool) -> dict[str, bool]:
+def _outputs(requested: object, binary: bool) -> dict[str, bool]:
     """Output name -> as binary data; all outputs when none is named."""
     if requested is None or requested == []:
         return dict.fromkeys(OUTPUTS, binary)
@@ -129,7 +135,9 @@ def _outputs(requested, binary: bool) -> dict[str, bool]:
     return {o["name"]: _flag(_parameters(o), "binary_data", binary) for o in requested}
 
 
-def _images(tensor: dict, binary: bytes, card: ModelCard, max_batch: int):
+def _images(
+    tensor: dict, binary: bytes, card: ModelCard, max_batch: int
+) -> list[bytes] | np.ndarray:
     name, datatype, shape = tensor.get("name"), tensor.get("datatype"), tensor.get("shape")
     if not _known(name, INPUTS):
         raise invalid(f"Unknown input {name!r}: send image_bytes (BYTES) or image (FP32).")
@@ -137,21 +145,21 @@ def _images(tensor: dict, binary: bytes, card: ModelCard, max_batch: int):
         raise invalid(f"Input {name} must be {INPUTS[name]}, not {datatype!r}.")
     width, height = card.input_size
     allowed = "[N] or [N, 1]" if name == "image_bytes" else f"[N, {height}, {width}, 3]"
-    valid = isinstance(shape, list) and shape and all(tensors.is_count(d) for d in shape)
-    if not valid or shape not in _shapes(name, shape[0], card):
+    dims = shape if isinstance(shape, list) and all(map(tensors.is_count, shape)) else []
+    if not dims or dims not in _shapes(name, dims[0], card):
         raise invalid(f"Input {name} must have the shape {allowed}, not {shape!r}.")
-    if shape[0] == 0:
+    if dims[0] == 0:
         raise invalid("The batch is empty: send at least one image.")
-    if shape[0] > max_batch:
+    if dims[0] > max_batch:
         raise ServiceError("too_many_images", f"At most {max_batch} images per request.")
     parameters = _parameters(tensor)
     raw = tensors.binary_part(tensor, parameters, binary)
     if name == "image":
-        return tensors.pixels(raw, tensor.get("data"), shape)
+        return tensors.pixels(raw, tensor.get("data"), dims)
     if raw is not None:
-        return tensors.unpack(raw, shape[0])
+        return tensors.unpack(raw, dims[0])
     return tensors.from_base64(
-        tensor.get("data"), shape[0], parameters.get("content_type", "base64")
+        tensor.get("data"), dims[0], parameters.get("content_type", "base64")
     )
 
 

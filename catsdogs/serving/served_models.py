@@ -208,16 +208,17 @@ class Serving:
 
     def _load(self, version: RegisteredVersion) -> Served | None:
         """Download, check and warm up `version`; None (and an event) if it is refused."""
-        number = version.registry_version
+        number, registry, cache = version.registry_version, self.registry, self.cache
+        assert registry is not None and cache is not None  # check() calls none without both
         if number in self.state.refused:
             return None  # refused once, refused for good: no download loop every poll
-        folder = self.cache / number
+        folder = cache / number
         try:
             if not (folder / "catsdogs.onnx").is_file():
-                partial = folder.with_name(f"{number}.partial")
-                shutil.rmtree(partial, ignore_errors=True)
-                self.registry.download(version, partial)
-                partial.rename(folder)
+                unfinished = folder.with_name(f"{number}.partial")
+                shutil.rmtree(unfinished, ignore_errors=True)
+                registry.download(version, unfinished)
+                unfinished.rename(folder)
             photos = self.check_folder or folder / "checks"
             classifier = verify(version, folder, self.threads, photos)
         except RegistryError as error:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catsdogs.serving.classifier import Answer
+from catsdogs.serving.classifier import Answer, Classifier
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class ShadowWorker:
     def __init__(
         self,
         sample: float,
-        challenger: Callable[[], object | None],
+        challenger: Callable[[], Classifier | None],
         record: Callable[[ShadowJob, Answer, float], None],
         dropped: Callable[[], None],
         capacity: int = 64,

@@ -18,7 +18,7 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("invalid_tensor", message)
 
 
-def is_count(value) -> bool:
+def is_count(value: object) -> bool:
     """True for a whole number >= 0 (JSON's true is not one)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -46,7 +46,7 @@ def binary_part(tensor: dict, parameters: dict, binary: bytes) -> bytes | None:
     return binary
 
 
-def pixels(raw: bytes | None, data, shape: list[int]) -> np.ndarray:
+def pixels(raw: bytes | None, data: object, shape: list[int]) -> np.ndarray:
     """An FP32 tensor of `shape`, its values pixels from 0 to 255."""
     count = int(np.prod(shape))
     if raw is not None:
@@ -68,7 +68,8 @@ def pixels(raw: bytes | None, data, shape: list[int]) -> np.ndarray:
 
 def unpack(raw: bytes, count: int) -> list[bytes]:
     """Split BYTES binary data: each element is a 4-byte length, then its bytes."""
-    elements, offset = [], 0
+    elements: list[bytes] = []
+    offset = 0
     while offset + 4 <= len(raw) and len(elements) < count:
         (length,) = struct.unpack_from("<I", raw, offset)
         elements.append(raw[offset + 4 : offset + 4 + length])
@@ -78,7 +79,7 @@ def unpack(raw: bytes, count: int) -> list[bytes]:
     return elements
 
 
-def from_base64(data, count: int, content_type) -> list[bytes]:
+def from_base64(data: object, count: int, content_type: object) -> list[bytes]:
     """Decode BYTES elements sent in JSON, base64 as MLServer's `content_type: base64`."""
     if content_type != "base64":
         raise invalid("In JSON, image_bytes elements are base64: content_type must be base64.")

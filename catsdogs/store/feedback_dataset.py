@@ -52,18 +52,21 @@ def export(out: Path) -> dict:
             duplicates += 1
             continue
         seen.add(row.sha256)
+        label, review = row.label, row.review
+        assert label is not None and review is not None  # reviewed_photos: both are set
+        file = f"PetImages/{FOLDERS[label]}/{row.sha256[:16]}.jpg"
         entry = {
             "photo_id": row.id,
             "prediction_id": row.prediction_id,
             "sha256": row.sha256,
-            "label": row.label,
-            "label_source": LABEL_SOURCES[row.review],
+            "label": label,
+            "label_source": LABEL_SOURCES[review],
             "reviewer": row.reviewer,
             "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
             "part": part_of(row.sha256),
-            "file": f"PetImages/{FOLDERS[row.label]}/{row.sha256[:16]}.jpg",
+            "file": file,
         }
-        path = out / entry["file"]
+        path = out / file
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(row.jpeg)
         photos.append(entry)

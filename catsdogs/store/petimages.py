@@ -44,7 +44,8 @@ class Dataset:
             self._zip = None
         else:
             self._zip = zipfile.ZipFile(self.path)
-            self._files = {n: n for n in sorted(self._zip.namelist()) if not n.endswith("/")}
+            names = sorted(self._zip.namelist())
+            self._files = {n: Path(n) for n in names if not n.endswith("/")}
 
     def labelled_files(self) -> tuple[list[str], list[int]]:
         """Return every file under a Cat or Dog folder with its label, sorted by name."""
@@ -59,7 +60,7 @@ class Dataset:
     def read(self, name: str) -> bytes:
         """Return the raw bytes of one file."""
         if self._zip is not None:
-            return self._zip.read(self._files[name])
+            return self._zip.read(name)
         return self._files[name].read_bytes()
 
     def sha256(self) -> str:
@@ -90,7 +91,7 @@ class Dataset:
 
 
 def _stratified_split(
-    files: list[str], labels: list[int], seed: int, fractions=FRACTIONS
+    files: list[str], labels: list[int], seed: int, fractions: tuple[float, ...] = FRACTIONS
 ) -> dict[str, Split]:
     """Shuffle each class with a fixed seed and cut it into train, validation and test."""
     parts = {"train": Split(), "validation": Split(), "test": Split()}
@@ -112,7 +113,9 @@ def _stratified_split(
     return parts
 
 
-def _first_per_class(files: list[str], labels: list[int], limit: int):
+def _first_per_class(
+    files: list[str], labels: list[int], limit: int
+) -> tuple[list[str], list[int]]:
     """The first `limit` files of each class, in order (a smaller dataset for quick runs)."""
     kept = [
         (f, y)

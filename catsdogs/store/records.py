@@ -6,9 +6,10 @@ import datetime
 import logging
 import time
 import unicodedata
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import TYPE_CHECKING, Literal, cast
 
-from sqlalchemy import delete, exc, func, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, update
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
@@ -25,10 +26,17 @@ MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 COLUMNS = {column.key for column in Prediction.__table__.columns}
 # A Core INSERT: the ORM's unit of work costs more than the row itself (docs/performance.md);
 # the defaults come from the model either way.
-INSERT_PREDICTION = insert(Prediction.__table__).returning(Prediction.__table__.c.id)
-INSERT_PHOTO = insert(TrainingPhoto.__table__)
+PREDICTIONS, PHOTOS = cast(Table, Prediction.__table__), cast(Table, TrainingPhoto.__table__)
+INSERT_PREDICTION = insert(PREDICTIONS).returning(PREDICTIONS.c.id)
+INSERT_PHOTO = insert(PHOTOS)
 SPOOLED_PHOTO = "training_photo"  # the key of a kept photo in a spooled row (not a column)
-KEEP = object()  # give_feedback's comment when the client sent none: the stored one stays
+
+
+class Keep(Enum):  # give_feedback's comment when the client sent none: the stored one stays
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 def clean_filename(name: str | None) -> str | None:
@@ -91,7 +99,7 @@ class Writer:
         self,
         prediction_id: int,
         satisfied: bool,
-        comment: str | None | object = KEEP,
+        comment: str | None | Literal[Keep.KEEP] = KEEP,
         allowed_ids: set[int] | None = None,
     ) -> Prediction:
         """Record 👍/👎 on a consented prediction, and the comment unless it is KEEP.
@@ -139,7 +147,7 @@ def _insert(row: dict, photo: KeptPhoto | None = None) -> int:
         return prediction_id
 
 
-def save_shadow(prediction_id: int, prediction, seconds: float) -> bool:
+def save_shadow(prediction_id: int, prediction: Answer, seconds: float) -> bool:
     """Store the challenger's answer beside the champion's row; False if that row is not stored
     (spooled, erased, or the database is down): a shadow answer is never worth a retry."""
     values = {
@@ -196,7 +204,7 @@ def get(prediction_id: int) -> Prediction:
 
 def count() -> int:
     """How many predictions are stored."""
-    return db.session.scalar(select(func.count()).select_from(Prediction))
+    return db.session.scalar(select(func.count()).select_from(Prediction)) or 0
 
 
 def recent(limit: int, offset: int) -> list[Prediction]:
@@ -210,9 +218,8 @@ def erase(prediction_id: int, allowed_ids: set[int] | None = None) -> None:
     its kept photo goes with it (ON DELETE CASCADE)."""
     deleted = 0
     if 0 < prediction_id <= MAX_ID and (allowed_ids is None or prediction_id in allowed_ids):
-        deleted = db.session.execute(
-            delete(Prediction).where(Prediction.id == prediction_id)
-        ).rowcount
+        statement = delete(Prediction).where(Prediction.id == prediction_id)
+        deleted = cast(CursorResult, db.session.execute(statement)).rowcount
         db.session.commit()
     if not deleted:
         raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
@@ -228,7 +235,7 @@ def purge_personal_data(older_than: datetime.timedelta) -> int:
         .values(filename=None, user_comment=None)
     )
     db.session.commit()
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE's or DELETE's result
 
 
 def purge_training_photos(older_than: datetime.timedelta) -> int:
@@ -236,4 +243,4 @@ def purge_training_photos(older_than: datetime.timedelta) -> int:
     cutoff = utc_now() - older_than
     result = db.session.execute(delete(TrainingPhoto).where(TrainingPhoto.created_at < cutoff))
     db.session.commit()
-    return result.rowcount
+    return cast(CursorResult, result).rowcount  # an UPDATE's or DELETE's result

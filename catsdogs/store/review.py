@@ -23,7 +23,7 @@ REVIEWER_MAX_LENGTH = TrainingPhoto.reviewer.type.length
 
 def queue(page: int = 1, per_page: int = PER_PAGE) -> dict:
     """One page of kept photos, those not reviewed yet first, each group oldest first."""
-    total = db.session.scalar(select(func.count(TrainingPhoto.id)))
+    total = db.session.scalar(select(func.count(TrainingPhoto.id))) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     photos = db.session.scalars(

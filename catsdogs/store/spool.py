@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Spool:
         with open(self.path, encoding="utf-8") as spool:
             return sum(1 for line in spool if line.strip())
 
-    def replay(self, write) -> int:
+    def replay(self, write: Callable[[list[dict]], object]) -> int:
         """Pass all rows, in order, to `write(rows)`; keep the file if that fails."""
         with self._lock:
             if not self.path.exists():

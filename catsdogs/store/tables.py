@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -16,7 +17,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catsdogs.card import CLASSES
-from catsdogs.extensions import db
+from catsdogs.extensions import Base, db
+
+if TYPE_CHECKING:  # db.Model is a class built at run time, from Base: the type checker sees Base
+    Model = Base
+else:
+    Model = db.Model
 
 COMMENT_MAX_LENGTH = 1000
 # What a reviewer did with a kept photo's proposed label (TrainingPhoto.review).
@@ -31,7 +37,7 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-class Prediction(db.Model):
+class Prediction(Model):
     """One classified upload, and the user's feedback on it when they consented."""
 
     __tablename__ = "predictions_feedback"
@@ -84,7 +90,7 @@ class Prediction(db.Model):
     )
 
     @classmethod
-    def new_row(cls, **values) -> dict:
+    def new_row(cls, **values: Any) -> dict[str, Any]:
         """`values` plus the column defaults, computed now: a row spooled before its INSERT
         keeps the request_id and created_at it is stored with later."""
         row = dict(values)
@@ -101,7 +107,7 @@ class Prediction(db.Model):
         return max(self.proba_cat, self.proba_dog)
 
 
-class TrainingPhoto(db.Model):
+class TrainingPhoto(Model):
     """A downscaled copy of an upload, kept because the person allowed it for training, and the
     label a reviewer gave it.
 
