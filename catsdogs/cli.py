@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import exc
@@ -102,7 +102,7 @@ def require_database() -> None:
         ) from None
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Add the `flask` commands: init-db, api-token, purge, models and dataset."""
     from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
     from catsdogs.registry.cli import models

@@ -3,10 +3,12 @@
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from dotenv import dotenv_values, find_dotenv, load_dotenv
+from flask import Flask
 from sqlalchemy.engine import make_url
 
 from catsdogs import logs
@@ -61,7 +63,7 @@ def flag(value: str) -> bool:
 
 
 # Environment variable -> parser. DATABASE_URL, API_TOKEN(S) and SECRET_KEY are handled below.
-ENVIRONMENT = {
+ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "MODEL_PATH": str,
     "MAX_UPLOAD_MB": float,
     "ENABLE_PROMETHEUS": flag,
@@ -101,7 +103,7 @@ def dotenv_file() -> str:
     return find_dotenv(usecwd=True)
 
 
-def load(app, test_config: dict | None) -> None:
+def load(app: Flask, test_config: dict | None) -> None:
     """Fill app.config from defaults, then the environment, then `test_config`."""
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
@@ -198,7 +200,7 @@ def instance_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def serves_requests(app) -> bool:
+def serves_requests(app: Flask) -> bool:
     """Whether this process serves requests: not under tests, not in a `flask` command but `run`.
 
     `flask init-db` creates the app before the table it would purge exists.
@@ -207,7 +209,7 @@ def serves_requests(app) -> bool:
     return not app.config.get("TESTING") and (command is None or command.command.name == "run")
 
 
-def tell_token_source(app) -> None:
+def tell_token_source(app: Flask) -> None:
     """Name where the API token comes from, never the token, when this process serves."""
     if not serves_requests(app):
         return

@@ -43,7 +43,7 @@ def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def enforce_sqlite_foreign_keys(connection, _record) -> None:
+def enforce_sqlite_foreign_keys(connection: object, _record: object) -> None:
     """SQLite ignores foreign keys unless asked per connection; training_photos relies on them."""
     if isinstance(connection, sqlite3.Connection):
         connection.execute("PRAGMA foreign_keys=ON")

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, g, has_request_context, request, request_started
 
@@ -54,7 +55,7 @@ def register(app: Flask) -> None:
     app.after_request(finish)
 
 
-def start(sender, **extra) -> None:
+def start(sender: Flask, **extra: object) -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
@@ -79,7 +80,7 @@ def printable(text: str, limit: int = 200) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
 
 
-def _record(*args, **kwargs) -> logging.LogRecord:
+def _record(*args: Any, **kwargs: Any) -> logging.LogRecord:  # LogRecord's own
     record = _plain_record(*args, **kwargs)
     record.request_id = g.get("request_id") if has_request_context() else None
     return record
@@ -104,8 +105,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "request_id", None):
-            entry["request_id"] = record.request_id
+        if request_id := getattr(record, "request_id", None):
+            entry["request_id"] = request_id
         entry.update(
             {name: getattr(record, name) for name in REQUEST_FIELDS if hasattr(record, name)}
         )

@@ -9,8 +9,10 @@ import threading
 import time
 
 import waitress
+from flask import Flask
 from waitress.channel import HTTPChannel
 from waitress import wasyncore
+from waitress.server import BaseWSGIServer
 
 # Seconds a SIGTERM waits for requests in flight before closing what is left; below the 30 s a
 # container engine or Kubernetes waits before it kills.
@@ -36,7 +38,7 @@ def settings(threads: int) -> dict:
     }
 
 
-def main(app, argv: list[str] | None = None) -> None:
+def main(app: Flask, argv: list[str] | None = None) -> None:
     """Serve `app` with waitress on the host, port and threads given on the command line."""
     parser = argparse.ArgumentParser(prog="python wsgi.py", description="Serve catsdogs.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -61,7 +63,7 @@ def main(app, argv: list[str] | None = None) -> None:
     server.task_dispatcher.shutdown()
 
 
-def drain(server, seconds: float) -> None:
+def drain(server: BaseWSGIServer, seconds: float) -> None:
     """Stop listening now, finish the requests in flight, then end server.run().
 
     A container or pod is stopped with SIGTERM: new connections are then refused (a balancer
@@ -88,7 +90,7 @@ def drain(server, seconds: float) -> None:
     threading.Thread(target=watch, name="drain", daemon=True).start()
 
 
-def busy(server) -> bool:
+def busy(server: BaseWSGIServer) -> bool:
     """Whether a connection is sending a request, waiting for its answer or still receiving it."""
     return any(
         channel.request is not None or channel.requests or channel.total_outbufs_len

@@ -2,7 +2,7 @@
 
 import hmac
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from catsdogs.api.errors import error_response
 from catsdogs.extensions import auth
@@ -23,7 +23,7 @@ def verify_token(token: str) -> str | None:
 
 
 @auth.error_handler
-def auth_error(status: int):
+def auth_error(status: int) -> Response:
     if any(name in request.args for name in QUERY_TOKEN_NAMES):
         return error_response(
             401, "token_in_query", "Send the token in the Authorization header, not in the URL."

@@ -8,7 +8,7 @@ blueprint: routing errors (404, 405) and rate limits (429) never reach a bluepri
 
 from dataclasses import replace
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from catsdogs import monitoring
@@ -37,7 +37,7 @@ def kept_headers(error: Exception) -> dict[str, str]:
     return {k: v for k, v in error.get_headers() if k in KEPT_HEADERS}
 
 
-def json_error(error: Exception):
+def json_error(error: Exception) -> Response:
     """The JSON answer to `error`: the service's own message, else the table's sentence."""
     code, entry = identify(error)
     message = error.message if isinstance(error, ServiceError) else entry.sentence
@@ -46,7 +46,9 @@ def json_error(error: Exception):
     return error_response(entry.status, code, message or UNKNOWN.sentence, kept_headers(error))
 
 
-def error_response(status: int, code: str, message: str, headers=None):
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     """The JSON error body, counted in cv_errors_total."""
     monitoring.parts(current_app).telemetry.record_error(code)
     response = jsonify(error=message) if in_protocol() else jsonify(error=code, message=message)

@@ -42,6 +42,6 @@ def update_feedback(args):
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
 @bp.doc(security=BEARER)
 @auth.login_required
-def erase_prediction(prediction_id: int):
+def erase_prediction(prediction_id: int) -> None:
     """Erase a prediction and everything stored with it."""
     records.erase(prediction_id)

@@ -5,12 +5,14 @@ Errors are the protocol's `{"error": "<message>"}` (catsdogs.api.errors answers 
 """
 
 from flask import Response, current_app, json, request
+from flask.typing import ResponseReturnValue
 
 from catsdogs import serving
 
 from catsdogs.monitoring import health
 
 from catsdogs.serving import oip
+from catsdogs.serving.classifier import Classifier
 from catsdogs.api.openapi import BEARER, SETTINGS, ApiBlueprint
 from catsdogs.api.protocol_schemas import (
     InferenceRequest,
@@ -74,7 +76,7 @@ def ready():
 @bp.route(VERSION)
 @bp.response(200, ModelMetadata)
 @bp.alt_response(404, schema=ProtocolError, description="Unknown model or version")
-def model_metadata(model_name: str, model_version: str | None = None):
+def model_metadata(model_name: str, model_version: str | None = None) -> dict:
     """The model's versions, inputs and outputs."""
     return oip.model_metadata(_model(model_name, model_version).card)
 
@@ -84,7 +86,7 @@ def model_metadata(model_name: str, model_version: str | None = None):
 @bp.response(200, ModelReady)
 @bp.alt_response(404, schema=ProtocolError, description="Unknown model or version")
 @bp.alt_response(503, schema=ProtocolError, description="The model is not loaded")
-def model_ready(model_name: str, model_version: str | None = None):
+def model_ready(model_name: str, model_version: str | None = None) -> ResponseReturnValue:
     """Ready when the model answers a real prediction now."""
     _model(model_name, model_version)
     _check_ready()
@@ -101,7 +103,7 @@ def model_ready(model_name: str, model_version: str | None = None):
 @bp.alt_response(413, schema=ProtocolError, description="Body larger than MAX_UPLOAD_MB")
 @bp.alt_response(503, schema=ProtocolError, description="Model unavailable")
 @auth.login_required
-def infer(model_name: str, model_version: str | None = None):
+def infer(model_name: str, model_version: str | None = None) -> ResponseReturnValue:
     """Classify photos (BYTES, base64 in JSON) or resized pixels (FP32); each is stored."""
     model = _model(model_name, model_version)  # the one that answers, even if swapped meanwhile
     max_batch = current_app.config["OIP_MAX_BATCH"]
@@ -120,7 +122,7 @@ def infer(model_name: str, model_version: str | None = None):
     )
 
 
-def _model(name: str, version: str | None):
+def _model(name: str, version: str | None) -> Classifier:
     """The served classifier, if the path names it (the version is optional)."""
     classifier = serving.parts(current_app).classifier
     if name != oip.MODEL_NAME:

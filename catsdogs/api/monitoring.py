@@ -21,6 +21,7 @@ from catsdogs.api.schemas import (
 )
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
+from catsdogs.store.tables import Prediction
 
 bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and history")
 
@@ -94,6 +95,6 @@ def list_predictions(args):
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
 @bp.doc(security=BEARER)
 @auth.login_required
-def get_prediction(prediction_id: int):
+def get_prediction(prediction_id: int) -> Prediction:
     """One stored prediction, as the list shows it."""
     return records.get(prediction_id)

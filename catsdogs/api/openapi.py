@@ -9,7 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict
 api = Api()
 SECURITY_SCHEME = "bearerAuth"
 # The `security` of every token-protected operation in /openapi.json.
-BEARER = [{SECURITY_SCHEME: []}]
+BEARER: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 SETTINGS = {
     "API_TITLE": "catsdogs",
     "API_VERSION": "1.0.0",

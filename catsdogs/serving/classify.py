@@ -72,7 +72,7 @@ class Classification:
         return result
 
     def classify_batch(
-        self, images: Sequence[bytes | np.ndarray], model: Classifier | None = None
+        self, images: Sequence[bytes] | np.ndarray, model: Classifier | None = None
     ) -> list[Answer]:
         """Predict encoded images or resized pixels with `model` (default: the serving one),
         then store each as an anonymous row.

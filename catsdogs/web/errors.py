@@ -8,6 +8,7 @@ the table in catsdogs.errors; the page speaks the page's language, the JSON stay
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -28,7 +29,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, handle)
 
 
-def handle(error: Exception):
+def handle(error: Exception) -> ResponseReturnValue:
     """The JSON error for the API, the page for a browser; a crash is logged, never shown."""
     if not isinstance(error, ServiceError | HTTPException):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -37,7 +38,7 @@ def handle(error: Exception):
     return page(error)
 
 
-def page(error: Exception):
+def page(error: Exception) -> ResponseReturnValue:
     """The site's error page for `error`, with its status and the headers a browser needs."""
     code, entry = api_errors.identify(error)
     text = messages.words(code)

@@ -3,6 +3,7 @@
 import datetime
 import math
 from decimal import ROUND_DOWN, Decimal
+from typing import TypeGuard
 
 from flask import Flask
 from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
@@ -10,7 +11,7 @@ from flask_babel import format_date, format_decimal, format_percent, get_locale,
 MISSING = "–"  # a figure the database or the model card does not have
 
 
-def percent(value, digits: int = 1) -> str:
+def percent(value: object, digits: int = 1) -> str:
     """A 0-1 fraction as a percentage: "51.0%" in English, "51,0 %" in French."""
     if not _is_number(value) or not math.isfinite(value):
         return MISSING
@@ -21,19 +22,19 @@ def percent(value, digits: int = 1) -> str:
     return format_percent(shown, pattern.replace("#,##0", _digits(digits), 1))
 
 
-def decimal(value, digits: int | None = None) -> str:
+def decimal(value: object, digits: int | None = None) -> str:
     """A number, with `digits` decimals if given: "1,234.5" in English, "1 234,5" in French."""
     if not _is_number(value):
         return MISSING
     return format_decimal(value, None if digits is None else _digits(digits))
 
 
-def milliseconds(value) -> str:
+def milliseconds(value: object) -> str:
     """A duration in ms with one decimal, the unit kept on the figure's line."""
     return gettext("%(value)s\u00a0ms", value=decimal(value, 1)) if _is_number(value) else MISSING
 
 
-def day(value) -> str:
+def day(value: str | None) -> str:
     """An ISO date ("2026-11-29") written out: "November 29, 2026", "29 novembre 2026"."""
     if not value:
         return MISSING
@@ -60,5 +61,5 @@ def _digits(digits: int) -> str:
     return "#,##0." + "0" * digits if digits else "#,##0"
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

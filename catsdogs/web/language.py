@@ -7,6 +7,7 @@ needs no CSRF token because all it can change is the words on the visitor's own 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, has_request_context, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from catsdogs.config import LANGUAGES
@@ -28,7 +29,7 @@ def select() -> str:
 
 
 @bp.route("/language/<code>")
-def choose(code: str):
+def choose(code: str) -> ResponseReturnValue:
     """Keep the chosen language in the session and go back to the page the link was on."""
     if code not in LANGUAGES:
         abort(404)

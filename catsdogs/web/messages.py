@@ -22,12 +22,14 @@ PREDICTION_WORDS = {
 }
 
 
-def words(code: str, wording: Mapping[str, str] | None = None, **values) -> str:
+def words(code: str, wording: Mapping[str, str] | None = None, **values: object) -> str:
     """The page's sentence for `code`: the page's own `wording` for it, else the table's."""
     message = (wording or {}).get(code) or lookup(code).words
     return gettext(message, megapixels=MAX_PIXELS // 1_000_000, limit=COMMENT_MAX_LENGTH, **values)
 
 
-def for_error(error: ServiceError, wording: Mapping[str, str] = PREDICTION_WORDS, **values) -> str:
+def for_error(
+    error: ServiceError, wording: Mapping[str, str] = PREDICTION_WORDS, **values: object
+) -> str:
     """The page's sentence for `error` (by default, as the prediction pages put it)."""
     return words(error.code, wording, **values)

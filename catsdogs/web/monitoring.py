@@ -113,7 +113,7 @@ def model_health() -> dict | None:
     return {**status, "rows": rows, "feedback": health.feedback()}
 
 
-def _describe(signal, entry: dict | None) -> str:
+def _describe(signal: signals.Signal, entry: dict | None) -> str:
     """A signal in a few characters: its mean, or its largest shares ("JPEG 100%")."""
     if not entry:
         return MISSING

@@ -1,6 +1,7 @@
 """HTML pages (htmx): classify a photo, give feedback on it, read about the model."""
 
-from flask import Blueprint, current_app, request, session
+from flask import Blueprint, Response, current_app, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -42,7 +43,7 @@ def classify_photo():
 
 
 @bp.route("/feedback/<int:prediction_id>", methods=["POST"])
-def feedback(prediction_id: int):
+def feedback(prediction_id: int) -> ResponseReturnValue:
     """Record a vote and a comment on a prediction this browser made; voting again replaces it."""
     vote = request.form.get("satisfied")
     try:
@@ -70,7 +71,7 @@ def feedback(prediction_id: int):
 
 
 @bp.route("/erase/<int:prediction_id>", methods=["POST"])
-def erase(prediction_id: int):
+def erase(prediction_id: int) -> ResponseReturnValue:
     """Delete, at once and entirely, a consented prediction this browser made."""
     mine = session.get(SESSION_IDS, [])
     try:
@@ -103,21 +104,21 @@ def form_expired(error):
     """Say that a form without a valid CSRF token has expired."""
     message = gettext("This form has expired. Reload the page and try again.")
     if request.endpoint == "web.feedback":
-        return _feedback_error(request.view_args["prediction_id"], 400, message)
+        return _feedback_error((request.view_args or {})["prediction_id"], 400, message)
     if request.endpoint == "web.erase":
         return _erase_error(400, message)
     return _result_error(400, message)
 
 
-def _result_error(status: int, message: str, title: str | None = None):
+def _result_error(status: int, message: str, title: str | None = None) -> Response:
     return render("web/index.html", "web/_result.html", status, error=message, error_title=title)
 
 
-def _erase_error(status: int, message: str):
+def _erase_error(status: int, message: str) -> Response:
     return _result_error(status, message, gettext("We could not delete this prediction"))
 
 
-def _feedback_error(prediction_id: int, status: int, message: str):
+def _feedback_error(prediction_id: int, status: int, message: str) -> Response:
     return render(
         "web/feedback.html",
         "web/_feedback.html",

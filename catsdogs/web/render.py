@@ -1,6 +1,6 @@
 """Render a whole page, or only its partial when htmx asks for a fragment."""
 
-from flask import make_response, render_template, request
+from flask import Response, make_response, render_template, request
 
 
 def wants_fragment() -> bool:
@@ -13,7 +13,7 @@ def wants_fragment() -> bool:
     )
 
 
-def render(page: str, partial: str, status: int = 200, **context):
+def render(page: str, partial: str, status: int = 200, **context: object) -> Response:
     """The partial for htmx (always 200: htmx 2 does not swap 4xx), else the page with `status`."""
     fragment = wants_fragment()
     response = make_response(

@@ -4,9 +4,11 @@ photos, and one decision per click (htmx) or key."""
 import hashlib
 import hmac
 import logging
+from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     make_response,
     redirect,
@@ -15,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,7 +65,7 @@ def reviewer() -> str | None:
     return session.get(SESSION_REVIEWER)
 
 
-def page_for(number: int = 1, **context) -> str:
+def page_for(number: int = 1, **context: object) -> str:
     """The login form, or the queue's page `number` for a logged-in reviewer."""
     name = reviewer()
     if name is not None:
@@ -70,7 +73,7 @@ def page_for(number: int = 1, **context) -> str:
     return render_template("web/review.html", review_enabled=password() is not None, **context)
 
 
-def refused(status: int, message: str | None = None, **context):
+def refused(status: int, message: str | None = None, **context: Any) -> Response:
     """The page with a readable refusal and `status`; htmx is sent back to the login form."""
     text = message or gettext(REFUSALS[status])
     response = make_response(page_for(error=text, **context), status)
@@ -114,7 +117,7 @@ def logout():
 
 
 @bp.route("/photos/<int:photo_id>.jpg")
-def photo(photo_id: int):
+def photo(photo_id: int) -> ResponseReturnValue:
     """A kept photo, for a logged-in reviewer only, never cached on the way."""
     if reviewer() is None:
         return refused(403 if password() is None else 401)
@@ -129,7 +132,7 @@ def photo(photo_id: int):
 
 
 @bp.route("/photos/<int:photo_id>", methods=["POST"])
-def decide(photo_id: int):
+def decide(photo_id: int) -> ResponseReturnValue:
     """Record the reviewer's decision on one photo; htmx swaps its card for the reviewed one."""
     name = reviewer()
     if name is None:
