@@ -18,9 +18,9 @@ DEFAULT_WEIGHTS = (
 DEFAULTS = Settings()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
     if args.log_file:
         handlers.append(logging.FileHandler(args.log_file))
     logging.basicConfig(
@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _gate_arguments(parser) -> None:
+def _gate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--feedback", required=True, help="a feedback export (flask --app catsdogs dataset export)"
     )

@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
@@ -17,7 +18,7 @@ from catsdogs.training.gate import Verdict
 from catsdogs.training.retrain import RetrainError, train_candidate
 
 
-def retrain(args) -> int:
+def retrain(args: Namespace) -> int:
     """Train a candidate on the base data plus the feedback export, then judge it (gate)."""
     folder = retrain_folder(args)
     champion, champion_version = resolve_champion(args.champion, folder)
@@ -38,14 +39,16 @@ def retrain(args) -> int:
     return judge_candidate(candidate, champion, champion_version, args)
 
 
-def gate(args) -> int:
+def gate(args: Namespace) -> int:
     """Judge an already trained candidate against the champion (the end of `retrain`)."""
     candidate = Path(args.candidate)
     champion, champion_version = resolve_champion(args.champion, candidate.parent)
     return judge_candidate(candidate, champion, champion_version, args)
 
 
-def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> int:
+def judge_candidate(
+    candidate: Path, champion: Path, champion_version: str | None, args: Namespace
+) -> int:
     """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
     register the candidate as challenger only when the gate passes; 1 when refused."""
     try:
@@ -68,7 +71,9 @@ def judge_candidate(candidate: Path, champion: Path, champion_version, args) -> 
     return status
 
 
-def record_candidate(candidate: Path, verdict: Verdict, files: tuple[Path, ...], args) -> int:
+def record_candidate(
+    candidate: Path, verdict: Verdict, files: tuple[Path, ...], args: Namespace
+) -> int:
     """The candidate's run with the comparison, the manifest and the datasets; a version with
     the challenger alias when the gate passed, none when refused. 1 if MLflow fails."""
     registry = trained_models.from_environment()
@@ -114,7 +119,7 @@ def resolve_champion(given: str | None, folder: Path) -> tuple[Path, str | None]
     return SHIPPED_MODEL, None
 
 
-def retrain_folder(args) -> Path:
+def retrain_folder(args: Namespace) -> Path:
     """Where `retrain` writes: --out, else a new folder under models/."""
     if args.out:
         return Path(args.out)

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
@@ -19,7 +20,7 @@ CARD_SUFFIXES = (".onnx", ".json", ".md")
 TOLERANCE = 1e-4
 
 
-def train(args) -> int:
+def train(args: Namespace) -> int:
     """Train, export and describe a model; log it to MLflow when MLFLOW_TRACKING_URI is set."""
     from catsdogs.training.download import download
 
@@ -51,7 +52,7 @@ def train(args) -> int:
     return 0
 
 
-def log(args) -> int:
+def log(args: Namespace) -> int:
     """Log an already trained model to MLflow: a run with its figures, then a new version."""
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         print("set MLFLOW_TRACKING_URI to the MLflow tracking server", file=sys.stderr)
@@ -78,7 +79,7 @@ def log_to_mlflow(model: Path, origin: str, log_file: str | None, data: Path) ->
     return 0
 
 
-def output_path(args, now: datetime.datetime) -> Path:
+def output_path(args: Namespace, now: datetime.datetime) -> Path:
     """Where `train` writes: a new folder under models/, unless --model or --ship says otherwise."""
     if args.ship:
         return SHIPPED_MODEL
@@ -87,7 +88,7 @@ def output_path(args, now: datetime.datetime) -> Path:
     return MODELS / now.strftime("%Y%m%d-%H%M%S") / SHIPPED_MODEL.name
 
 
-def ship(args) -> int:
+def ship(args: Namespace) -> int:
     """Copy a trained model, its JSON card and its Markdown card over the shipped ones."""
     source = ModelCard.for_model(args.model)  # refuses a model without a consistent card
     for suffix in CARD_SUFFIXES:
@@ -96,7 +97,7 @@ def ship(args) -> int:
     return 0
 
 
-def evaluate(args) -> int:
+def evaluate(args: Namespace) -> int:
     """Recompute the card's figures from the ONNX file; 1 when one differs from the card."""
     recorded, measured = pipeline.reevaluate(Path(args.data), Path(args.model))
     failures = 0
@@ -113,7 +114,7 @@ def evaluate(args) -> int:
     return 1 if failures else 0
 
 
-def reference_profile(args) -> int:
+def reference_profile(args: Namespace) -> int:
     """Recompute the card's reference profile with ONNX Runtime alone."""
     from catsdogs.training.profile import regenerate
 
@@ -125,7 +126,7 @@ def reference_profile(args) -> int:
     return 0
 
 
-def quantize(args) -> int:
+def quantize(args: Namespace) -> int:
     """Write the INT8 copy of a model and its cards; fail when it loses more than the gate."""
     from catsdogs.training import quantize as int8
 

@@ -32,7 +32,9 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
         "holdout": (Dataset(feedback), feedback_part(manifest, "holdout")),
     }
     models = {"champion": (champion, champion_card), "candidate": (candidate, candidate_card)}
-    figures, answers, kept, decoded = {}, {}, {}, {}
+    figures: dict[str, dict] = {}
+    answers: dict[str, dict] = {}
+    kept, decoded = {}, {}
     for name, (path, card) in models.items():
         size = int(card["preprocessing"]["resize"]["size"][0])
         figures[name], answers[name] = {}, {}
@@ -40,7 +42,7 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
             if (part, size) not in decoded:  # both models usually share the size: decode once
                 decoded[part, size] = source.load(split, size) if len(split) else (None, split)
             pixels, kept[part] = decoded[part, size]
-            if not len(kept[part]):
+            if pixels is None or not len(kept[part]):  # None: an empty split
                 figures[name][part] = {"images": 0, "accuracy": None}
                 answers[name][part] = []
                 continue
@@ -153,5 +155,5 @@ def render(comparison: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _percent(value) -> str:
+def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"

@@ -1,14 +1,21 @@
 """Describe a trained model: export it to ONNX, check parity, evaluate it, and build its card."""
 
+from __future__ import annotations
+
 import datetime
 import logging
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catsdogs.card import CLASSES
 from catsdogs.store.petimages import FRACTIONS, Dataset, Split
 from catsdogs.training import export, metrics, profile
+from catsdogs.training.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
+    import keras
 
 log = logging.getLogger(__name__)
 SEMANTIC_VERSION = "1.0.0"
@@ -16,8 +23,8 @@ PARITY_IMAGES = 256
 
 
 def build_card(
-    model, model_path: Path, dataset: Dataset, dataset_section: dict, pixels: dict,
-    splits: dict[str, Split], settings, history: dict, reused: bool,
+    model: keras.Model, model_path: Path, dataset: Dataset, dataset_section: dict,
+    pixels: dict, splits: dict[str, Split], settings: Settings, history: dict, reused: bool,
 ) -> dict:  # fmt: skip
     """Export the assembled Keras `model` to `model_path`, check parity, evaluate it on the
     validation and test photos, and return its card (duration_s left to the caller)."""
@@ -80,7 +87,7 @@ def evaluate_pixels(model_path: Path, pixels: dict, splits: dict[str, Split]) ->
     return figures
 
 
-def dataset_section(dataset: Dataset, splits, skipped: int, seed: int) -> dict:
+def dataset_section(dataset: Dataset, splits: dict[str, Split], skipped: int, seed: int) -> dict:
     """The card's `dataset`: the data's name and hash, and the split `card_split` reads back."""
     return {
         "name": dataset.path.name,

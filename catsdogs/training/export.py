@@ -1,14 +1,20 @@
 """Export the Keras model to ONNX, prove parity with ONNX Runtime, write the model cards."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
 
 from catsdogs.training.report import render_markdown
+
+if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
+    import keras
 
 log = logging.getLogger(__name__)
 PARITY_TOLERANCE = 1e-4
@@ -18,7 +24,7 @@ class ParityError(RuntimeError):
     """ONNX Runtime and Keras disagree on the exported model."""
 
 
-def export_onnx(model, path: Path) -> None:
+def export_onnx(model: keras.Model, path: Path) -> None:
     """Write the model as ONNX with a dynamic batch dimension."""
     model.predict(np.zeros((1, *model.input_shape[1:]), np.float32), verbose=0)
     model.export(str(path), format="onnx", verbose=False)
@@ -42,7 +48,7 @@ def predict(path: Path, pixels: np.ndarray, batch: int = 64) -> np.ndarray:
     )
 
 
-def check_parity(model, path: Path, pixels: np.ndarray) -> dict:
+def check_parity(model: keras.Model, path: Path, pixels: np.ndarray) -> dict:
     """Compare Keras and ONNX Runtime outputs; raise ParityError above the tolerance."""
     expected = model.predict(pixels.astype(np.float32), batch_size=64, verbose=0)
     difference = float(np.max(np.abs(predict(path, pixels) - expected)))

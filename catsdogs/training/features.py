@@ -1,16 +1,24 @@
 """The frozen part's outputs: every training view of the photos, and their cache on disk."""
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from catsdogs.store.petimages import Dataset
+from catsdogs.training.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
+    import keras
 
 log = logging.getLogger(__name__)
 
 
-def train_views(bottom, pixels: np.ndarray, settings) -> np.ndarray:
+def train_views(bottom: keras.Model, pixels: np.ndarray, settings: Settings) -> np.ndarray:
     """Frozen features of every training photo as is, mirrored, then each random-crop view."""
     from catsdogs.training import train as keras_train
 
@@ -25,7 +33,7 @@ def train_views(bottom, pixels: np.ndarray, settings) -> np.ndarray:
     return np.concatenate(views)
 
 
-def feature_key(dataset: Dataset, settings) -> str:
+def feature_key(dataset: Dataset, settings: Settings) -> str:
     """What the frozen part's cached outputs depend on: data, size, cut, seed and subset."""
     return (
         f"{dataset.sha256()[:16]}-{settings.image_size}px-{settings.fine_tune_from}"
@@ -33,7 +41,9 @@ def feature_key(dataset: Dataset, settings) -> str:
     )
 
 
-def reuse_features(reused: list, folder: Path | None, name: str, compute) -> np.ndarray:
+def reuse_features(
+    reused: list, folder: Path | None, name: str, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
     """compute(), or its copy saved in `folder` by an earlier run (then `name` joins `reused`)."""
     if folder is None:
         return compute()

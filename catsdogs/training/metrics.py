@@ -1,5 +1,7 @@
 """Classification figures for the model card, from labels and P(dog) alone (numpy only)."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from catsdogs.card import CLASSES
@@ -8,7 +10,14 @@ from catsdogs.card import CLASSES
 SURE_ACCURACY = 0.9
 
 
-def evaluate(labels, p_dog, files, threshold: float = 0.5, bins: int = 10, worst: int = 10) -> dict:
+def evaluate(
+    labels: Sequence[int] | np.ndarray,
+    p_dog: Sequence[float] | np.ndarray,
+    files: Sequence[str],
+    threshold: float = 0.5,
+    bins: int = 10,
+    worst: int = 10,
+) -> dict:
     """Accuracy, per-class precision/recall, confusion, ROC AUC, calibration, worst mistakes."""
     y = np.asarray(labels, dtype=int)
     p = np.asarray(p_dog, dtype=np.float64)
@@ -52,7 +61,9 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def calibration(y, p, predicted, bins: int) -> tuple[float, list[dict]]:
+def calibration(
+    y: np.ndarray, p: np.ndarray, predicted: np.ndarray, bins: int
+) -> tuple[float, list[dict]]:
     """Expected calibration error over confidence bins, and the reliability table."""
     confidence = np.where(predicted == 1, p, 1 - p)
     correct = predicted == y
@@ -87,7 +98,9 @@ def unsure_below(reliability: list[dict], accuracy: float = SURE_ACCURACY) -> fl
     return lowest
 
 
-def worst_mistakes(y, p, predicted, files, limit: int) -> list[dict]:
+def worst_mistakes(
+    y: np.ndarray, p: np.ndarray, predicted: np.ndarray, files: Sequence[str], limit: int
+) -> list[dict]:
     """The wrong answers given with the highest confidence, by file."""
     wrong = np.flatnonzero(predicted != y)
     confidence = np.where(predicted == 1, p, 1 - p)

@@ -1,21 +1,30 @@
 """Train, export and evaluate a model end to end, and re-evaluate a shipped one."""
 
+from __future__ import annotations
+
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from catsdogs.card import ModelCard
-from catsdogs.store.petimages import Dataset, card_split
+from catsdogs.store.petimages import Dataset, Split, card_split
 from catsdogs.training import export
 from catsdogs.training.describe import build_card, dataset_section, evaluate_pixels
 from catsdogs.training.features import feature_key, reuse_features, train_views
+from catsdogs.training.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
+    import keras
 
 log = logging.getLogger(__name__)
 
 
-def load_splits(dataset: Dataset, card: dict, size: int):
+def load_splits(
+    dataset: Dataset, card: dict, size: int
+) -> tuple[dict[str, np.ndarray], dict[str, Split], int]:
     """The card's split of the dataset, every part decoded; pixels, splits and the skip count."""
     pixels, splits, skipped = {}, {}, 0
     for part, split in card_split(dataset, card).items():
@@ -26,7 +35,11 @@ def load_splits(dataset: Dataset, card: dict, size: int):
 
 
 def train(
-    dataset_path: Path, weights: Path, model_path: Path, settings, feature_cache: Path | None = None
+    dataset_path: Path,
+    weights: Path,
+    model_path: Path,
+    settings: Settings,
+    feature_cache: Path | None = None,
 ) -> dict:
     """Train the model, export it to `model_path` with its cards; return the JSON card.
 
@@ -78,7 +91,14 @@ def train(
     return card
 
 
-def fit_members(top, train_x, train_y, val_x, val_y, settings) -> tuple[list, dict]:
+def fit_members(
+    top: keras.Model,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    settings: Settings,
+) -> tuple[list, dict]:
     """Fine-tune `settings.ensemble` copies of the top blocks with their heads on features;
     return the (top, head) pairs and the training history."""
     from catsdogs.training import train as keras_train

@@ -154,7 +154,7 @@ def calibration_split(train: Split, count: int, seed: int) -> Split:
     return Split([train.files[i] for i in chosen], [train.labels[i] for i in chosen])
 
 
-def _card(fp32: dict, target: Path, evaluation: dict, splits: dict, per_class) -> dict:
+def _card(fp32: dict, target: Path, evaluation: dict, splits: dict, per_class: int | None) -> dict:
     card = copy.deepcopy(fp32)
     sha256 = export.file_sha256(target)
     tensor_in, tensor_out = export.io_description(target)

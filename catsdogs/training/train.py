@@ -5,6 +5,8 @@ its output cached, so each epoch only pays for the blocks being trained: this is
 fine-tuned model train in well under an hour on two CPU cores.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 import random
@@ -13,6 +15,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
+from keras.optimizers.schedules import LearningRateSchedule  # noqa: E402
 
 from catsdogs.training.settings import Settings  # noqa: E402
 
@@ -44,7 +47,9 @@ def scale(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.float32) / 127.5 - 1.0
 
 
-def cached_features(bottom: keras.Model, pixels: np.ndarray, batch: int, mirror=False):
+def cached_features(
+    bottom: keras.Model, pixels: np.ndarray, batch: int, mirror: bool = False
+) -> np.ndarray:
     """Run the frozen bottom over all images in chunks; keep float16 to halve memory."""
     chunks = []
     for start in range(0, len(pixels), 512):
@@ -100,7 +105,16 @@ def apply(layers, tensor):
     return tensor
 
 
-def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings, seed: int) -> dict:
+def train_top(
+    top: keras.Model,
+    head: list,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    settings: Settings,
+    seed: int,
+) -> dict:
     """Fit the head on pooled frozen features, then fine-tune the top blocks with it."""
     pool, *classifier = head
     pooled = keras.Model(top.input, pool(top.output))
@@ -137,7 +151,7 @@ def train_top(top, head, train_x, train_y, val_x, val_y, settings: Settings, see
     return history
 
 
-def _schedule(rate: float, kind: str, steps: int):
+def _schedule(rate: float, kind: str, steps: int) -> float | LearningRateSchedule:
     if kind == "constant":
         return rate
     if kind == "cosine":
@@ -157,7 +171,7 @@ class Batches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return -(-len(self.x) // self.batch_size)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
         return self.x[rows].astype(np.float32), self.y[rows]
 
@@ -174,7 +188,15 @@ def _predict_in_chunks(model: keras.Model, x: np.ndarray, chunk: int = 2048) -> 
     )
 
 
-def _fit(model, x, y, validation, epochs, rate, settings) -> dict:
+def _fit(
+    model: keras.Model,
+    x: np.ndarray | keras.utils.PyDataset,
+    y: np.ndarray | None,
+    validation: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    rate: float | LearningRateSchedule,
+    settings: Settings,
+) -> dict:
     model.compile(
         optimizer=keras.optimizers.Adam(rate),
         loss="binary_crossentropy",
