@@ -107,9 +107,10 @@ bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/ben
 soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (not in make test)
 	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
-lint: $(VENV)/.test  ## ruff: lint and formatting of the code and tests
+lint: $(VENV)/.test  ## ruff: lint and formatting of the code and tests; mypy: types of catsdogs/
 	$(BIN)/ruff check catsdogs ops/bench ops/replicas tests wsgi.py
 	$(BIN)/ruff format --check catsdogs ops/bench ops/replicas tests wsgi.py migrations/env.py
+	$(BIN)/mypy
 
 init-db: $(VENV)/.serve  ## create or upgrade the database (DATABASE_URL, else SQLite in instance/)
 	$(FLASK) init-db
