@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -48,10 +49,12 @@ class Telemetry:
         self.registry = registry  # model health adds its metrics to it
         self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
 
-        def counter(name, doc, labels=()):
+        def counter(name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
             return Counter(name, doc, labels, registry=registry)
 
-        def histogram(name, doc, buckets, labels=()):
+        def histogram(
+            name: str, doc: str, buckets: Sequence[float], labels: Sequence[str] = ()
+        ) -> Histogram:
             return Histogram(name, doc, labels, buckets=buckets, registry=registry)
 
         self.predictions = counter(

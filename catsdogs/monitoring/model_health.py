@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -190,13 +191,12 @@ class _Gauges:
     def __init__(self, health: ModelHealth):
         self.health = health
 
-    def describe(self):
-        return list(
-            self._families().values()
-        )  # names only: the registry must not query the database here
+    def describe(self) -> list[GaugeMetricFamily]:
+        # Names only: the registry must not query the database here.
+        return list(self._families().values())
 
     def _families(self) -> dict[str, GaugeMetricFamily]:
-        def gauge(name, doc, labels=()):
+        def gauge(name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
             return GaugeMetricFamily(f"cv_health_{name}", doc, labels=list(labels))
 
         return {
@@ -213,7 +213,7 @@ class _Gauges:
             ),
         }  # fmt: skip
 
-    def collect(self):
+    def collect(self) -> list[GaugeMetricFamily]:
         families = self._families()
         families["size"].add_metric([], self.health.window_size)
         for model_version in self.health.versions():

@@ -6,6 +6,7 @@ One grouped query per half minute at most, however often Prometheus scrapes.
 import logging
 import time
 
+from flask import Flask
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,14 +20,14 @@ STATES = ("kept", "reviewed", "rejected", "waiting")
 class TrainingPhotoGauges:
     """A collector of the label review's counts, read from the database of `app`."""
 
-    def __init__(self, app):
+    def __init__(self, app: Flask):
         self.app = app
         self._cache: tuple[float, dict | None] = (-CACHE_SECONDS, None)
 
-    def describe(self):
+    def describe(self) -> list[GaugeMetricFamily]:
         return [self._family()]  # names only: the registry must not query the database here
 
-    def collect(self):
+    def collect(self) -> list[GaugeMetricFamily]:
         family = self._family()
         for name, count in (self.counts() or {}).items():
             family.add_metric([name], count)

@@ -13,7 +13,7 @@ from catsdogs.store.tables import Prediction
 def summary() -> dict:
     """Totals, classes, consent, feedback, satisfaction and inference time figures."""
 
-    def count_where(condition):
+    def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     row = db.session.execute(

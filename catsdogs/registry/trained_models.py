@@ -63,7 +63,10 @@ def register_challenger(
     return version
 
 
-def _candidate_run(candidate, data, feedback, files, passed, reasons):
+def _candidate_run(
+    candidate: Path, data: Path, feedback: Path, files: tuple[Path, ...], passed: bool,
+    reasons: tuple[str, ...],
+) -> tuple[dict, tuple[dict, ...], tuple[Path, ...]]:  # fmt: skip
     """The tags, datasets and files of a candidate's run: the gate's verdict, the feedback
     export's manifest, and the base data and the feedback export as MLflow datasets."""
     manifest = feedback_manifest.read(feedback)
