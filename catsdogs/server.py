@@ -17,6 +17,16 @@ from waitress.server import BaseWSGIServer
 # Seconds a SIGTERM waits for requests in flight before closing what is left; below the 30 s a
 # container engine or Kubernetes waits before it kills.
 DRAIN_SECONDS = 20
+# Room for the multipart framing and the form's few fields around the largest photo allowed.
+BODY_OVERHEAD = 64 * 1024
+# A connection that sends and receives nothing for this long, with no request waiting for its
+# answer, is closed (checked every CLEANUP_SECONDS): half-open or idle sockets cannot hold the
+# server's connection slots for waitress' default two minutes.
+CHANNEL_TIMEOUT_SECONDS = 15
+CLEANUP_SECONDS = 5
+# Far more slots than threads (idle keep-alive connections are cheap), yet well below the 1,024
+# file descriptors that waitress' select() loop and a container's default ulimit allow.
+CONNECTION_LIMIT = 500
 
 
 def default_threads() -> int:
@@ -28,13 +38,19 @@ def default_threads() -> int:
     return 2 * len(os.sched_getaffinity(0))
 
 
-def settings(threads: int) -> dict:
-    """waitress adjustments besides host and port."""
+def settings(threads: int, max_upload_bytes: int) -> dict:
+    """waitress adjustments besides host and port (docs/deploy.md, "Exposing the service")."""
     return {
         "threads": threads,
         "ident": "catsdogs",  # the Server header names no version
         # Uploads are photos of megabytes: read them in 64 KB steps, not waitress' 8 KB.
         "recv_bytes": 64 * 1024,
+        # A body announced larger is refused (413) before waitress spools it to a temporary
+        # file: its default, 1 GiB, filled the disk that also holds the spool.
+        "max_request_body_size": max_upload_bytes + BODY_OVERHEAD,
+        "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
+        "cleanup_interval": CLEANUP_SECONDS,
+        "connection_limit": CONNECTION_LIMIT,
     }
 
 
@@ -49,7 +65,10 @@ def main(app: Flask, argv: list[str] | None = None) -> None:
     gc.freeze()
     try:
         server = waitress.create_server(
-            app, host=args.host, port=args.port, **settings(args.threads)
+            app,
+            host=args.host,
+            port=args.port,
+            **settings(args.threads, app.config["MAX_CONTENT_LENGTH"]),
         )
     except OSError as error:  # binding the socket: one line, not a traceback
         place = f"{args.host}:{args.port}"

@@ -147,3 +147,36 @@ def test_json_lines_on_the_console_one_per_request(tmp_path):
     ]
     assert all(len(e["request_id"]) == 32 for e in answered)
     assert TOKEN not in console.read_text()
+
+
+def test_a_body_larger_than_the_upload_limit_is_refused_before_it_is_read(served):
+    # 300 MB announced, 2 MB sent: waitress' default (1 GiB) waited for the rest, spooling it to
+    # a temporary file, before the app could say 401 or 413.
+    with socket.create_connection(("127.0.0.1", int(served.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(
+            b"POST /classify HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; "
+            b"boundary=x\r\nContent-Length: 314572800\r\n\r\n"
+        )
+        try:
+            s.sendall(b"\0" * 2 * 1024 * 1024)
+        except OSError:
+            pass  # refused and closed mid-body: the answer is already there to read
+        answer = s.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+
+
+def test_a_hundred_half_open_connections_do_not_block_a_fresh_one(served):
+    port = int(served.rsplit(":", 1)[1])
+    idle = []
+    try:
+        for _ in range(150):  # each a request that never ends: waitress' old limit was 100
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n")
+            idle.append(sock)
+        started = time.monotonic()
+        response = requests.get(f"{served}/health/live", timeout=5)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 2
+    finally:
+        for sock in idle:
+            sock.close()
