@@ -62,6 +62,9 @@ class Prediction(Model):
         UniqueConstraint("id", "training_consent", name="uq_predictions_feedback_id_training"),
         Index("ix_predictions_feedback_created_at", "created_at"),
         Index("ix_predictions_feedback_prediction_result", "prediction_result"),
+        # An erased id is never given again (PostgreSQL's sequences never do): a page or a card
+        # still showing it must not reach the next photo's row.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +139,7 @@ class TrainingPhoto(Model):
         ),
         Index("ix_training_photos_created_at", "created_at"),
         Index("ix_training_photos_review", "review"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
