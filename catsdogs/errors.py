@@ -107,6 +107,13 @@ ERRORS: dict[str, Error] = {
     # A method no route serves, answered before Flask (catsdogs.api.methods); no browser sends one.
     "method_not_implemented": Error(501, "This method is not served here.", COULD_NOT_COMPLETE),
     "model_unavailable": Error(503, N_("The model is unavailable right now; try again later.")),
+    "storage_full": Error(
+        503,
+        N_(
+            "The service cannot record predictions right now (its disk is full), so this one "
+            "was not kept. Try again later."
+        ),
+    ),
 }
 # The code that reports an HTTP error raised by Flask, Werkzeug, webargs or the rate limiter.
 STATUS_CODES = {

@@ -1,11 +1,14 @@
 """A durable local queue for rows the database could not take, replayed when it returns."""
 
+import contextlib
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from catsdogs.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +21,35 @@ class Spool:
         self._lock = threading.Lock()
 
     def append(self, row: dict) -> None:
+        """Add `row` durably, or raise storage_full having written nothing (the disk is full)."""
         line = (json.dumps(row, default=str, separators=(",", ":")) + "\n").encode()
-        with self._lock, open(self.path, "a+b") as spool:
+        with self._lock:
+            try:
+                self._write(line)
+            except OSError as error:
+                log.error("cannot spool prediction %s: %s", row.get("request_id"), error)
+                raise ServiceError(
+                    "storage_full",
+                    "The service cannot record predictions right now (its disk is full), so "
+                    "this one was not kept. Try again later.",
+                ) from None
+
+    def _write(self, line: bytes) -> None:
+        # Unbuffered: a write the disk refused is not tried again by close() behind our back.
+        with open(self.path, "a+b", buffering=0) as spool:
             end = spool.seek(0, os.SEEK_END)
             if end and spool.seek(end - 1) >= 0 and spool.read(1) != b"\n":
                 line = b"\n" + line  # after a torn write, start a fresh line
-            spool.write(line)
-            spool.flush()
-            os.fsync(spool.fileno())
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[spool.write(view) :]
+                os.fsync(spool.fileno())
+            except OSError:
+                # The rows spooled before stay whole: cut what this one left of itself.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(spool.fileno(), end)
+                raise
 
     def __len__(self) -> int:
         with self._lock:

@@ -1,5 +1,6 @@
 """POST /api/predict: the documented answer, consent, size limit and a failing model."""
 
+import errno
 import io
 
 import pytest
@@ -89,3 +90,24 @@ def test_without_consent_there_is_no_feedback_id(api, cat_photo, consent):
     form = {} if consent is None else {"rgpd_consent": consent}
     body = predict(api, cat_photo, **form).get_json()
     assert body["id"] > 0 and "feedback_id" not in body
+
+
+def test_a_full_disk_during_a_database_outage_is_503_storage_full(make_app, tmp_path, monkeypatch):
+    down = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+
+    def full(_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("catsdogs.store.spool.os.fsync", full)
+    response = down.test_client().post(
+        "/api/predict",
+        headers=AUTH,
+        data={"file": (io.BytesIO(image_bytes()), "cat.jpg"), "rgpd_consent": "true"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503, response.text
+    assert response.get_json() == {
+        "error": "storage_full",
+        "message": "The service cannot record predictions right now (its disk is full), so "
+        "this one was not kept. Try again later.",
+    }

@@ -1,9 +1,14 @@
-"""The spool: durable, ordered, replayed once even when two threads ask, robust to a torn line."""
+"""The spool: durable, ordered, replayed once even when two threads ask, robust to a torn line
+and to a full disk."""
 
+import errno
+import os
 import threading
+from pathlib import Path
 
 import pytest
 
+from catsdogs.errors import ServiceError
 from catsdogs.store.spool import Spool
 
 
@@ -85,3 +90,30 @@ def test_appends_during_a_replay_are_kept_for_the_next(spool):
     late.join()
     spool.replay(got.extend)
     assert got == rows(2)
+
+
+def test_a_full_disk_is_storage_full_and_leaves_the_spooled_rows_whole(spool, monkeypatch):
+    for row in rows(2):
+        spool.append(row)
+    before = spool.path.read_bytes()
+
+    def full(_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("catsdogs.store.spool.os.fsync", full)  # written, then refused
+    with pytest.raises(ServiceError) as refused:
+        spool.append(rows(1, start=2)[0])
+    assert refused.value.code == "storage_full"
+    assert spool.path.read_bytes() == before  # no torn line left behind
+    monkeypatch.undo()
+    spool.append(rows(1, start=3)[0])  # space again: the next row is spooled
+    got = []
+    assert spool.replay(got.extend) == 3
+    assert got == rows(2) + rows(1, start=3)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_device_that_refuses_every_write_is_storage_full():
+    with pytest.raises(ServiceError) as refused:
+        Spool(Path("/dev/full")).append(rows(1)[0])
+    assert refused.value.code == "storage_full"

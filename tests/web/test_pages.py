@@ -259,3 +259,17 @@ def test_the_info_page_copes_with_a_card_without_figures(client, app, monkeypatc
         monkeypatch.delitem(card, key)
     body = client.get("/info").get_data(as_text=True)
     assert "How well it works" in body and "Accuracy</dt><dd>–" in body
+
+
+def test_a_full_disk_during_a_database_outage_says_the_photo_was_not_kept(
+    make_app, tmp_path, cat_photo, monkeypatch
+):
+    down = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+
+    def full(_):
+        raise OSError(28, "No space left on device")  # ENOSPC
+
+    monkeypatch.setattr("catsdogs.store.spool.os.fsync", full)
+    answer = classify(down.test_client(), cat_photo)
+    assert answer.status_code == 503
+    assert "its disk is full), so this one was not kept" in answer.get_data(as_text=True)
