@@ -43,6 +43,7 @@ DEFAULTS = {
     "RATE_LIMIT_PER_ADDRESS": "300/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
+    "TRUSTED_PROXY_HOPS": 0,  # proxies in front that append to X-Forwarded-For (docs/deploy.md)
     "SESSION_COOKIE_SECURE": False,
     "OIP_MAX_BATCH": 16,
     # The model registry (MLflow): unset, the packaged model serves and nothing is polled.
@@ -82,6 +83,7 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "RATE_LIMIT_PER_ADDRESS": str,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_ENABLED": flag,
+    "TRUSTED_PROXY_HOPS": int,
     "SESSION_COOKIE_SECURE": flag,
     "OIP_MAX_BATCH": int,
     "MLFLOW_TRACKING_URI": str,
@@ -144,6 +146,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         raise ValueError("SHADOW_SAMPLE must be between 0 and 1")
     if app.config["MODEL_POLL_SECONDS"] <= 0:
         raise ValueError("MODEL_POLL_SECONDS must be above 0")
+    if app.config["TRUSTED_PROXY_HOPS"] < 0:
+        raise ValueError("TRUSTED_PROXY_HOPS must be 0 (no proxy in front) or more")
     if app.config["TRAINING_PHOTO_RETENTION_DAYS"] < 1:
         raise ValueError("TRAINING_PHOTO_RETENTION_DAYS must be at least 1 day")
     if not app.config.get("SECRET_KEY"):

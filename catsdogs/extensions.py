@@ -30,7 +30,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
-    """Bind the extensions to `app`; Babel picks each message's language with `locale_selector`."""
+    """Bind the extensions to `app`; Babel picks each message's language with `locale_selector`.
+
+    CSRFProtect is bound by catsdogs.security, after the rate limiter."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
@@ -38,7 +40,6 @@ def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
         }
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    csrf.init_app(app)
     babel.init_app(app, locale_selector=locale_selector)
 
 

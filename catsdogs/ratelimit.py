@@ -1,4 +1,9 @@
-"""Rate limits per API token and per client address (Flask-Limiter), answered 429 + Retry-After."""
+"""Rate limits per API token and per client address (Flask-Limiter), answered 429 + Retry-After.
+
+A request with a valid token counts against its token only: a client sharing an address (an
+office, a carrier's NAT) with a noisy neighbour keeps working. The address is the one ProxyFix
+takes from X-Forwarded-For when TRUSTED_PROXY_HOPS says a proxy is in front (catsdogs.security).
+"""
 
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
@@ -36,6 +41,7 @@ def init_app(app: Flask) -> Limiter:
         lambda: app.config["RATE_LIMIT_PER_ADDRESS"],
         key_function=get_remote_address,
         scope="address",
+        exempt_when=lambda: bool(token_name()),
     )
     per_login = ApplicationLimit(
         LOGIN_LIMIT,

@@ -1,9 +1,12 @@
-"""HTTP hygiene: security headers, session cookie flags, rate limits."""
+"""HTTP hygiene: the client's address behind proxies, security headers, session cookie flags,
+rate limits, then CSRF."""
 
 from flask import Flask, request
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catsdogs import ratelimit
+from catsdogs.extensions import csrf
 
 # Everything comes from us. The photo preview is drawn on a canvas (no blob: URL); data: images
 # are the icons inside Swagger UI's stylesheet on /docs.
@@ -22,11 +25,27 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers, cookie flags and rate limits to `app`."""
+    """Add the proxy fix, headers, cookie flags, rate limits and CSRF checks to `app`."""
+    trust_proxies(app, app.config["TRUSTED_PROXY_HOPS"])
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.after_request(add_headers)
     app.before_request(ascii_ids_only)
     ratelimit.init_app(app)
+    # Bound after the limiter, so its check runs first: forms refused for a missing or stale
+    # CSRF token count against the address like any other request.
+    csrf.init_app(app)
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address from the last `hops` entries of X-Forwarded-For.
+
+    Only the address: X-Forwarded-Proto would turn on Flask-WTF's strict Referer check for
+    https behind proxies that rewrite Host (nginx's default), and X-Forwarded-Host would let a
+    client choose the host the app believes it serves. Neither is needed: no URL is absolute.
+    """
+    if hops:
+        fixed = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0)
+        app.wsgi_app = fixed  # type: ignore[method-assign]
 
 
 def ascii_ids_only() -> None:

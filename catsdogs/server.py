@@ -69,6 +69,9 @@ def main(app: Flask, argv: list[str] | None = None) -> None:
             host=args.host,
             port=args.port,
             **settings(args.threads, app.config["MAX_CONTENT_LENGTH"]),
+            # waitress 3 drops X-Forwarded-For by default: keep it for ProxyFix when a proxy
+            # is trusted (catsdogs.security); with none, dropping it is what we want.
+            clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXY_HOPS"],
         )
     except OSError as error:  # binding the socket: one line, not a traceback
         place = f"{args.host}:{args.port}"

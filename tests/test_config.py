@@ -83,3 +83,8 @@ def test_the_instance_secret_is_made_once_readable_only_by_its_owner(tmp_path):
     secret = config.instance_secret(path)
     assert len(secret) >= 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert config.instance_secret(path) == secret
+
+
+def test_a_negative_proxy_hop_count_is_refused(make_app):
+    with pytest.raises(ValueError, match="TRUSTED_PROXY_HOPS must be 0"):
+        make_app(TRUSTED_PROXY_HOPS=-1)
