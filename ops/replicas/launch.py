@@ -35,7 +35,8 @@ class Replicas:
 
     def __init__(self, environment: dict, ports: list[int], balancer_port: int, folder: Path,
                  threads: int = 4):  # fmt: skip
-        self.environment = {**os.environ, **environment}
+        # HAProxy is the one hop in front: each client has its own per-address limit.
+        self.environment = {**os.environ, "TRUSTED_PROXY_HOPS": "1", **environment}
         self.ports, self.balancer_port, self.folder = ports, balancer_port, folder
         self.threads = threads
         self.url = f"http://127.0.0.1:{balancer_port}"

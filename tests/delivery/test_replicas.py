@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 import requests
+from requests.adapters import HTTPAdapter
 
 from catsdogs.registry.lifecycle import CHAMPION
 from catsdogs.registry.client import Registry
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.system  # HAProxy, Redis, PostgreSQL and an MLflow serv
 REDIS = "redis://127.0.0.1:6379/0"
 POLL_SECONDS = 1
 PER_TOKEN = 8  # requests a minute per API token, low enough to reach in a test
+# Requests a minute per address without a token: above the page test's few from 127.0.0.1.
+PER_ADDRESS = 20
 LOAD_TOKENS = 10  # the load test spreads its 40 requests over these: 4 each, under PER_TOKEN
 # The promotion test asks every PROMOTION_PAUSE seconds for up to 2 x (POLL_SECONDS + 10) s:
 # spread over these tokens, that stays under PER_TOKEN even on a fast machine.
@@ -67,7 +70,7 @@ def pair(tmp_path_factory, tokens):
             "API_TOKENS": ",".join(f"{name}:{token}" for name, token in tokens.values()),
             "RATELIMIT_STORAGE_URI": REDIS,
             "RATE_LIMIT_PER_TOKEN": f"{PER_TOKEN}/minute",
-            "RATE_LIMIT_PER_ADDRESS": "100000/minute",  # every client is the balancer here
+            "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/minute",
             "DATABASE_CHECK_SECONDS": "0",
             "PURGE_INTERVAL_SECONDS": "0",
         }
@@ -177,6 +180,53 @@ def test_the_rate_limit_is_shared_by_both_replicas(pair, tokens):
     # With a count per process, each replica would allow PER_TOKEN: 2 x PER_TOKEN in all.
     assert [a.status_code for a in answers] == [200] * PER_TOKEN + [429]
     assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from `address` (any of 127.0.0.0/8 on Linux): another client for HAProxy."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def client_at(address: str) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
+
+
+@pytest.fixture
+def addresses() -> list[str]:
+    """Loopback addresses of this test alone: limits count per address in the shared Redis."""
+    return [f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(256)}.{n}" for n in (2, 3)]
+
+
+def unauthenticated(session: requests.Session, url: str, spoofed: str | None = None) -> int:
+    headers = {"X-Forwarded-For": spoofed} if spoofed else {}
+    return session.get(f"{url}/api/statistics", headers=headers, timeout=10).status_code
+
+
+def test_two_clients_behind_the_balancer_have_their_own_address_limit(pair, addresses):
+    first, second = (client_at(address) for address in addresses)
+    statuses = [unauthenticated(first, pair.url) for _ in range(PER_ADDRESS + 1)]
+    assert statuses == [401] * PER_ADDRESS + [429]
+    # Without X-Forwarded-For both would be HAProxy's 127.0.0.1: one count for all clients.
+    assert unauthenticated(second, pair.url) == 401
+
+
+def test_a_client_cannot_escape_its_limit_with_its_own_x_forwarded_for(pair, addresses):
+    """HAProxy appends the address it saw; with one trusted hop the app reads only that one,
+    so a header a client writes (another address each time) changes nothing."""
+    client, other = addresses
+    session = client_at(client)
+    spoofed = [f"198.51.100.{n}" for n in range(PER_ADDRESS)] + [other]
+    statuses = [unauthenticated(session, pair.url, address) for address in spoofed]
+    assert statuses == [401] * PER_ADDRESS + [429]
+    assert unauthenticated(client_at(other), pair.url) == 401  # its bucket was never charged
 
 
 def test_a_model_promotion_reaches_both_replicas(pair, tokens, tmp_path):
