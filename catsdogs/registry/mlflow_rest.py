@@ -5,9 +5,10 @@ module is the whole transport, so every failure comes out as one `RegistryError`
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -43,11 +44,16 @@ def shown(uri: str) -> str:
 class Rest:
     """One MLflow tracking server: JSON calls by endpoint name, artifact upload and download."""
 
-    def __init__(self, tracking_uri: str, timeout: float = 5.0):
+    def __init__(
+        self, tracking_uri: str, timeout: float = 5.0, environ: Mapping[str, str] | None = None
+    ):
         self.base = tracking_uri.rstrip("/")
         self.timeout = timeout
         # A pool of kept-alive connections; requests' Session is shared by the app's threads.
         self.session = requests.Session()
+        credentials(self.session, os.environ if environ is None else environ)
+        # Only the tracking server's own host is asked, even when an answer redirects elsewhere.
+        self.session.hooks["response"].append(self._same_host_redirects)
 
     def call(self, method: str, endpoint: str, **body: object) -> dict:
         """`method` API/endpoint with `body` (the query string of a GET); the JSON answer."""
@@ -104,8 +110,20 @@ class Rest:
                 f"artifacts at {artifact_uri} are not served by the MLflow server "
                 "(start it with --serve-artifacts)"
             )
-        base = f"{urlsplit(self.base).scheme}://{parts.netloc}" if parts.netloc else self.base
-        return base, parts.path.strip("/")
+        if parts.netloc and not same_host(self.base, f"//{parts.netloc}"):
+            raise RegistryError(
+                f"MLflow placed artifacts on another host ({shown(artifact_uri)}): only "
+                f"{shown(self.base)} itself is asked for them"
+            )
+        return self.base, parts.path.strip("/")
+
+    def _same_host_redirects(self, response: requests.Response, **_: Any) -> None:
+        target = response.headers.get("Location") if response.is_redirect else None
+        if target and not same_host(self.base, urljoin(response.url, target)):
+            response.close()
+            raise RegistryError(
+                f"MLflow at {shown(self.base)} redirected to another host ({shown(target)})"
+            )
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
         try:
@@ -121,6 +139,34 @@ class Rest:
         if response.status_code >= 400:
             raise _refusal(response, what)
         return response
+
+
+def same_host(base: str, other: str) -> bool:
+    """Whether URL `other` names the host and port of `base` (the scheme's port by default)."""
+    ours, theirs = urlsplit(base), urlsplit(other, scheme=urlsplit(base).scheme)
+    default = {"http": 80, "https": 443}
+    try:
+        ports = [u.port or default.get(u.scheme) for u in (ours, theirs)]
+    except ValueError:  # a port that is no number
+        return False
+    return (ours.hostname or "") == (theirs.hostname or "") and ports[0] == ports[1]
+
+
+def credentials(session: requests.Session, environ: Mapping[str, str]) -> None:
+    """Sign the session's requests as the mlflow client does: MLFLOW_TRACKING_TOKEN (a bearer
+    token), or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic auth);
+    MLFLOW_TRACKING_SERVER_CERT_PATH trusts a private CA for https."""
+    token = environ.get("MLFLOW_TRACKING_TOKEN")
+    user, password = (
+        environ.get("MLFLOW_TRACKING_USERNAME"),
+        environ.get("MLFLOW_TRACKING_PASSWORD"),
+    )
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    elif user and password:
+        session.auth = (user, password)
+    if environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+        session.verify = environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
 
 
 def required(answer: dict, key: str) -> Any:  # a JSON value

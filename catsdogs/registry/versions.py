@@ -1,9 +1,14 @@
 """One version of the registered model, as MLflow's registry describes it."""
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from catsdogs.registry.mlflow_rest import RegistryError
+
+# MLflow numbers a model's versions 1, 2, 3...: anything else names no version (and may name a
+# path: serving keeps each version in a folder named by its number).
+NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,11 @@ class RegisteredVersion:
     def from_json(cls, data: dict) -> "RegisteredVersion":
         """Read MLflow's JSON `model_version`; a malformed one is a RegistryError."""
         try:
-            stamp = data.get("creation_timestamp")
+            number, stamp = str(data["version"]), data.get("creation_timestamp")
+            if not NUMBER.fullmatch(number):
+                raise ValueError(f"version {number[:40]!r} is not a number")
             return cls(
-                registry_version=str(data["version"]),
+                registry_version=number,
                 run_id=data.get("run_id") or None,
                 source=str(data.get("source", "")),
                 tags={t["key"]: t["value"] for t in data.get("tags", [])},

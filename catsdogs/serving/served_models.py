@@ -13,26 +13,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
-from catsdogs.card import CardError, ModelCard
-from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.candidates import VersionRefused, fetch, verify
 from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
+from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError
 
 log = logging.getLogger(__name__)
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-
-
-class VersionRefused(Exception):
-    """A registry version failed a check; `reason` is a short, bounded code for metrics."""
-
-    def __init__(self, registry_version: str, reason: str, detail: str):
-        super().__init__(f"version {registry_version} refused ({reason}): {detail}")
-        self.registry_version, self.reason, self.detail = registry_version, reason, detail
 
 
 @dataclass(frozen=True)
@@ -67,54 +56,6 @@ class RegistryState:
     def describe(self) -> dict:
         found = ("configured", "reachable", "last_success", "last_error")
         return {key: getattr(self, key) for key in found} | {"refused_versions": dict(self.refused)}
-
-
-def check_photos(folder: Path) -> list[tuple[str, Path]]:
-    """The (class, path) pairs of `folder/<class>/*`: photos whose right answer is known."""
-    if not folder.is_dir():
-        return []
-    return [
-        (label.name, photo)
-        for label in sorted(folder.iterdir())
-        if label.is_dir()
-        for photo in sorted(label.iterdir())
-        if photo.suffix.lower() in PHOTO_SUFFIXES
-    ]
-
-
-def verify(version: RegisteredVersion, folder: Path, threads: int, photos: Path) -> Classifier:
-    """Load the version downloaded to `folder` only if every check passes, or raise why not.
-
-    Checks: the ONNX file's sha256 against its card and the registry's tag; the card; the
-    session (input name, output shape, a warm-up run); the photos of known class.
-    """
-    model = folder / "catsdogs.onnx"
-    refuse = partial(VersionRefused, version.registry_version)  # refuse(reason, detail)
-    try:
-        card = ModelCard.for_model(model)
-    except CardError as error:
-        raise refuse("card", str(error)) from None
-    digest = file_sha256(model)
-    expected = {card.data.get("sha256"), version.tags.get("sha256")}
-    if expected != {digest}:
-        raise refuse(
-            "sha256", f"file {digest[:12]}, card and registry say {sorted(map(str, expected))}"
-        )
-    try:
-        classifier = Classifier(card, threads)  # checks input name and output shape, warms up
-    except CardError as error:
-        raise refuse("load", str(error)) from None
-    known = check_photos(photos)
-    if not known:
-        raise refuse("check_photos", f"no photos of known class in {photos}")
-    for label, photo in known:
-        try:
-            answer = classifier.predict(photo.read_bytes()).label
-        except ImageError as error:
-            raise refuse("check_photos", f"{photo.name}: {error.message}") from None
-        if answer != label:
-            raise refuse("check_photos", f"{photo.parent.name}/{photo.name} classified as {answer}")
-    return classifier
 
 
 class Serving:
@@ -212,21 +153,23 @@ class Serving:
         assert registry is not None and cache is not None  # check() calls none without both
         if number in self.state.refused:
             return None  # refused once, refused for good: no download loop every poll
-        folder = cache / number
+        folder: Path | None = None  # known once it is checked to lie inside the cache
         try:
-            if not (folder / "catsdogs.onnx").is_file():
-                unfinished = folder.with_name(f"{number}.partial")
-                shutil.rmtree(unfinished, ignore_errors=True)
-                registry.download(version, unfinished)
-                unfinished.rename(folder)
+            folder = fetch(registry, version, cache)
             photos = self.check_folder or folder / "checks"
             classifier = verify(version, folder, self.threads, photos)
         except RegistryError as error:
             self._unreachable(error)
             return None
-        except VersionRefused as refusal:
+        except OSError as error:  # the cache's disk (full?): not the version's fault, retried
+            self.state.last_error = f"cannot store registry version {number}: {error}"
+            log.error("%s; still serving %s", self.state.last_error, self.champion.model_version)
+            return None
+        except Exception as error:  # a check failed, or something no check foresaw: never a 500
+            refusal = error if isinstance(error, VersionRefused) else _unforeseen(number, error)
             self.state.refused[number] = f"{refusal.reason}: {refusal.detail}"
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
             log.error("%s; still serving %s", refusal, self.champion.model_version)
             self.on_event(
                 "refused",
@@ -234,6 +177,12 @@ class Serving:
             )
             return None
         return Served(classifier, number)
+
+
+def _unforeseen(number: str, error: Exception) -> VersionRefused:
+    """A refusal (reason "other") for an error no check names; its traceback goes to the log."""
+    log.exception("registry version %s could not be loaded", number)
+    return VersionRefused(number, "other", f"{type(error).__name__}: {error}")
 
 
 class ModelWatch(Periodic):

@@ -7,7 +7,8 @@ import pytest
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.serving.classifier import load_classifier
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
-from catsdogs.serving.served_models import Serving, check_photos
+from catsdogs.serving.candidates import check_photos
+from catsdogs.serving.served_models import Serving
 from catsdogs.registry.client import Registry
 from tests.registry import model_versions
 from tests.monitoring.discord_stub import DiscordStub

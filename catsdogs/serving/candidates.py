@@ -1,0 +1,94 @@
+"""A registry version before it serves: its folder in the cache, its download, its checks.
+
+The registry's answers are data, never paths or hosts: a version is a folder of the cache only
+if MLflow's number names one there (catsdogs/registry/versions.py accepts digits alone).
+"""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+from pathlib import Path
+
+from catsdogs.card import CardError, ModelCard
+from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
+from catsdogs.serving.classifier import Classifier
+from catsdogs.serving.imaging import ImageError
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+class VersionRefused(Exception):
+    """A registry version failed a check; `reason` is a short, bounded code for metrics."""
+
+    def __init__(self, registry_version: str, reason: str, detail: str):
+        super().__init__(f"version {registry_version} refused ({reason}): {detail}")
+        self.registry_version, self.reason, self.detail = registry_version, reason, detail
+
+
+def check_photos(folder: Path) -> list[tuple[str, Path]]:
+    """The (class, path) pairs of `folder/<class>/*`: photos whose right answer is known."""
+    if not folder.is_dir():
+        return []
+    return [
+        (label.name, photo)
+        for label in sorted(folder.iterdir())
+        if label.is_dir()
+        for photo in sorted(label.iterdir())
+        if photo.suffix.lower() in PHOTO_SUFFIXES
+    ]
+
+
+def verify(version: RegisteredVersion, folder: Path, threads: int, photos: Path) -> Classifier:
+    """Load the version downloaded to `folder` only if every check passes, or raise why not.
+
+    Checks: the ONNX file's sha256 against its card and the registry's tag; the card; the
+    session (input name, output shape, a warm-up run); the photos of known class.
+    """
+    model = folder / "catsdogs.onnx"
+    refuse = partial(VersionRefused, version.registry_version)  # refuse(reason, detail)
+    try:
+        card = ModelCard.for_model(model)
+    except CardError as error:
+        raise refuse("card", str(error)) from None
+    digest = file_sha256(model)
+    expected = {card.data.get("sha256"), version.tags.get("sha256")}
+    if expected != {digest}:
+        raise refuse(
+            "sha256", f"file {digest[:12]}, card and registry say {sorted(map(str, expected))}"
+        )
+    try:
+        classifier = Classifier(card, threads)  # checks input name and output shape, warms up
+    except CardError as error:
+        raise refuse("load", str(error)) from None
+    known = check_photos(photos)
+    if not known:
+        raise refuse("check_photos", f"no photos of known class in {photos}")
+    for label, photo in known:
+        try:
+            answer = classifier.predict(photo.read_bytes()).label
+        except ImageError as error:
+            raise refuse("check_photos", f"{photo.name}: {error.message}") from None
+        if answer != label:
+            raise refuse("check_photos", f"{photo.parent.name}/{photo.name} classified as {answer}")
+    return classifier
+
+
+def cache_folder(cache: Path, registry_version: str) -> Path:
+    """The folder of `registry_version` directly inside `cache`, or a RegistryError."""
+    folder = cache / registry_version
+    if folder.name != registry_version or folder.resolve().parent != cache.resolve():
+        shown = registry_version[:40]
+        raise RegistryError(f"registry version {shown!r} names no folder in the model cache")
+    return folder
+
+
+def fetch(registry: Registry, version: RegisteredVersion, cache: Path) -> Path:
+    """The version's folder in `cache`, downloaded whole first unless it is there already."""
+    folder = cache_folder(cache, version.registry_version)
+    if not (folder / "catsdogs.onnx").is_file():
+        unfinished = folder.with_name(f"{folder.name}.partial")
+        shutil.rmtree(unfinished, ignore_errors=True)
+        registry.download(version, unfinished)
+        unfinished.rename(folder)
+    return folder
