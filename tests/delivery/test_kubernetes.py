@@ -116,6 +116,20 @@ def test_services_budgets_and_policies_select_the_deployments_pods(objects):
             assert allowed == set(ports)
 
 
+def test_egress_goes_only_to_named_destinations(objects):
+    """Every way out names where to (issue 27): HTTPS never reaches private or metadata
+    addresses, so an answer naming another host cannot be fetched inside the network either."""
+    for policy in of_kind(objects, "NetworkPolicy"):
+        rules = policy["spec"]["egress"]
+        assert rules and all(rule.get("to") for rule in rules), policy["metadata"]["name"]
+        for rule in rules:
+            ports = {p["port"] for p in rule["ports"]}
+            for block in (peer["ipBlock"] for peer in rule["to"] if "ipBlock" in peer):
+                if block["cidr"] == "0.0.0.0/0":
+                    assert ports == {443}
+                    assert {"10.0.0.0/8", "169.254.0.0/16"} <= set(block["except"])
+
+
 def test_pods_run_as_non_root_read_only_with_requests_and_limits(objects):
     specs = pod_specs(objects)
     for name, template in specs:
