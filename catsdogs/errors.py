@@ -84,6 +84,12 @@ ERRORS: dict[str, Error] = {
         N_("Request not accepted"),
     ),
     "no_registry": Error(409, N_("No model registry: set MLFLOW_TRACKING_URI.")),
+    # An action from a page that showed another row under this id (erased since, the id reused).
+    "stale": Error(
+        409,
+        "This is not the record that was shown any more.",
+        N_("This page is out of date: what it showed was deleted. Reload it; nothing was changed."),
+    ),
     "file_too_large": Error(413, "The upload is larger than the allowed size.", COULD_NOT_COMPLETE),
     "image_too_large": Error(
         413,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-import unicodedata
 from enum import Enum
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -13,6 +12,7 @@ from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, u
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
+from catsdogs.store.cleaning import clean_comment, clean_filename
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
 from catsdogs.store.training_photos import KeptPhoto
 
@@ -37,23 +37,6 @@ class Keep(Enum):  # give_feedback's comment when the client sent none: the stor
 
 
 KEEP = Keep.KEEP
-
-
-def clean_filename(name: str | None) -> str | None:
-    """Keep only the last path part, printable, at most 255 characters."""
-    if not name:
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    printable = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
-    return printable[:255] or None
-
-
-def clean_comment(text: str | None) -> str | None:
-    """Drop control characters and lone surrogates (databases refuse them); keep line breaks."""
-    if not text:
-        return None
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
-    return kept.strip() or None
 
 
 class Writer:
@@ -101,14 +84,13 @@ class Writer:
         satisfied: bool,
         comment: str | None | Literal[Keep.KEEP] = KEEP,
         allowed_ids: set[int] | None = None,
+        shown: str | None = None,
     ) -> Prediction:
-        """Record 👍/👎 on a consented prediction, and the comment unless it is KEEP.
+        """Record 👍/👎 on the consented prediction `named` names, and the comment unless KEEP.
 
         An empty or None comment clears the stored one; a vote sent again without one keeps it.
         """
-        record = db.session.get(Prediction, prediction_id) if 0 < prediction_id <= MAX_ID else None
-        if record is None or (allowed_ids is not None and prediction_id not in allowed_ids):
-            raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
+        record = named(prediction_id, allowed_ids, shown)
         if not record.rgpd_consent:
             raise ServiceError(
                 "no_consent", "Feedback is only kept for predictions made with consent."
@@ -202,6 +184,17 @@ def get(prediction_id: int) -> Prediction:
     return record
 
 
+def named(prediction_id: int, allowed_ids: set[int] | None, shown: str | None) -> Prediction:
+    """The prediction an action names: not_found unless among `allowed_ids` (when given), stale
+    unless it is the row the page showed, the one whose request_id is `shown` (when given)."""
+    if allowed_ids is not None and prediction_id not in allowed_ids:
+        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
+    record = get(prediction_id)
+    if shown is not None and record.request_id != shown:
+        raise ServiceError("stale", f"Prediction {prediction_id} is not the one shown any more.")
+    return record
+
+
 def count() -> int:
     """How many predictions are stored."""
     return db.session.scalar(select(func.count()).select_from(Prediction)) or 0
@@ -213,16 +206,14 @@ def recent(limit: int, offset: int) -> list[Prediction]:
     return list(db.session.scalars(query.limit(limit).offset(offset)))
 
 
-def erase(prediction_id: int, allowed_ids: set[int] | None = None) -> None:
-    """Delete one prediction row entirely (right to erasure), if among `allowed_ids` when given;
-    its kept photo goes with it (ON DELETE CASCADE)."""
-    deleted = 0
-    if 0 < prediction_id <= MAX_ID and (allowed_ids is None or prediction_id in allowed_ids):
-        statement = delete(Prediction).where(Prediction.id == prediction_id)
-        deleted = cast(CursorResult, db.session.execute(statement)).rowcount
-        db.session.commit()
-    if not deleted:
-        raise ServiceError("not_found", f"No prediction with id {prediction_id}.")
+def erase(
+    prediction_id: int, allowed_ids: set[int] | None = None, shown: str | None = None
+) -> None:
+    """Delete one prediction row entirely (right to erasure), the one `named` names; its kept
+    photo goes with it (ON DELETE CASCADE)."""
+    named(prediction_id, allowed_ids, shown)
+    db.session.execute(delete(Prediction).where(Prediction.id == prediction_id))
+    db.session.commit()
 
 
 def purge_personal_data(older_than: datetime.timedelta) -> int:

@@ -48,14 +48,19 @@ def get(photo_id: int) -> TrainingPhoto:
     return photo
 
 
-def review(photo_id: int, decision: str, reviewer: str) -> TrainingPhoto:
-    """Record `reviewer`'s decision (a label, or "reject") on a photo; the latest one wins."""
+def review(photo_id: int, decision: str, reviewer: str, shown: str | None = None) -> TrainingPhoto:
+    """Record `reviewer`'s decision (a label, or "reject") on a photo; the latest one wins.
+
+    `shown`, when given, is the request_id of the prediction the reviewer's card showed: a card
+    whose photo was erased since, and its id given again, is refused (stale)."""
     if decision not in DECISIONS:
         raise ServiceError(
             "invalid_request", f"The decision must be one of {', '.join(DECISIONS)}."
         )
     reviewer = clean_reviewer(reviewer)
     photo = get(photo_id)
+    if shown is not None and photo.prediction.request_id != shown:
+        raise ServiceError("stale", f"Kept photo {photo_id} is not the one shown any more.")
     if decision == REJECT:
         photo.review, photo.label = "rejected", None
     else:

@@ -15,6 +15,7 @@ from catsdogs.web.render import render
 bp = Blueprint("web", __name__)
 SESSION_IDS = "prediction_ids"
 KEEP_IDS = 20  # the signed session cookie stays small
+SHOWN = "request_id"  # the form field naming the row a card showed (empty: an older page)
 
 
 @bp.route("/")
@@ -39,6 +40,8 @@ def classify_photo():
         return _result_error(status_for(error), messages.for_error(error))
     if consent and result["id"] is not None:
         session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
+        # The card's forms name the row by its id and its request_id: a stale card is refused.
+        result = {**result, "request_id": records.get(result["id"]).request_id}
     return render("web/index.html", "web/_result.html", result=result, consent=consent)
 
 
@@ -55,6 +58,7 @@ def feedback(prediction_id: int) -> ResponseReturnValue:
             satisfied,
             request.form.get("comment", ""),
             allowed_ids=set(session.get(SESSION_IDS, [])),
+            shown=request.form.get(SHOWN, ""),
         )
     except ServiceError as error:
         monitoring.parts(current_app).telemetry.record_error(error.code)
@@ -64,6 +68,7 @@ def feedback(prediction_id: int) -> ResponseReturnValue:
         "web/feedback.html",
         "web/_feedback.html",
         prediction_id=prediction_id,
+        request_id=record.request_id,
         sent=True,
         satisfied=satisfied,
         comment=record.user_comment,
@@ -75,7 +80,7 @@ def erase(prediction_id: int) -> ResponseReturnValue:
     """Delete, at once and entirely, a consented prediction this browser made."""
     mine = session.get(SESSION_IDS, [])
     try:
-        records.erase(prediction_id, allowed_ids=set(mine))
+        records.erase(prediction_id, allowed_ids=set(mine), shown=request.form.get(SHOWN, ""))
     except ServiceError as error:
         monitoring.parts(current_app).telemetry.record_error(error.code)
         return _erase_error(status_for(error), messages.for_error(error, id=prediction_id))
@@ -124,6 +129,7 @@ def _feedback_error(prediction_id: int, status: int, message: str) -> Response:
         "web/_feedback.html",
         status,
         prediction_id=prediction_id,
+        request_id=request.form.get(SHOWN, ""),
         error=message,
         comment=request.form.get("comment", ""),
     )

@@ -138,7 +138,8 @@ def decide(photo_id: int) -> ResponseReturnValue:
     if name is None:
         return refused(403 if password() is None else 401)
     try:
-        photo = review.review(photo_id, request.form.get("decision", ""), name)
+        decision, shown = request.form.get("decision", ""), request.form.get("request_id", "")
+        photo = review.review(photo_id, decision, name, shown)
     except ServiceError as error:
         return refused(status_for(error), messages.for_error(error, DECISION_ERRORS))
     if not wants_fragment():

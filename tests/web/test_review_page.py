@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from catsdogs.extensions import db
+from catsdogs.store.tables import TrainingPhoto
 from tests.helpers import metric_samples
 from tests.store.feedback_photos import keep_photo, row, small_jpeg
 from tests.web.forms import HX, PLAIN, csrf_token
@@ -38,8 +40,14 @@ def login(client, password=PASSWORD, name="Ada"):
     return client.post("/review/login", data=form)
 
 
-def decide(client, photo_id, decision, headers=HX, token=None):
-    form = {"decision": decision, "csrf_token": token or csrf_token(client)}
+def decide(client, photo_id, decision, headers=HX, token=None, row=None):
+    """Decide from a card showing the photo as it is now, or as it was (`row`: the request_id of
+    its prediction then)."""
+    form = {"decision": decision, "csrf_token": token or csrf_token(client), "request_id": row}
+    if row is None:
+        with client.application.app_context():
+            photo = db.session.get(TrainingPhoto, photo_id)
+            form["request_id"] = photo.prediction.request_id if photo else ""
     return client.post(f"/review/photos/{photo_id}", data=form, headers=headers)
 
 
@@ -230,12 +238,11 @@ def test_the_monitoring_page_and_metrics_count_the_photos(review_app, reviewer, 
 def test_a_database_failure_is_a_readable_503(review_app, reviewer, photos):
     from sqlalchemy import text
 
-    from catsdogs.extensions import db
-
     with review_app.app_context():
+        shown = db.session.get(TrainingPhoto, photos[0]).prediction.request_id
         db.session.execute(text("DROP TABLE training_photos"))
         db.session.commit()
-    for answer in (reviewer.get("/review"), decide(reviewer, photos[0], "cat")):
+    for answer in (reviewer.get("/review"), decide(reviewer, photos[0], "cat", row=shown)):
         body = answer.get_data(as_text=True)
         assert answer.status_code == 503, body
         assert "The database does not answer; try again in a moment." in body
