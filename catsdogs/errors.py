@@ -110,8 +110,6 @@ ERRORS: dict[str, Error] = {
         N_("Something went wrong on our side. Please try again in a moment."),
         N_("Something went wrong"),
     ),
-    # A method no route serves, answered before Flask (catsdogs.api.methods); no browser sends one.
-    "method_not_implemented": Error(501, "This method is not served here.", COULD_NOT_COMPLETE),
     "model_unavailable": Error(503, N_("The model is unavailable right now; try again later.")),
     "storage_full": Error(
         503,

@@ -1,4 +1,4 @@
-"""Methods that no route serves are answered before Flask: 501, JSON, and no new metric series.
+"""Methods that no route serves are answered before Flask: 405, JSON, and no new metric series.
 
 prometheus_flask_exporter labels its request metrics by method: each invented method that
 reached Flask (a 405 on a real path, a 404 elsewhere) added about twenty series that never go
@@ -18,7 +18,7 @@ WsgiApp = Callable[..., Iterable[bytes]]
 
 
 class ServedMethodsOnly:
-    """Pass on requests whose method some route serves; answer the others 501 with Allow."""
+    """Pass on requests whose method some route serves; answer the others 405 with Allow."""
 
     def __init__(self, app: Flask, wrapped: WsgiApp):
         self.app, self.wrapped = app, wrapped
@@ -36,11 +36,11 @@ class ServedMethodsOnly:
         if environ.get("REQUEST_METHOD", "GET") in self.allowed:
             return self.wrapped(environ, start_response)
         # One bounded label (the code) on the errors counter: the probing is seen, not a series.
-        monitoring.parts(self.app).telemetry.record_error("method_not_implemented")
-        message = ERRORS["method_not_implemented"].sentence
-        body = json.dumps({"error": "method_not_implemented", "message": message}).encode()
+        monitoring.parts(self.app).telemetry.record_error("method_not_allowed")
+        message = ERRORS["method_not_allowed"].sentence
+        body = json.dumps({"error": "method_not_allowed", "message": message}).encode()
         start_response(
-            "501 Not Implemented",
+            "405 Method Not Allowed",
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),

@@ -1,4 +1,4 @@
-"""Methods no route serves: answered 501 before Flask, with Allow, and never a new metric series."""
+"""Methods no route serves: answered 405 before Flask, with Allow, and never a new metric series."""
 
 import pytest
 
@@ -8,12 +8,12 @@ INVENTED = ("BREW", "PROPFIND", "PATCH", "X-PROBE-1", "X-PROBE-2")
 
 
 @pytest.mark.parametrize("path", ["/api/predict", "/", "/nowhere"])
-def test_an_unserved_method_is_501_in_json_with_the_methods_served(client, path):
+def test_an_unserved_method_is_405_in_json_with_the_methods_served(client, path):
     response = client.open(path, method="BREW")
-    assert response.status_code == 501
+    assert response.status_code == 405
     assert response.json == {
-        "error": "method_not_implemented",
-        "message": "This method is not served here.",
+        "error": "method_not_allowed",
+        "message": "This method is not allowed here.",
     }
     assert response.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, POST"
 
@@ -34,5 +34,5 @@ def test_invented_methods_add_no_metric_series(client):
     after = scrape(client)
     assert set(after) == set(before)
     assert not [key for key in after if ("method", "BREW") in key[1]]
-    refused = ("cv_errors_total", (("code", "method_not_implemented"),))
+    refused = ("cv_errors_total", (("code", "method_not_allowed"),))
     assert after[refused] - before[refused] == 3 * len(INVENTED)
