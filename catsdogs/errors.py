@@ -96,6 +96,9 @@ ERRORS: dict[str, Error] = {
         "The image has too many pixels.",
         N_("The image has more than %(megapixels)s million pixels."),
     ),
+    "image_too_large_to_decode": Error(
+        413, N_("The image would take too much memory to decode: send a smaller photo, or a JPEG.")
+    ),
     "not_an_image": Error(415, N_("The file is not an image we can read.")),
     "unsupported_media_type": Error(415, "This content type is not supported.", COULD_NOT_COMPLETE),
     "rate_limited": Error(

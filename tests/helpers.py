@@ -148,6 +148,9 @@ class BrokenClassifier:
     def predict(self, data):
         raise RuntimeError("session lost")
 
+    def predict_photo(self, data):
+        raise RuntimeError("session lost")
+
     def predict_resized(self, pixels):
         raise RuntimeError("session lost")
 

@@ -75,14 +75,19 @@ class Classifier:
 
     def predict(self, data: bytes) -> Answer:
         """Classify image bytes; raise imaging.ImageError when they are not a usable image."""
+        return self.predict_photo(data)[0]
+
+    def predict_photo(self, data: bytes) -> tuple[Answer, imaging.Photo]:
+        """`predict`, and the decoded photo, for the kept copy and the challenger to reuse."""
         started = time.perf_counter()
-        image, source = imaging.decode_with_source(data, self.card.input_size)
+        photo = imaging.decode_photo(data, self.card.input_size)
         decoded = time.perf_counter()
-        pixels = imaging.resize(image, self.card.input_size, self.card.resize_method)
+        pixels = photo.pixels(self.card.input_size, self.card.resize_method)
         resized = time.perf_counter()
-        return self.predict_resized(
-            pixels, (decoded - started) * 1000, (resized - decoded) * 1000, source
+        answer = self.predict_resized(
+            pixels, (decoded - started) * 1000, (resized - decoded) * 1000, photo.source
         )
+        return answer, photo
 
     def predict_resized(
         self,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from catsdogs.errors import ServiceError
+from catsdogs.errors import ServiceError, lookup
 from catsdogs.serving.classifier import Classifier, Answer
-from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.imaging import ImageError, Photo
 from catsdogs.store import records, training_photos
 
 if TYPE_CHECKING:  # annotations only
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only
     from catsdogs.store.records import Writer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Classification:
@@ -53,8 +54,9 @@ class Classification:
             )
         # This request's model, even if another is swapped in meanwhile.
         model = self.models.champion.classifier
-        prediction = self.run_model(model, lambda: model.predict(data))
-        row_id = self.store(prediction, data, consent, filename, training_consent)
+        # Decoded once: the kept copy and the challenger start from the same pixels.
+        prediction, photo = self.run_model(model, lambda: model.predict_photo(data))
+        row_id = self.store(prediction, len(data), photo, consent, filename, training_consent)
         result = {
             "id": row_id,
             "prediction": prediction.label,
@@ -80,17 +82,20 @@ class Classification:
         The whole batch is predicted before anything is stored: one bad image stores none.
         """
         model = model or self.models.champion.classifier
-        predictions = []
+        answers = []
         for index, image in enumerate(images):
             try:
-                predictions.append(self.run_model(model, partial(_predict, model, image)))
+                answers.append(self.run_model(model, partial(_predict, model, image)))
             except ImageError as error:
+                if lookup(error.code).status == 413:  # too large stays 413: send smaller ones
+                    error.message = f"Image {index}: {error.message}"
+                    raise
                 raise ServiceError("invalid_image", f"Image {index}: {error.message}") from None
-        for prediction, image in zip(predictions, images, strict=True):
-            self.store(prediction, image)
-        return predictions
+        for (prediction, photo), image in zip(answers, images, strict=True):
+            self.store(prediction, len(image) if isinstance(image, bytes) else image.nbytes, photo)
+        return [prediction for prediction, _ in answers]
 
-    def run_model(self, model: Classifier, predict: Callable[[], Answer]) -> Answer:
+    def run_model(self, model: Classifier, predict: Callable[[], T]) -> T:
         """Call `predict`; any failure but the image's is model_unavailable."""
         try:
             return predict()
@@ -106,27 +111,30 @@ class Classification:
     def store(
         self,
         prediction: Answer,
-        image: bytes | np.ndarray,
+        size: int,
+        photo: Photo | None = None,
         consent: bool = False,
         filename: str | None = None,
         training_consent: bool = False,
     ) -> int | None:
-        """Count the prediction, store its row (with a small copy of the photo when the person
-        allowed it for training: `training_consent` needs `consent`), and offer the photo to
-        shadow traffic; return the row id (None when spooled). Batches and /v2 never keep
-        photos."""
-        size = len(image) if isinstance(image, bytes) else image.nbytes
+        """Count the prediction of an upload of `size` bytes, store its row (with a small copy
+        of the decoded `photo` when the person allowed it for training: `training_consent`
+        needs `consent`), and offer the photo to shadow traffic; return the row id (None when
+        spooled). Batches and /v2 never keep photos."""
         self.telemetry.record_prediction(prediction, size)
         self.model_health.observe(prediction)
-        # Only with that consent is the photo decoded a second time and re-encoded.
-        photo = None
-        if training_consent and consent and isinstance(image, bytes):
-            photo = training_photos.downscale(image)
-        row_id = self.writer.save_prediction(prediction, consent, filename, photo)
-        if row_id is not None and isinstance(image, bytes):
-            self.shadow.offer(row_id, image, prediction)
+        kept = None
+        if training_consent and consent and photo is not None:
+            kept = training_photos.keep(photo.image)
+        row_id = self.writer.save_prediction(prediction, consent, filename, kept)
+        if row_id is not None and photo is not None:
+            self.shadow.offer(row_id, photo, prediction)
         return row_id
 
 
-def _predict(model: Classifier, image: bytes | np.ndarray) -> Answer:
-    return model.predict(image) if isinstance(image, bytes) else model.predict_resized(image)
+def _predict(model: Classifier, image: bytes | np.ndarray) -> tuple[Answer, Photo | None]:
+    """The answer, and the decoded photo reduced to the model's pixels (a batch holds 16)."""
+    if not isinstance(image, bytes):
+        return model.predict_resized(image), None
+    answer, photo = model.predict_photo(image)
+    return answer, photo.compact(model.card.input_size, model.card.resize_method)

@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from catsdogs.serving.classifier import Answer, Classifier
+from catsdogs.serving.imaging import Photo, Source
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +22,10 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ShadowJob:
     prediction_id: int
-    image: bytes
+    # Resized for the challenger on the request's thread from the pixels the champion used:
+    # a queued photo is 150 KB, not the upload, and it is not decoded a second time.
+    pixels: np.ndarray
+    source: Source
     champion: Answer
 
 
@@ -44,12 +50,14 @@ class ShadowWorker:
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
-    def offer(self, prediction_id: int, image: bytes, champion: Answer) -> bool:
+    def offer(self, prediction_id: int, photo: Photo, champion: Answer) -> bool:
         """Queue the photo for the challenger if shadow is on and it is drawn; never blocks."""
-        if self.challenger() is None or random.random() >= self.sample:
+        model = self.challenger()
+        if model is None or random.random() >= self.sample:
             return False
+        pixels = photo.pixels(model.card.input_size, model.card.resize_method)
         try:
-            self.jobs.put_nowait(ShadowJob(prediction_id, image, champion))
+            self.jobs.put_nowait(ShadowJob(prediction_id, pixels, photo.source, champion))
         except queue.Full:
             self.dropped()
             return False
@@ -86,8 +94,9 @@ class ShadowWorker:
 
     def _handle(self, job: ShadowJob) -> None:
         model = self.challenger()
-        if model is None:
+        width, height = model.card.input_size if model else (0, 0)
+        if model is None or job.pixels.shape[:2] != (height, width):  # shadow off, or swapped
             return
         started = time.perf_counter()
-        prediction = model.predict(job.image)
+        prediction = model.predict_resized(job.pixels, source=job.source)
         self.record(job, prediction, time.perf_counter() - started)

@@ -10,7 +10,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from catsdogs.serving.imaging import decode
 
@@ -44,12 +44,17 @@ class KeptPhoto:
 
 
 def downscale(data: bytes) -> KeptPhoto:
-    """Orient the photo as EXIF says, shrink its longest side to MAX_SIDE (never enlarge),
-    and encode it as an RGB JPEG that carries no metadata."""
-    image = decode(data, (MAX_SIDE, MAX_SIDE))  # oriented, RGB; big JPEGs decoded at a scale
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    """Decode the photo (oriented as EXIF says) and keep it: see `keep`."""
+    return keep(decode(data, (MAX_SIDE, MAX_SIDE)))  # big JPEGs decoded at a scale
+
+
+def keep(image: Image.Image) -> KeptPhoto:
+    """Shrink a decoded photo's longest side to MAX_SIDE (never enlarge), and encode it as an
+    RGB JPEG that carries no metadata. `image` itself is left as it is: the request reuses it."""
+    if max(image.size) > MAX_SIDE:
+        image = ImageOps.contain(image, (MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     # A fresh image from the pixels alone: `info` (comments, ICC, EXIF) stays behind.
-    clean = Image.frombytes("RGB", image.size, image.tobytes())
+    clean = Image.frombytes("RGB", image.size, image.convert("RGB").tobytes())
     buffer = io.BytesIO()
     clean.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
     jpeg = buffer.getvalue()

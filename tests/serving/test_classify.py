@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from catsdogs import serving
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
-from catsdogs.serving.imaging import ImageError
+from catsdogs.serving.imaging import ImageError, decode_photo
 from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction
 from tests.helpers import BrokenClassifier, image_bytes, serve_model
@@ -20,8 +20,9 @@ class FixedClassifier:
     model_version = "app-version"
     card = BrokenClassifier.card  # the shipped card: unsure below 0.8
 
-    def predict(self, data):
-        return Answer("dog", {"cat": 0.25, "dog": 0.75}, "prediction-version", 1, 2, 3)
+    def predict_photo(self, data):
+        photo = decode_photo(data, self.card.input_size)
+        return Answer("dog", {"cat": 0.25, "dog": 0.75}, "prediction-version", 1, 2, 3), photo
 
 
 def failed_predictions(app) -> float:

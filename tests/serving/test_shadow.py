@@ -9,6 +9,7 @@ from catsdogs import serving
 from catsdogs.extensions import db
 from catsdogs.registry.lifecycle import CHALLENGER
 from catsdogs.store.tables import Prediction
+from catsdogs.serving.imaging import decode_photo
 from catsdogs.serving.shadow import ShadowWorker
 from tests.registry import model_versions
 from tests.helpers import AUTH, image_bytes, metric_samples, photos_of_known_class
@@ -25,11 +26,16 @@ class Recorder:
         self.drops += 1
 
 
+def photo(classifier):
+    """A photo as the request decoded it."""
+    return decode_photo(image_bytes(), classifier.card.input_size)
+
+
 def test_a_drawn_photo_is_classified_by_the_challenger(classifier):
     recorder = Recorder()
     worker = ShadowWorker(1.0, lambda: classifier, recorder.record, recorder.dropped)
     prediction = classifier.predict(image_bytes())
-    assert worker.offer(7, image_bytes(), prediction)
+    assert worker.offer(7, photo(classifier), prediction)
     worker.drain()
     worker.stop()
     [(prediction_id, label, seconds)] = recorder.answers
@@ -38,12 +44,12 @@ def test_a_drawn_photo_is_classified_by_the_challenger(classifier):
 
 def test_nothing_is_queued_without_a_challenger_or_outside_the_sample(classifier):
     recorder = Recorder()
-    photo, prediction = image_bytes(), classifier.predict(image_bytes())
+    decoded, prediction = photo(classifier), classifier.predict(image_bytes())
     assert not ShadowWorker(1.0, lambda: None, recorder.record, recorder.dropped).offer(
-        1, photo, prediction
+        1, decoded, prediction
     )
     assert not ShadowWorker(0.0, lambda: classifier, recorder.record, recorder.dropped).offer(
-        1, photo, prediction
+        1, decoded, prediction
     )
     assert recorder.answers == [] and recorder.drops == 0
 
@@ -52,13 +58,15 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(classifier):
     release, recorder = threading.Event(), Recorder()
 
     class Slow:
-        def predict(self, data):
+        card = classifier.card
+
+        def predict_resized(self, pixels, **timings):
             release.wait(10)
-            return classifier.predict(data)
+            return classifier.predict_resized(pixels, **timings)
 
     worker = ShadowWorker(1.0, lambda: Slow(), recorder.record, recorder.dropped, capacity=1)
     prediction = classifier.predict(image_bytes())
-    offered = [worker.offer(n, image_bytes(), prediction) for n in range(5)]
+    offered = [worker.offer(n, photo(classifier), prediction) for n in range(5)]
     assert offered[:2] == [True, True]  # one running, one queued
     assert recorder.drops == 3 and offered[2:] == [False, False, False]
     release.set()

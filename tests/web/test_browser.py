@@ -139,9 +139,9 @@ class HeldClassifier:
     def __getattr__(self, name):
         return getattr(self.model, name)
 
-    def predict(self, data):
+    def predict_photo(self, data):
         self.release.wait(timeout=20)
-        return self.model.predict(data)
+        return self.model.predict_photo(data)
 
 
 def hold_the_model(app) -> threading.Event:
