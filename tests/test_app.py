@@ -5,6 +5,7 @@ import shutil
 
 from catsdogs import serving
 from catsdogs.card import SHIPPED_MODEL
+from tests.helpers import AUTH
 
 BLUEPRINTS = {"web", "monitoring_page", "predict", "feedback", "monitoring", "inference_protocol"}
 
@@ -21,7 +22,7 @@ def test_each_blueprint_is_registered_once(app):
 
 def test_the_classifier_passed_in_is_the_one_served(app, classifier):
     assert serving.parts(app).classifier is classifier
-    health = app.test_client().get("/health").get_json()
+    health = app.test_client().get("/health", headers=AUTH).get_json()
     assert health["model"]["version"] == classifier.model_version
 
 

@@ -35,6 +35,7 @@ pytestmark = [
     ),
 ]
 CLIENTS = 6
+BEARER = {"Authorization": f"Bearer {TOKEN}"}  # /health shows its detail only with it
 
 
 class Postgres:
@@ -158,12 +159,15 @@ def test_an_outage_under_load_loses_no_prediction(postgres, outage_app):
         load.wait_for(lambda: len(load.answers) >= 30)
         postgres.stop()
         load.wait_for(lambda: load.spooled() >= 30)
-        health = requests.get(f"{url}/health", timeout=10).json()
+        health = requests.get(f"{url}/health", headers=BEARER, timeout=10).json()
         assert health["status"] == "degraded" and health["spooled_predictions"] > 0
         assert gauge(url) == 0
         postgres.start()
         load.wait_for(
-            lambda: requests.get(f"{url}/health", timeout=10).json()["database"] == "connected"
+            lambda: (
+                requests.get(f"{url}/health", headers=BEARER, timeout=10).json()["database"]
+                == "connected"
+            )
         )
         count = len(load.answers)
         load.wait_for(lambda: len(load.answers) >= count + 30)

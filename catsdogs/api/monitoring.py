@@ -3,7 +3,7 @@
 import marshmallow as ma
 from flask import current_app
 
-from catsdogs import serving, store
+from catsdogs import monitoring, serving, store
 from catsdogs.monitoring import health as checks
 from catsdogs.store import records
 from catsdogs.monitoring import statistics
@@ -29,9 +29,13 @@ bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and hi
 @bp.route("/health")
 @bp.response(200, Health, description="Healthy, or degraded when the database is down")
 @bp.alt_response(503, schema=Health, description="The model is not loaded")
+@bp.doc(security=[{}, *BEARER])
+@auth.login_required(optional=True)
 def health():
-    """Check the database and the model for real, now."""
-    return checks.report(serving.parts(current_app).models, store.parts(current_app).spool)
+    """Check the database and the model (at most every 2 s); the detail only with a token."""
+    models, spool = serving.parts(current_app).models, store.parts(current_app).spool
+    result = monitoring.parts(current_app).health_report.get(lambda: checks.report(models, spool))
+    return result if auth.current_user() else checks.public(result)
 
 
 @bp.route("/health/live")

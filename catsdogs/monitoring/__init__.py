@@ -8,21 +8,25 @@ from dataclasses import dataclass
 from flask import Flask
 
 from catsdogs.monitoring import metrics, review_metrics
+from catsdogs.monitoring.health import CachedReport
 from catsdogs.monitoring.metrics import Telemetry
 from catsdogs.monitoring.model_health import ModelHealth
 from catsdogs.monitoring.notifications import Alerts
 from catsdogs.monitoring.notifier import DiscordNotifier
 
 KEY = "catsdogs.monitoring"
+HEALTH_CACHE_SECONDS = 2.0  # how stale a polled /health may be; docs/api.md
 
 
 @dataclass(frozen=True)
 class MonitoringParts:
-    """What the app counts and tells: its metrics, its models' health, its Discord alerts."""
+    """What the app counts and tells: its metrics, its models' health, its Discord alerts,
+    and its last /health report."""
 
     telemetry: Telemetry
     model_health: ModelHealth
     alerts: Alerts
+    health_report: CachedReport
 
 
 def init_app(app: Flask) -> MonitoringParts:
@@ -38,7 +42,9 @@ def init_app(app: Flask) -> MonitoringParts:
     )
     telemetry.registry.register(review_metrics.TrainingPhotoGauges(app))
     alerts = Alerts(app, DiscordNotifier(app.config["DISCORD_WEBHOOK_URL"]))
-    app.extensions[KEY] = MonitoringParts(telemetry, health, alerts)
+    app.extensions[KEY] = MonitoringParts(
+        telemetry, health, alerts, CachedReport(HEALTH_CACHE_SECONDS)
+    )
     return app.extensions[KEY]
 
 

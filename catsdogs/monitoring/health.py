@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +49,32 @@ def report(models: Serving, spool: Spool) -> tuple[dict, int]:
         "spooled_predictions": len(spool),
         **models.describe(),
     }, 200 if model_ok else 503
+
+
+class CachedReport:
+    """The last /health result for `seconds`: probes and scrapers poll it (it is exempt from the
+    limits) and each check runs the model, a query and reads the spool. One lock, held while
+    checking, so callers arriving together wait for one check instead of each running their own.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._lock = threading.Lock()
+        self._result: tuple[dict, int] | None = None
+        self._checked = 0.0
+
+    def get(self, check: Callable[[], tuple[dict, int]]) -> tuple[dict, int]:
+        """The cached result while fresh, else `check()`'s, kept for the next callers."""
+        with self._lock:
+            if self._result is None or self.clock() - self._checked >= self.seconds:
+                self._result, self._checked = check(), self.clock()
+            return self._result
+
+
+def public(result: tuple[dict, int]) -> tuple[dict, int]:
+    """What anyone may see of a report: the status word and the HTTP status, no detail."""
+    body, status = result
+    return {"status": body["status"]}, status
 
 
 def readiness(models: Serving) -> tuple[dict, int]:

@@ -1,8 +1,13 @@
 """GET /health, /api/statistics and /api/predictions: what they report, and during an outage."""
 
 import io
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from catsdogs import monitoring
+from catsdogs.monitoring import health as checks
 
 from tests.helpers import AUTH, BrokenClassifier, serve_model
 
@@ -18,17 +23,56 @@ def predict(api, data: bytes, **form) -> int:
 
 
 def test_health_exercises_model_and_database(client):
-    response = client.get("/health")
+    response = client.get("/health", headers=AUTH)
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "healthy" and body["database"] == "connected"
     assert body["model"]["loaded"] is True and body["model"]["version"].startswith("1.")
 
 
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+def test_public_health_says_only_its_status(client, headers):
+    response = client.get("/health", headers=headers)
+    assert response.status_code == 200 and response.get_json() == {"status": "healthy"}
+
+
+def test_public_health_keeps_the_503_of_a_missing_model(app, client):
+    serve_model(app, BrokenClassifier())
+    response = client.get("/health")
+    assert response.status_code == 503 and response.get_json() == {"status": "unhealthy"}
+
+
+def test_health_runs_its_checks_once_within_the_cache_window(app, client, monkeypatch):
+    calls = []
+    real = checks.report
+    monkeypatch.setattr(checks, "report", lambda *args: calls.append(1) or real(*args))
+    assert client.get("/health").status_code == 200
+    assert client.get("/health", headers=AUTH).get_json()["database"] == "connected"
+    assert len(calls) == 1
+    monitoring.parts(app).health_report.seconds = 0
+    client.get("/health")
+    assert len(calls) == 2
+
+
+def test_health_checks_once_for_callers_arriving_together(app, monkeypatch):
+    calls, real = [], checks.report
+
+    def slow(*args):
+        calls.append(1)
+        time.sleep(0.2)
+        return real(*args)
+
+    monkeypatch.setattr(checks, "report", slow)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: app.test_client().get("/health").status_code, range(8)))
+    assert answers == [200] * 8 and len(calls) == 1
+
+
 def test_database_outage_degrades_health_and_spools_predictions(make_app, cat_photo):
     app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    monitoring.parts(app).health_report.seconds = 0  # its spooled count is read again below
     client = app.test_client()
-    health = client.get("/health")
+    health = client.get("/health", headers=AUTH)
     assert health.status_code == 200
     assert health.get_json()["status"] == "degraded"
     assert health.get_json()["database"] == "disconnected"
@@ -37,7 +81,7 @@ def test_database_outage_degrades_health_and_spools_predictions(make_app, cat_ph
     )
     assert response.status_code == 200 and response.get_json()["id"] is None
     assert "feedback_id" not in response.get_json()  # a spooled row cannot take feedback yet
-    assert client.get("/health").get_json()["spooled_predictions"] == 1
+    assert client.get("/health", headers=AUTH).get_json()["spooled_predictions"] == 1
 
 
 def test_statistics_count_what_happened(api, cat_photo, dog_photo):

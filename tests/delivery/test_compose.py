@@ -110,7 +110,9 @@ def test_the_app_container_is_healthy_by_its_own_health_check(stack):
            .stdout.strip()) == "starting" and time.monotonic() < deadline:  # fmt: skip
         time.sleep(2)
     assert status == "healthy", stack.logs("app")
-    body = requests.get(f"{stack.url}/health", timeout=5).json()
+    body = requests.get(
+        f"{stack.url}/health", headers={"Authorization": f"Bearer {stack.token}"}, timeout=5
+    ).json()
     assert body["database"] == "connected" and body["model"]["loaded"] is True
 
 

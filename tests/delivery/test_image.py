@@ -76,7 +76,8 @@ def test_runs_as_uid_10001_with_only_the_instance_volume_writable(served):
 
 def test_health_is_ready_on_postgresql(served):
     container, _ = served
-    body = requests.get(f"{container.url}/health", timeout=5).json()
+    bearer = {"Authorization": f"Bearer {container.token()}"}
+    body = requests.get(f"{container.url}/health", headers=bearer, timeout=5).json()
     assert body["status"] == "healthy"
     assert body["database"] == "connected"
     assert body["model"]["loaded"] is True

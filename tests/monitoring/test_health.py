@@ -3,7 +3,7 @@
 from catsdogs import serving, store
 
 from catsdogs.monitoring import health
-from tests.helpers import BrokenClassifier, serve_model
+from tests.helpers import AUTH, BrokenClassifier, serve_model
 from tests.store.database_rows import database_gauge, spooled_row, stored_request_ids, unreachable
 
 
@@ -54,7 +54,7 @@ def test_report_is_unhealthy_without_a_working_model(app):
 def test_health_does_not_replay_the_spool_but_the_watch_does(app):
     row = spooled_row()
     store.parts(app).spool.append(row)
-    health_body = app.test_client().get("/health").get_json()
+    health_body = app.test_client().get("/health", headers=AUTH).get_json()
     assert health_body["status"] == "healthy" and health_body["spooled_predictions"] == 1
     assert len(store.parts(app).spool) == 1 and stored_request_ids(app) == []
     store.parts(app).database_watch.check()

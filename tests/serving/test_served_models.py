@@ -196,7 +196,7 @@ def test_a_refused_version_shows_in_metrics_logs_health_and_discord(
         refused = metric_samples(client, "cv_model_refused_total")
         assert refused[(("reason", "sha256"),)] == 1 and refused[(("reason", "load"),)] == 0
         assert f"version {version.registry_version} refused (sha256)" in caplog.text
-        health = client.get("/health").get_json()
+        health = client.get("/health", headers=AUTH).get_json()
         assert version.registry_version in health["registry"]["refused_versions"]
         [post] = discord.wait_for(1, timeout=10)
         embed = post["embeds"][0]
