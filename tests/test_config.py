@@ -88,3 +88,13 @@ def test_the_instance_secret_is_made_once_readable_only_by_its_owner(tmp_path):
 def test_a_negative_proxy_hop_count_is_refused(make_app):
     with pytest.raises(ValueError, match="TRUSTED_PROXY_HOPS must be 0"):
         make_app(TRUSTED_PROXY_HOPS=-1)
+
+
+@pytest.mark.parametrize("secret", ["hunter2", "eleven-char"])
+def test_a_reviewer_password_under_12_characters_is_refused(make_app, secret):
+    with pytest.raises(ValueError, match="REVIEWER_PASSWORD must be 12 characters or more"):
+        make_app(REVIEWER_PASSWORD=secret)
+
+
+def test_a_12_character_reviewer_password_starts_review(make_app):
+    assert make_app(REVIEWER_PASSWORD="twelve-chars").config["REVIEWER_PASSWORD"]
