@@ -18,6 +18,7 @@ from catsdogs.card import SHIPPED_MODEL
 
 log = logging.getLogger("catsdogs")  # the start-up lines' logger, as the factory's
 TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates
+SCOPES = ("predict", "read", "admin")  # what an API token may do (docs/api.md lists by endpoint)
 LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
 DEFAULTS = {
     "MODEL_PATH": str(SHIPPED_MODEL),
@@ -39,6 +40,7 @@ DEFAULTS = {
     # fails one write, which is spooled and replayed, and the pool then reconnects them all.
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "API_SPEC_OPTIONS": {},
+    "API_TOKEN_SCOPES": {},  # token name -> its scopes; a name missing here has them all
     "RATE_LIMIT_PER_TOKEN": "120/minute",
     "RATE_LIMIT_PER_ADDRESS": "300/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -120,6 +122,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         app.config["API_TOKENS"] = parse_tokens(
             os.environ.get("API_TOKENS", ""), os.environ.get("API_TOKEN")
         )
+        app.config["API_TOKEN_SCOPES"] = parse_scopes(os.environ.get("API_TOKENS", ""))
         app.config["API_TOKEN_SOURCE"] = token_source(dotenv_values(dotenv) if dotenv else {})
     else:
         app.config.from_mapping(test_config)
@@ -150,8 +153,6 @@ def load(app: Flask, test_config: dict | None) -> None:
         raise ValueError("TRUSTED_PROXY_HOPS must be 0 (no proxy in front) or more")
     if app.config["TRAINING_PHOTO_RETENTION_DAYS"] < 1:
         raise ValueError("TRAINING_PHOTO_RETENTION_DAYS must be at least 1 day")
-    if 0 < len(app.config["REVIEWER_PASSWORD"] or "") < 12:
-        raise ValueError("REVIEWER_PASSWORD must be 12 characters or more (unset: no review)")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):
@@ -176,16 +177,32 @@ def instance_path(test_config: dict | None) -> str | None:
 
 
 def parse_tokens(named: str, single: str | None) -> dict[str, str]:
-    """Read `API_TOKENS=name:token,name:token` and/or `API_TOKEN=token` into {name: token}."""
+    """Read `API_TOKENS=name:token,name[scopes]:token` and/or `API_TOKEN=token`: {name: token}."""
     tokens = {}
     for item in filter(None, (part.strip() for part in named.split(","))):
         name, _, token = item.partition(":")
         if not token:
             raise ValueError("API_TOKENS entries must look like name:token")
-        tokens[name.strip()] = token.strip()
+        tokens[split_name(name)[0]] = token.strip()
     if single:
         tokens["default"] = single.strip()
     return tokens
+
+
+def parse_scopes(named: str) -> dict[str, tuple[str, ...]]:
+    """{name: scopes} of the API_TOKENS entries `name[read+predict]:token` (the others: all)."""
+    # Scopes go with the name, which ends at the first colon: a token may hold any character.
+    labels = (split_name(item.partition(":")[0]) for item in named.split(","))
+    return {name: scopes for name, scopes in labels if scopes is not None}
+
+
+def split_name(label: str) -> tuple[str, tuple[str, ...] | None]:
+    """`ci[read+predict]` -> ("ci", ("read", "predict")); `ci` -> ("ci", None)."""
+    name, bracket, listed = label.strip().partition("[")
+    scopes = tuple(scope.strip() for scope in listed.removesuffix("]").split("+"))
+    if bracket and (not listed.endswith("]") or not set(scopes) <= set(SCOPES)):
+        raise ValueError(f"API_TOKENS scopes look like name[{'+'.join(SCOPES)}]:token")
+    return name.strip(), scopes if bracket else None
 
 
 def token_source(dotenv: dict) -> str | None:

@@ -70,6 +70,9 @@ ERRORS: dict[str, Error] = {
         401, "Send the token in the Authorization header, not in the URL.", COULD_NOT_COMPLETE
     ),
     "forbidden": Error(403, "This action is not allowed.", COULD_NOT_COMPLETE),
+    "insufficient_scope": Error(
+        403, "This API token lacks the scope this endpoint needs.", COULD_NOT_COMPLETE
+    ),
     "no_consent": Error(403, N_("Feedback is only kept for predictions made with consent.")),
     "not_found": Error(
         404,

@@ -5,6 +5,8 @@ import hmac
 from flask import Response, current_app, request
 
 from catsdogs.api.errors import error_response
+from catsdogs.config import SCOPES
+from catsdogs.errors import ERRORS
 from catsdogs.extensions import auth
 
 QUERY_TOKEN_NAMES = ("token", "access_token", "api_token", "api_key")
@@ -22,8 +24,16 @@ def verify_token(token: str) -> str | None:
     return match
 
 
+@auth.get_user_roles
+def token_scopes(name: str) -> tuple[str, ...]:
+    """What the token `name` may do: its API_TOKENS scopes, else all (API_TOKEN, name:token)."""
+    return current_app.config["API_TOKEN_SCOPES"].get(name, SCOPES)
+
+
 @auth.error_handler
 def auth_error(status: int) -> Response:
+    if status == 403:  # a valid token without the endpoint's scope
+        return error_response(403, "insufficient_scope", ERRORS["insufficient_scope"].sentence)
     if any(name in request.args for name in QUERY_TOKEN_NAMES):
         return error_response(
             401, "token_in_query", "Send the token in the Authorization header, not in the URL."

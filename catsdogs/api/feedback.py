@@ -15,10 +15,12 @@ bp = ApiBlueprint("feedback", __name__, description="User feedback and erasure")
 @bp.response(200, FeedbackResult)
 @bp.alt_response(400, schema=ApiError, description="Invalid values")
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
-@bp.alt_response(403, schema=ApiError, description="The prediction was made without consent")
+@bp.alt_response(
+    403, schema=ApiError, description="No consent to this prediction, or no `predict` scope"
+)
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="predict")
 @bp.arguments(FeedbackRequest, location="json_or_form")
 def update_feedback(args):
     """Record a thumbs-up (1) or thumbs-down (0) and a comment on a consented prediction.
@@ -39,9 +41,10 @@ def update_feedback(args):
 @bp.route("/api/predictions/<int(signed=True):prediction_id>", methods=["DELETE"])
 @bp.response(204)
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `admin` scope")
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="admin")
 def erase_prediction(prediction_id: int) -> None:
     """Erase a prediction and everything stored with it."""
     records.erase(prediction_id)

@@ -99,10 +99,11 @@ def model_ready(model_name: str, model_version: str | None = None) -> ResponseRe
 @bp.response(200, InferenceResponse)
 @bp.alt_response(400, schema=ProtocolError, description="Bad tensors, batch or image")
 @bp.alt_response(401, schema=ProtocolError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ProtocolError, description="The token lacks the `predict` scope")
 @bp.alt_response(404, schema=ProtocolError, description="Unknown model or version")
 @bp.alt_response(413, schema=ProtocolError, description="Body larger than MAX_UPLOAD_MB")
 @bp.alt_response(503, schema=ProtocolError, description="Model unavailable")
-@auth.login_required
+@auth.login_required(role="predict")
 def infer(model_name: str, model_version: str | None = None) -> ResponseReturnValue:
     """Classify photos (BYTES, base64 in JSON) or resized pixels (FP32); each is stored."""
     model = _model(model_name, model_version)  # the one that answers, even if swapped meanwhile

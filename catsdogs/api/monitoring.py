@@ -56,9 +56,10 @@ def readiness():
 @bp.route("/api/model/reload", methods=["POST"])
 @bp.response(200, ModelState, description="The registry was asked; what serves now")
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `admin` scope")
 @bp.alt_response(409, schema=ApiError, description="No model registry is configured")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="admin")
 def reload_model():
     """Check the registry's champion and challenger now instead of at the next poll."""
     models = serving.parts(current_app).models
@@ -70,8 +71,9 @@ def reload_model():
 @bp.route("/api/statistics")
 @bp.response(200, Statistics)
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `read` scope")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="read")
 def get_statistics():
     """Totals, classes, consent, feedback and inference time figures."""
     return statistics.summary()
@@ -81,8 +83,9 @@ def get_statistics():
 @bp.response(200, PredictionList)
 @bp.alt_response(400, schema=ApiError, description="Invalid limit or offset")
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `read` scope")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="read")
 @bp.arguments(PageArgs, location="query", unknown=ma.RAISE)
 def list_predictions(args):
     """Recent predictions, newest first (limit at most 100), and how many are stored."""
@@ -96,9 +99,10 @@ def list_predictions(args):
 @bp.route("/api/predictions/<int(signed=True):prediction_id>")
 @bp.response(200, StoredPrediction)
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `read` scope")
 @bp.alt_response(404, schema=ApiError, description="Unknown prediction id")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="read")
 def get_prediction(prediction_id: int) -> Prediction:
     """One stored prediction, as the list shows it."""
     return records.get(prediction_id)

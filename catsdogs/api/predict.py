@@ -16,11 +16,12 @@ bp = ApiBlueprint("predict", __name__, description="Classify a photo as cat or d
 @bp.response(200, PredictionResult)
 @bp.alt_response(400, schema=ApiError, description="Missing, empty or several files; bad consent")
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
+@bp.alt_response(403, schema=ApiError, description="The token lacks the `predict` scope")
 @bp.alt_response(413, schema=ApiError, description="Upload or image too large")
 @bp.alt_response(415, schema=ApiError, description="Not a decodable image")
 @bp.alt_response(503, schema=ApiError, description="Model unavailable")
 @bp.doc(security=BEARER)
-@auth.login_required
+@auth.login_required(role="predict")
 @bp.arguments(UploadSchema, location="form_and_files")
 def predict(form):
     """Classify one uploaded photo (multipart field `file`)."""
