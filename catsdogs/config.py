@@ -153,6 +153,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         raise ValueError("TRUSTED_PROXY_HOPS must be 0 (no proxy in front) or more")
     if app.config["TRAINING_PHOTO_RETENTION_DAYS"] < 1:
         raise ValueError("TRAINING_PHOTO_RETENTION_DAYS must be at least 1 day")
+    if 0 < len(app.config["REVIEWER_PASSWORD"] or "") < 12:
+        raise ValueError("REVIEWER_PASSWORD must be 12 characters or more (unset: no review)")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("API_TOKENS"):
