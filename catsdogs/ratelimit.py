@@ -7,6 +7,7 @@ takes from X-Forwarded-For when TRUSTED_PROXY_HOPS says a proxy is in front (cat
 
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
+from limits.storage import Storage
 from flask_limiter.util import get_remote_address
 
 from catsdogs.api.auth import verify_token
@@ -15,7 +16,13 @@ from catsdogs.api.auth import verify_token
 EXEMPT_PATHS = ("/health", "/v2/health/", "/metrics", "/static/", "/docs/assets/")
 # Password guesses on the review page's login: a few a minute per address is plenty for a person.
 LOGIN_LIMIT = "10/minute"
+# ...and from all addresses together: many addresses guessing at once get no more between them.
+LOGIN_LIMIT_ALL = "30/minute"
 LOGIN_ENDPOINT = "review.login"
+
+
+def not_login() -> bool:
+    return not (request.method == "POST" and request.endpoint == LOGIN_ENDPOINT)
 
 
 def token_name() -> str:
@@ -44,17 +51,28 @@ def init_app(app: Flask) -> Limiter:
         exempt_when=lambda: bool(token_name()),
     )
     per_login = ApplicationLimit(
-        LOGIN_LIMIT,
-        key_function=get_remote_address,
-        scope="login",
-        exempt_when=lambda: not (request.method == "POST" and request.endpoint == LOGIN_ENDPOINT),
+        LOGIN_LIMIT, key_function=get_remote_address, scope="login", exempt_when=not_login
+    )
+    all_logins = ApplicationLimit(
+        LOGIN_LIMIT_ALL, key_function=lambda: "all", scope="login-all", exempt_when=not_login
     )
     limiter = Limiter(
         get_remote_address,
-        application_limits=[per_token, per_address, per_login],
+        application_limits=[per_token, per_address, per_login, all_logins],
         retry_after="delta-seconds",
         key_prefix="catsdogs",
     )
     limiter.request_filter(lambda: request.path.startswith(EXEMPT_PATHS))
     limiter.init_app(app)
     return limiter
+
+
+def storage(app: Flask) -> Storage:
+    """The limits' storage, shared by the replicas when RATELIMIT_STORAGE_URI says so."""
+    [limiter] = app.extensions.get("limiter", ())  # Flask-Limiter keeps the app's one limiter
+    return limiter.storage
+
+
+def login_open(app: Flask) -> bool:
+    """Whether the limit storage answers: the review login fails closed without its limits."""
+    return storage(app).check()

@@ -4,6 +4,8 @@ photos, and one decision per click (htmx) or key."""
 import hashlib
 import hmac
 import logging
+import secrets
+import time
 from typing import Any
 
 from flask import (
@@ -23,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
+from catsdogs import ratelimit
 from catsdogs.store import review
 from catsdogs.errors import N_, ServiceError, status_for
 from catsdogs.extensions import db
@@ -33,9 +36,12 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 log = logging.getLogger(__name__)
 SESSION_REVIEWER = "reviewer"
 SESSION_KEY = "reviewer_key"
+SESSION_ID, SESSION_SINCE = "reviewer_session", "reviewer_since"
+SESSION_SECONDS = 12 * 3600  # a login lasts a working day, then the password is asked again
 REFUSALS = {
     401: N_("Log in as a reviewer first."),
     403: N_("Review is disabled: REVIEWER_PASSWORD is not set."),
+    503: N_("Login is closed for now: its attempt limits cannot be counted. Try again later."),
 }
 # What a decision's refusal means on this page (other codes: the table's words).
 DECISION_ERRORS = {
@@ -56,11 +62,33 @@ def password_key(secret: str) -> str:
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def live_key(session_id: str) -> str:
+    return f"catsdogs/review-session/{session_id}"
+
+
+def session_live(session_id: object, since: object) -> bool:
+    """Whether this login is under SESSION_SECONDS old and not logged out.
+
+    Each login's random id is kept in the limit storage (Redis when the replicas share limits),
+    so a logout anywhere ends every copy of the cookie; unreadable storage means logged out."""
+    if not isinstance(session_id, str) or not isinstance(since, float | int):
+        return False
+    if not 0 <= time.time() - since < SESSION_SECONDS:
+        return False
+    try:
+        return ratelimit.storage(current_app).get(live_key(session_id)) > 0
+    except Exception:
+        log.warning("review login: the limit storage does not answer, session refused")
+        return False
+
+
 def reviewer() -> str | None:
     """The logged-in reviewer's name, or None."""
     secret = password()
     mark = session.get(SESSION_KEY, "")
     if not secret or not hmac.compare_digest(mark.encode(), password_key(secret).encode()):
+        return None
+    if not session_live(session.get(SESSION_ID), session.get(SESSION_SINCE)):
         return None
     return session.get(SESSION_REVIEWER)
 
@@ -96,6 +124,8 @@ def login():
     secret = password()
     if secret is None:
         return refused(403)
+    if not ratelimit.login_open(current_app):  # its limits would be skipped: no guessing then
+        return refused(503)
     given = request.form.get("password", "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
         return refused(401, gettext("Wrong password."), name=request.form.get("name", ""))
@@ -104,15 +134,27 @@ def login():
     except ServiceError:
         limit = review.REVIEWER_MAX_LENGTH
         return refused(400, gettext("Give your name, up to %(limit)s characters.", limit=limit))
+    session_id = secrets.token_urlsafe(24)
+    try:
+        ratelimit.storage(current_app).incr(live_key(session_id), SESSION_SECONDS)
+    except Exception:
+        return refused(503)
     session[SESSION_REVIEWER], session[SESSION_KEY] = name, password_key(secret)
+    session[SESSION_ID], session[SESSION_SINCE] = session_id, time.time()
     return redirect(url_for("review.page"), 303)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Forget the reviewer."""
-    session.pop(SESSION_REVIEWER, None)
-    session.pop(SESSION_KEY, None)
+    """Forget the reviewer, here and in every copy of the session cookie."""
+    session_id = session.pop(SESSION_ID, None)
+    if isinstance(session_id, str):
+        try:
+            ratelimit.storage(current_app).clear(live_key(session_id))
+        except Exception:
+            log.warning("review logout: the limit storage does not answer, copies stay valid")
+    for key in (SESSION_REVIEWER, SESSION_KEY, SESSION_SINCE):
+        session.pop(key, None)
     return redirect(url_for("review.page"), 303)
 
 
