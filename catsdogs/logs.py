@@ -1,10 +1,13 @@
 """The console: one line per request, the request's id on every line it causes, text or JSON.
 
 A request line holds the method, the path without its query string (a token may be there), the
-status, the duration and the request id: no address, no file name, no header.
+status, the duration and the request id: no address, no file name, no header. A client address
+that another library logs (Flask-Limiter names the address over its limit) keeps only its
+network: IPv4 to its /24, IPv6 to its /48; enough to see abuse, not to name a person.
 """
 
 import datetime
+import ipaddress
 import json
 import logging
 import re
@@ -83,7 +86,21 @@ def printable(text: str, limit: int = 200) -> str:
 def _record(*args: Any, **kwargs: Any) -> logging.LogRecord:  # LogRecord's own
     record = _plain_record(*args, **kwargs)
     record.request_id = g.get("request_id") if has_request_context() else None
+    if isinstance(record.args, tuple):  # addresses are personal data: keep their network only
+        record.args = tuple(truncated(arg) if isinstance(arg, str) else arg for arg in record.args)
     return record
+
+
+def truncated(text: str) -> str:
+    """An IP address with its host part zeroed (IPv4 /24, IPv6 /48); any other text as it is."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 
 
 class TextFormatter(logging.Formatter):

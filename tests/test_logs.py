@@ -121,3 +121,31 @@ def test_json_lines_parse_with_the_request_fields(failing_app, caplog):
 def test_an_unknown_log_format_is_refused(make_app):
     with pytest.raises(ValueError, match="LOG_FORMAT must be one of text, json"):
         make_app(LOG_FORMAT="xml")
+
+
+@pytest.fixture
+def limited(make_app):
+    return make_app(RATE_LIMIT_PER_ADDRESS="1/minute")
+
+
+@pytest.mark.parametrize(
+    "address, shown",
+    [
+        ("192.0.2.77", "192.0.2.0"),
+        ("2001:db8:abcd:12:34:56:78:9a", "2001:db8:abcd::"),
+        ("::ffff:198.51.100.9", "198.51.100.0"),
+    ],
+)
+def test_a_client_address_in_a_log_line_is_truncated(limited, caplog, address, shown):
+    client = limited.test_client()
+    with caplog.at_level(logging.INFO):
+        for _ in range(2):  # the second is over the limit: Flask-Limiter logs its key, the address
+            answer = client.get("/api/statistics", environ_base={"REMOTE_ADDR": address})
+    assert answer.status_code == 429
+    [line] = [r.getMessage() for r in caplog.records if "exceeded" in r.getMessage()]
+    assert f"({shown})" in line and address not in caplog.text
+
+
+@pytest.mark.parametrize("text", ["default", "token:ci", "1.2.3", "GET", ""])
+def test_what_is_not_an_address_is_logged_as_it_is(text):
+    assert logs.truncated(text) == text
