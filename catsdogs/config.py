@@ -31,6 +31,8 @@ DEFAULTS = {
     "INFERENCE_THREADS": 1,
     "RETENTION_DAYS": 30,
     "TRAINING_PHOTO_RETENTION_DAYS": 365,  # photos kept with training consent; the same purge
+    "TRAINING_PHOTOS_PER_ADDRESS_PER_DAY": 50,  # kept photos per client (address or token)
+    "REVIEW_QUEUE_MAX": 2000,  # kept photos waiting for review; past it no photo is kept
     "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
     "DATABASE_CHECK_SECONDS": 10,
     # Links on the monitoring page, shown only when set: a link to nothing helps nobody.
@@ -77,6 +79,8 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "INFERENCE_THREADS": int,
     "RETENTION_DAYS": int,
     "TRAINING_PHOTO_RETENTION_DAYS": int,
+    "TRAINING_PHOTOS_PER_ADDRESS_PER_DAY": int,
+    "REVIEW_QUEUE_MAX": int,
     "PURGE_INTERVAL_SECONDS": float,
     "DATABASE_CHECK_SECONDS": float,
     "GRAFANA_URL": str,

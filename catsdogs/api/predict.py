@@ -31,6 +31,10 @@ def predict(form):
     if len(request.files.getlist("file")) > 1:
         raise ServiceError("too_many_files", "Send exactly one file in the `file` field.")
     service = serving.parts(current_app).classification
-    return service.classify(
-        upload.read(), upload.filename, form["rgpd_consent"], form["training_consent"]
+    return service.classify(  # a token's photos count against the token's own quota
+        upload.read(),
+        upload.filename,
+        form["rgpd_consent"],
+        form["training_consent"],
+        client=f"token:{auth.current_user()}",
     )

@@ -117,6 +117,16 @@ class PredictionResult(ma.Schema):
             "(stored with the row, or spooled with it while the database is down)"
         },
     )
+    training_photo_refused = ma.fields.String(
+        validate=ma.validate.OneOf(["daily_limit", "queue_full", "already_kept", "unavailable"]),
+        metadata={
+            "description": "Only when training_consent was given and the photo was not kept: "
+            "`daily_limit` (TRAINING_PHOTOS_PER_ADDRESS_PER_DAY photos a day per token on the "
+            "API, per address on the page), `queue_full` (REVIEW_QUEUE_MAX photos wait for "
+            "review), `already_kept` (the same photo is kept already: it is not stored twice), "
+            "`unavailable` (the quota's storage is down)"
+        },
+    )
 
 
 class FeedbackRequest(Closed):

@@ -65,7 +65,7 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
         app.config["SHADOW_SAMPLE"], answers.challenger, answers.record, answers.dropped
     )
     watch = ModelWatch(models, app.config["MODEL_POLL_SECONDS"])
-    service = Classification(models, stored.writer, telemetry, health, shadow)
+    service = Classification(models, stored.writer, telemetry, health, shadow, stored.intake)
     app.extensions[KEY] = ServingParts(models, shadow, watch, service)
     if uri and config.serves_requests(app):
         models.check()  # serve the champion from the first request, if the registry answers

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only
     from catsdogs.monitoring.model_health import ModelHealth
     from catsdogs.serving.served_models import Serving
     from catsdogs.serving.shadow import ShadowWorker
+    from catsdogs.store.photo_intake import PhotoIntake
     from catsdogs.store.records import Writer
 
 log = logging.getLogger(__name__)
@@ -38,15 +39,22 @@ class Classification:
         telemetry: Telemetry,
         model_health: ModelHealth,
         shadow: ShadowWorker,
+        intake: PhotoIntake,
     ):
         self.models, self.writer, self.telemetry = models, writer, telemetry
-        self.model_health, self.shadow = model_health, shadow
+        self.model_health, self.shadow, self.intake = model_health, shadow, intake
 
     def classify(
-        self, data: bytes, filename: str | None, consent: bool, training_consent: bool = False
+        self,
+        data: bytes,
+        filename: str | None,
+        consent: bool,
+        training_consent: bool = False,
+        client: str = "",
     ) -> dict:
         """Predict the class of image bytes, store the row (and, with training consent, a small
-        copy of the photo), return the API's result dict."""
+        copy of the photo if `intake` admits it for `client`: an address or a token), return
+        the API's result dict."""
         if training_consent and not consent:  # refused before the model spends any time on it
             raise ServiceError(
                 "training_consent_without_consent",
@@ -56,7 +64,12 @@ class Classification:
         model = self.models.champion.classifier
         # Decoded once: the kept copy and the challenger start from the same pixels.
         prediction, photo = self.run_model(model, lambda: model.predict_photo(data))
-        row_id = self.store(prediction, len(data), photo, consent, filename, training_consent)
+        kept, refused = None, None
+        if training_consent:
+            kept = training_photos.keep(photo.image)
+            refused = self.intake.refusal(kept, client)
+            kept = None if refused else kept
+        row_id = self.store(prediction, len(data), photo, consent, filename, kept)
         result = {
             "id": row_id,
             "prediction": prediction.label,
@@ -67,8 +80,10 @@ class Classification:
             "model_version": prediction.model_version,
             "filename": records.clean_filename(filename) if consent else None,
             # Stored with the row, or spooled with it while the database is down.
-            "training_photo_kept": training_consent,
+            "training_photo_kept": kept is not None,
         }
+        if refused:  # consent given, photo not kept: say why (docs/privacy.md)
+            result["training_photo_refused"] = refused
         if consent and row_id is not None:  # only a stored, consented row takes feedback
             result["feedback_id"] = row_id
         return result
@@ -115,17 +130,13 @@ class Classification:
         photo: Photo | None = None,
         consent: bool = False,
         filename: str | None = None,
-        training_consent: bool = False,
+        kept: training_photos.KeptPhoto | None = None,
     ) -> int | None:
-        """Count the prediction of an upload of `size` bytes, store its row (with a small copy
-        of the decoded `photo` when the person allowed it for training: `training_consent`
-        needs `consent`), and offer the photo to shadow traffic; return the row id (None when
-        spooled). Batches and /v2 never keep photos."""
+        """Count the prediction of an upload of `size` bytes, store its row (with `kept`, the
+        small copy admitted for training), and offer the decoded `photo` to shadow traffic;
+        return the row id (None when spooled). Batches and /v2 never keep photos."""
         self.telemetry.record_prediction(prediction, size)
         self.model_health.observe(prediction)
-        kept = None
-        if training_consent and consent and photo is not None:
-            kept = training_photos.keep(photo.image)
         row_id = self.writer.save_prediction(prediction, consent, filename, kept)
         if row_id is not None and photo is not None:
             self.shadow.offer(row_id, photo, prediction)

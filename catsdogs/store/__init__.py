@@ -1,7 +1,8 @@
-"""The store: tables, the one write path, spool, retention, training photos, review, datasets.
+"""The store: tables, the one write path, spool, retention, training photos (and what is let
+in), review, datasets.
 
-`init_app` builds the app's spool, writer, retention purge and database watch once and starts
-those that run on their own; `parts(app)` reads them back.
+`init_app` builds the app's spool, writer, retention purge, database watch and photo intake
+once and starts those that run on their own; `parts(app)` reads them back.
 """
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from flask import Flask
 
 from catsdogs import config, monitoring
 from catsdogs.store.database_watch import DatabaseWatch
+from catsdogs.store.photo_intake import PhotoIntake
 from catsdogs.store.records import Writer
 from catsdogs.store.retention import RetentionPurge
 from catsdogs.store.spool import Spool
@@ -26,6 +28,7 @@ class StoreParts:
     writer: Writer
     purge: RetentionPurge
     database_watch: DatabaseWatch
+    intake: PhotoIntake
 
 
 def init_app(app: Flask) -> StoreParts:
@@ -42,7 +45,12 @@ def init_app(app: Flask) -> StoreParts:
         app.config["TRAINING_PHOTO_RETENTION_DAYS"],
     )
     watch = DatabaseWatch(app, checks, spool, telemetry, on_change=alerts.database)
-    app.extensions[KEY] = StoreParts(spool, Writer(spool, telemetry), purge, watch)
+    intake = PhotoIntake(
+        app.config["RATELIMIT_STORAGE_URI"],
+        app.config["TRAINING_PHOTOS_PER_ADDRESS_PER_DAY"],
+        app.config["REVIEW_QUEUE_MAX"],
+    )
+    app.extensions[KEY] = StoreParts(spool, Writer(spool, telemetry), purge, watch, intake)
     if checks > 0 and not app.config.get("TESTING"):
         watch.start()
     if interval > 0 and config.serves_requests(app):

@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, u
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.store.cleaning import clean_comment, clean_filename
+from catsdogs.store.photo_intake import already_kept
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
 from catsdogs.store.training_photos import KeptPhoto
 
@@ -110,10 +111,12 @@ class Writer:
 
 def _insert(row: dict, photo: KeptPhoto | None = None) -> int:
     """The one way a prediction row (and its kept photo) reaches the database, live or
-    replayed: one transaction, so a photo is never stored without its row, nor lost with it."""
+    replayed: one transaction, so a photo is never stored without its row, nor lost with it.
+    A photo already kept (the same bytes) is not stored twice: each copy has one prediction,
+    so erasing one never deletes a photo another consented prediction holds."""
     with db.engine.begin() as connection:
         prediction_id = connection.execute(INSERT_PREDICTION, row).scalar_one()
-        if photo is not None:
+        if photo is not None and connection.scalar(already_kept(photo.sha256)) is None:
             connection.execute(
                 INSERT_PHOTO,
                 {

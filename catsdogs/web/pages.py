@@ -34,7 +34,9 @@ def classify_photo():
     training_consent = request.form.get("training_consent") == "yes"
     try:
         service = serving.parts(current_app).classification
-        result = service.classify(upload.read(), upload.filename, consent, training_consent)
+        # The photo quota counts per address, as the rate limiter sees it (after ProxyFix).
+        client = f"address:{request.remote_addr}"
+        result = service.classify(upload.read(), upload.filename, consent, training_consent, client)
     except ServiceError as error:
         monitoring.parts(current_app).telemetry.record_error(error.code)
         return _result_error(status_for(error), messages.for_error(error))

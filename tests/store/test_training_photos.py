@@ -292,9 +292,9 @@ def test_while_the_database_is_down_the_api_spools_the_photo_and_replay_stores_i
         assert photo.prediction.training_consent and max(photo.width, photo.height) <= MAX_SIDE
 
 
-def test_the_api_erasure_deletes_the_photo(api, app, cat_photo):
+def test_the_api_erasure_deletes_the_photo(api, app, cat_photo, dog_photo):
     kept = predict(api, cat_photo, rgpd_consent="true", training_consent="true").get_json()
-    other = predict(api, cat_photo, rgpd_consent="true", training_consent="true").get_json()
+    other = predict(api, dog_photo, rgpd_consent="true", training_consent="true").get_json()
     assert api.delete(f"/api/predictions/{kept['id']}").status_code == 204
     with app.app_context():
         assert [photo.prediction_id for photo in photos()] == [other["id"]]
