@@ -162,9 +162,10 @@ def test_a_page_session_and_its_csrf_token_work_whichever_replica_answers(pair):
     assert statuses == [200, 200]
     assert set(answered) == {"replica1", "replica2"}
     prediction = re.search(r"/feedback/(\d+)", result.text).group(1)
+    shown = re.search(r'name="request_id" value="([^"]+)"', result.text).group(1)
     voted = browser.post(
         f"{pair.url}/feedback/{prediction}",
-        data={"csrf_token": token, "satisfied": "1"},
+        data={"csrf_token": token, "satisfied": "1", "request_id": shown},
         timeout=10,
     )
     assert voted.status_code == 200, voted.text[:500]
