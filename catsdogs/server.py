@@ -1,6 +1,7 @@
 """waitress settings for the served app: the one place where waitress is configured."""
 
 import argparse
+import ctypes
 import errno
 import gc
 import os
@@ -27,6 +28,7 @@ CLEANUP_SECONDS = 5
 # Far more slots than threads (idle keep-alive connections are cheap), yet well below the 1,024
 # file descriptors that waitress' select() loop and a container's default ulimit allow.
 CONNECTION_LIMIT = 500
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
 
 def default_threads() -> int:
@@ -54,6 +56,21 @@ def settings(threads: int, max_upload_bytes: int) -> dict:
     }
 
 
+def fix_mmap_threshold(threshold: int = 1024 * 1024) -> None:
+    """Give blocks of a megabyte or more back to the system as soon as they are freed.
+
+    glibc raises its mmap threshold each time such a block is freed, after which decoded
+    photos come from the threads' heaps and stay in the process for good: each thread then holds
+    the largest photo it ever decoded (docs/deploy.md, memory sizing). A fixed threshold stops
+    that; elsewhere than glibc nothing changes.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, threshold)
+
+
 def main(app: Flask, argv: list[str] | None = None) -> None:
     """Serve `app` with waitress on the host, port and threads given on the command line."""
     parser = argparse.ArgumentParser(prog="python wsgi.py", description="Serve catsdogs.")
@@ -63,6 +80,7 @@ def main(app: Flask, argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # What start-up built lives as long as the process: keep the collector from walking it.
     gc.freeze()
+    fix_mmap_threshold()
     try:
         server = waitress.create_server(
             app,
