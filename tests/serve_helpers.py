@@ -4,12 +4,15 @@ Each group of tests listens in its own port range so that runs on one machine do
 """
 
 import contextlib
+import os
 import random
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import requests
 from waitress import create_server, wasyncore
@@ -81,3 +84,30 @@ def wait_until_answering(
             assert process.poll() is None, output()
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer in {seconds} s: {output()}")
+
+
+@contextlib.contextmanager
+def served_process(instance: Path, token: str, *arguments: str) -> Iterator[tuple[str, int]]:
+    """`python wsgi.py` as `make run` and the image start it, on SQLite in `instance`, answering
+    `token`; yield its URL and pid, then stop it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
+        "INSTANCE_PATH": str(instance),
+        "API_TOKEN": token,
+        "SECRET_KEY": f"{token}-secret-key-of-some-length",
+        "DATABASE_CHECK_SECONDS": "0",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
+    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    port = free_port()
+    wsgi = str(Path(__file__).resolve().parents[1] / "wsgi.py")
+    command = [sys.executable, wsgi, "--port", str(port), *arguments]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(url, server, server.stderr.read, seconds=30)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

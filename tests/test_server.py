@@ -12,7 +12,7 @@ import requests
 
 from bench.floor import twelve_megapixel_jpeg
 from tests.helpers import ROOT
-from tests.serve_helpers import free_port, wait_until_answering
+from tests.serve_helpers import free_port, served_process
 
 TOKEN = "serve-test-token"
 
@@ -20,27 +20,8 @@ TOKEN = "serve-test-token"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The service started by its entry point on SQLite; yield its base URL."""
-    instance = tmp_path_factory.mktemp("instance")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
-        "INSTANCE_PATH": str(instance),
-        "API_TOKEN": TOKEN,
-        "SECRET_KEY": "serve-test-secret-key-of-some-length",
-        "DATABASE_CHECK_SECONDS": "0",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
-    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
-    port = free_port()
-    command = [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(url, server, server.stderr.read, seconds=15)
+    with served_process(tmp_path_factory.mktemp("instance"), TOKEN) as (url, _pid):
         yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
 
 def test_serves_a_healthy_app_without_naming_the_server_version(served):

@@ -8,9 +8,6 @@ before it is decoded.
 
 import base64
 import io
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,8 +16,8 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.helpers import ROOT, image_bytes
-from tests.serve_helpers import free_port, wait_until_answering
+from tests.helpers import image_bytes
+from tests.serve_helpers import served_process
 
 TOKEN = "memory-test-token"
 MB = 1024 * 1024
@@ -58,28 +55,10 @@ LARGEST = {
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The service started by its entry point with the pod's four threads; yield (url, pid)."""
-    instance = tmp_path_factory.mktemp("instance")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
-        "INSTANCE_PATH": str(instance),
-        "API_TOKEN": TOKEN,
-        "SECRET_KEY": "memory-test-secret-key-of-some-length",
-        "DATABASE_CHECK_SECONDS": "0",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
-    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
-    url = f"http://127.0.0.1:{free_port()}"
-    command = [sys.executable, str(ROOT / "wsgi.py"), "--port", url.rsplit(":", 1)[1]]
-    server = subprocess.Popen([*command, "--threads", "4"], env=env, stderr=subprocess.PIPE)
-    try:
-        wait_until_answering(url, server, lambda: server.stderr.read().decode(), seconds=30)
+    with served_process(tmp_path_factory.mktemp("instance"), TOKEN, "--threads", "4") as served:
         for _ in range(3):  # warm: the first requests load what every request uses
-            assert predict(url, image_bytes("RGB", (640, 480), "JPEG")).status_code == 200
-        yield url, server.pid
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
+            assert predict(served[0], image_bytes("RGB", (640, 480), "JPEG")).status_code == 200
+        yield served
 
 
 def predict(url: str, data: bytes) -> requests.Response:
