@@ -183,18 +183,27 @@ def photos_of_known_class(folder: Path, per_class: int = 2) -> Path:
     return folder
 
 
+# The columns every prediction row needs: a confident cat.
+CAT_ROW = dict(
+    inference_time_ms=5.0,
+    prediction_result="cat",
+    proba_cat=0.9,
+    proba_dog=0.1,
+    model_version="test",
+)
+
+
+def prediction_row(**values) -> dict:
+    """A prediction row as the write path builds it (request_id and created_at included): a cat,
+    with `values` on top."""
+    return Prediction.new_row(**{**CAT_ROW, **values})
+
+
 def stored_prediction(days_ago: float = 0, **values) -> int:
     """Store a cat prediction made `days_ago` days ago, with `values` on top; return its id.
     Needs an app context."""
-    row = Prediction(
-        created_at=utc_now() - datetime.timedelta(days=days_ago),
-        inference_time_ms=5.0,
-        prediction_result="cat",
-        proba_cat=0.9,
-        proba_dog=0.1,
-        model_version="test",
-        **values,
-    )
+    created_at = utc_now() - datetime.timedelta(days=days_ago)
+    row = Prediction(**{**CAT_ROW, "created_at": created_at, **values})
     db.session.add(row)
     db.session.commit()
     return row.id

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction
+from tests.helpers import prediction_row
 
 
 def unreachable(folder) -> str:
@@ -21,14 +22,7 @@ def database_gauge(app) -> float:
 
 def spooled_row(**fields) -> dict:
     """A prediction row as save_prediction spools it when the database is down."""
-    values = dict(
-        inference_time_ms=5.0,
-        prediction_result="cat",
-        proba_cat=0.9,
-        proba_dog=0.1,
-        model_version="test",
-    )
-    return Prediction.new_row(**{**values, **fields})
+    return prediction_row(**fields)
 
 
 def stored_request_ids(app) -> list[str]:

@@ -13,7 +13,7 @@ from catsdogs.cli import MIGRATIONS
 from catsdogs.extensions import db
 from catsdogs.store import records
 from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
-from tests.helpers import close_app, settings_for
+from tests.helpers import close_app, prediction_row, settings_for
 from tests.store.feedback_photos import keep_photo, small_jpeg
 
 BEFORE = "3f9a6c1e2d47"  # the revision before ids were made never to be reused on SQLite
@@ -61,16 +61,8 @@ def old_app(database_url, tmp_path, classifier):
 
 
 def row(prediction_id: int) -> dict:
-    return Prediction.new_row(
-        id=prediction_id,
-        inference_time_ms=3.0,
-        prediction_result="cat",
-        proba_cat=0.8,
-        proba_dog=0.2,
-        model_version="old",
-        rgpd_consent=True,
-        training_consent=True,
-        user_feedback=1,
+    return prediction_row(
+        id=prediction_id, rgpd_consent=True, training_consent=True, user_feedback=1
     )
 
 

@@ -11,7 +11,7 @@ from catsdogs.extensions import db
 from catsdogs.store import records, review
 from catsdogs.store.tables import Prediction, TrainingPhoto
 from catsdogs.store.training_photos import downscale
-from tests.helpers import ApiClient, HtmxClient, image_bytes
+from tests.helpers import ApiClient, HtmxClient, image_bytes, prediction_row
 from tests.web.forms import classify
 
 NOT_KEPT = "Your photo was not kept for training"
@@ -130,15 +130,8 @@ def test_a_replayed_duplicate_is_not_stored_twice(app):
     kept = downscale(photo(1))
     with app.app_context():
         rows = [
-            Prediction.new_row(  # the rows of two requests that sent the same photo
-                inference_time_ms=1.0,
-                prediction_result="cat",
-                proba_cat=0.8,
-                proba_dog=0.2,
-                model_version="test-version",
-                rgpd_consent=True,
-                training_consent=True,
-            )
+            # the rows of two requests that sent the same photo
+            prediction_row(rgpd_consent=True, training_consent=True)
             for _ in range(2)
         ]
         ids = [records._insert(row, kept) for row in rows]

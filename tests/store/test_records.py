@@ -13,6 +13,7 @@ from catsdogs.store import records
 from catsdogs.extensions import db
 from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction
+from tests.helpers import prediction_row
 
 
 def prediction(label="cat") -> Answer:
@@ -36,15 +37,9 @@ def spooled(path) -> list[dict]:
 
 def spool_row(**fields) -> dict:
     """A row as the spool writes it: all columns but the id, dates as text."""
-    values = dict(
-        inference_time_ms=5.0,
-        prediction_result="dog",
-        proba_cat=0.3,
-        proba_dog=0.7,
-        model_version="older",
-        rgpd_consent=True,
-    )
-    return json.loads(json.dumps(Prediction.new_row(**{**values, **fields}), default=str))
+    older_dog = dict(prediction_result="dog", proba_cat=0.3, proba_dog=0.7, model_version="older")
+    row = prediction_row(**{**older_dog, "rgpd_consent": True, **fields})
+    return json.loads(json.dumps(row, default=str))
 
 
 def test_save_prediction_stores_a_row_with_defaults_and_returns_its_id(app):
