@@ -23,7 +23,8 @@ from catsdogs.registry.model_run import log_model
 from catsdogs.monitoring.notifier import DiscordNotifier, Event
 from catsdogs.registry.client import NAME, RegisteredVersion, Registry, RegistryError
 
-log = logging.getLogger("catsdogs.models")  # the `flask models` commands, as before the move
+# Named after the command group, not the module: `flask models` lines read "catsdogs.models".
+log = logging.getLogger("catsdogs.models")
 T = TypeVar("T")
 models = AppGroup("models", help="The MLflow model registry: list, promote, roll back, shadow.")
 TIMEOUT = 60.0  # seconds per MLflow call: a download of the model is one
