@@ -30,6 +30,12 @@ def token_scopes(name: str) -> tuple[str, ...]:
     return current_app.config["API_TOKEN_SCOPES"].get(name, SCOPES)
 
 
+def may(scope: str) -> bool:
+    """Whether this request carries a valid token with `scope` (for optional-login endpoints)."""
+    name = auth.current_user()
+    return bool(name) and scope in token_scopes(name)
+
+
 @auth.error_handler
 def auth_error(status: int) -> Response:
     if status == 403:  # a valid token without the endpoint's scope

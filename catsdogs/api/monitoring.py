@@ -7,6 +7,7 @@ from catsdogs import monitoring, serving, store
 from catsdogs.monitoring import health as checks
 from catsdogs.store import records
 from catsdogs.monitoring import statistics
+from catsdogs.api.auth import may
 from catsdogs.api.openapi import BEARER, ApiBlueprint
 from catsdogs.api.schemas import (
     ApiError,
@@ -32,10 +33,11 @@ bp = ApiBlueprint("monitoring", __name__, description="Health, statistics and hi
 @bp.doc(security=[{}, *BEARER])
 @auth.login_required(optional=True)
 def health():
-    """Check the database and the model (at most every 2 s); the detail only with a token."""
+    """Check the database and the model (at most every 2 s); the detail only with a token that
+    may `read` (it names hosts, paths and the registry's errors)."""
     models, spool = serving.parts(current_app).models, store.parts(current_app).spool
     result = monitoring.parts(current_app).health_report.get(lambda: checks.report(models, spool))
-    return result if auth.current_user() else checks.public(result)
+    return result if may("read") else checks.public(result)
 
 
 @bp.route("/health/live")
@@ -48,9 +50,13 @@ def liveness():
 @bp.route("/health/ready")
 @bp.response(200, Readiness, description="A model is loaded and warmed up")
 @bp.alt_response(503, schema=Readiness, description="No working model: send no traffic")
+@bp.doc(security=[{}, *BEARER])
+@auth.login_required(optional=True)
 def readiness():
-    """Whether to send traffic here, with the serving and shadow versions and the registry."""
-    return checks.readiness(serving.parts(current_app).models)
+    """Whether to send traffic here; the serving and shadow versions and the registry's state
+    only with a token that may `read`."""
+    result = checks.readiness(serving.parts(current_app).models)
+    return result if may("read") else checks.public_readiness(result)
 
 
 @bp.route("/api/model/reload", methods=["POST"])

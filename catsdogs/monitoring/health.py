@@ -77,6 +77,12 @@ def public(result: tuple[dict, int]) -> tuple[dict, int]:
     return {"status": body["status"]}, status
 
 
+def public_readiness(result: tuple[dict, int]) -> tuple[dict, int]:
+    """What anyone may see of readiness: ready or not, and the HTTP status."""
+    body, status = result
+    return {"ready": body["ready"]}, status
+
+
 def readiness(models: Serving) -> tuple[dict, int]:
     """Ready when a model is loaded and answers a warm-up image; the database may be down
     (predictions are spooled), so it does not decide readiness."""

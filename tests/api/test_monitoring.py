@@ -142,11 +142,17 @@ def test_one_prediction_needs_the_token(client):
 
 def test_liveness_answers_and_readiness_names_what_serves(client):
     assert client.get("/health/live").get_json() == {"status": "alive"}
-    ready = client.get("/health/ready")
+    ready = client.get("/health/ready", headers=AUTH)
     assert ready.status_code == 200
     body = ready.get_json()
     assert body["ready"] is True and body["shadow"] is None
     assert body["serving"]["source"] == "packaged" and body["registry"]["configured"] is False
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+def test_public_readiness_says_only_whether_it_is_ready(client, headers):
+    ready = client.get("/health/ready", headers=headers)
+    assert ready.status_code == 200 and ready.get_json() == {"ready": True}
 
 
 def test_readiness_is_503_when_the_model_fails_but_liveness_is_not(app, client):

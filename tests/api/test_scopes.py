@@ -79,3 +79,11 @@ def test_a_read_only_token_cannot_classify_nor_infer(scoped):
     assert answer.status_code == 403 and answer.get_json()["error"] == "insufficient_scope"
     infer = call(scoped, "reader-token-abc", "POST", "/v2/models/catsdogs/infer", json={})
     assert infer.status_code == 403 and "scope" in infer.get_json()["error"]  # the OIP's format
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/ready"])
+def test_health_detail_needs_the_read_scope(scoped, path):
+    public = call(scoped, "caller-token:x", "GET", path).get_json()
+    detail = call(scoped, "reader-token-abc", "GET", path).get_json()
+    assert "registry" not in public and len(public) == 1
+    assert detail["registry"]["configured"] is False and "serving" in detail

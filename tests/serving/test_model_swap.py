@@ -163,7 +163,8 @@ def test_a_registry_outage_fails_no_prediction_and_shows_in_health(
 
 
 def health(url: str) -> dict:
-    return requests.get(f"{url}/health/ready", timeout=10).json()
+    auth = {"Authorization": f"Bearer {TOKEN}"}  # the registry's state is detail for `read`
+    return requests.get(f"{url}/health/ready", headers=auth, timeout=10).json()
 
 
 def registry_state(url: str) -> dict:
