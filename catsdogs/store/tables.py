@@ -139,6 +139,7 @@ class TrainingPhoto(Model):
         ),
         Index("ix_training_photos_created_at", "created_at"),
         Index("ix_training_photos_review", "review"),
+        Index("ix_training_photos_sha256", "sha256"),  # the no-second-copy check per upload
         {"sqlite_autoincrement": True},
     )
 
