@@ -136,3 +136,14 @@ def test_a_replayed_duplicate_is_not_stored_twice(app):
         ]
         ids = [records._insert(row, kept) for row in rows]
         assert [p.prediction_id for p in kept_photos(app)] == [ids[0]]
+
+
+def test_while_the_quota_store_is_down_the_prediction_answers_and_keeps_no_photo(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9")  # nothing listens on port 9
+    answer = predict(app, photo(1))
+    assert answer["prediction"] in ("cat", "dog") and answer["id"] is not None
+    assert answer["training_photo_kept"] is False
+    assert answer["training_photo_refused"] == "unavailable"
+    page = classify(page_client(app, "198.51.100.9"), photo(2), training_consent=True)
+    assert NOT_KEPT in page.get_data(as_text=True)
+    assert kept_photos(app) == []
