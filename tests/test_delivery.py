@@ -252,6 +252,39 @@ def test_app_waits_for_a_healthy_database_and_everything_restarts():
         assert service.get("restart") in ("unless-stopped", "always"), name
 
 
+def binary_size(text: str) -> int:
+    """Bytes of a Docker (1g, 512m) or Kubernetes (1Gi, 512Mi) size."""
+    number, unit = re.fullmatch(r"(\d+)([kmg])i?", text, re.IGNORECASE).groups()
+    return int(number) * 1024 ** "kmg".index(unit.lower()) * 1024
+
+
+def compose_default(value: str) -> str:
+    """The default of one `${NAME:-default}` value."""
+    return re.fullmatch(r"\$\{\w+:-([^}]+)\}", str(value)).group(1)
+
+
+def test_the_app_container_is_locked_down_like_the_kubernetes_pod():
+    services = compose()["services"]
+    for name in ("app", "prometheus", "alertmanager"):  # those that run as their own user
+        service = services[name]
+        assert service["read_only"] is True and service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+    app = services["app"]
+    deployment = yaml.safe_load((OPS / "k8s" / "base" / "deployment.yaml").read_text())
+    [pod] = deployment["spec"]["template"]["spec"]["containers"]
+    assert pod["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    # The pod's memory limit is sized for its threads: Compose's defaults are the same pair.
+    limit = compose_default(app["mem_limit"])
+    assert binary_size(limit) == binary_size(pod["resources"]["limits"]["memory"])
+    assert app["memswap_limit"] == app["mem_limit"]  # no swap, as in a pod
+    threads = compose_default(app["command"][app["command"].index("--threads") + 1])
+    assert threads == pod["args"][pod["args"].index("--threads") + 1]
+    assert 0 < app["pids_limit"]
+    example = dict(re.findall(r"^(\w+)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
+    assert (example["APP_MEMORY_LIMIT"], example["APP_THREADS"]) == (limit, threads)
+
+
 def test_bind_mounts_exist():
     for name, service in compose()["services"].items():
         for volume in service.get("volumes", []):

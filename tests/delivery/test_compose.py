@@ -3,6 +3,8 @@ stand-ins for PostgreSQL, Prometheus and Alertmanager (compose.override.yml). Tr
 loopback: the app and Prometheus are published on 127.0.0.1 only."""
 
 import contextlib
+import json
+import re
 import secrets
 import shutil
 import time
@@ -13,6 +15,7 @@ import yaml
 
 from tests.delivery import engine
 from tests.delivery.compose import COMPOSE_FILE, Stack, for_compose_v1
+from tests.delivery.test_image import noise_png
 from tests.helpers import image_bytes
 from tests.serve_helpers import free_port
 
@@ -65,22 +68,25 @@ def wait_healthy(stack, seconds: float = 180) -> None:
     raise AssertionError(f"the app never became healthy:\n{stack.logs('app')}\n{stack.logs('db')}")
 
 
-def predict(stack) -> dict:
+def predict(stack, photo: bytes | None = None) -> dict:
     answer = requests.post(
         f"{stack.url}/api/predict",
         headers={"Authorization": f"Bearer {stack.token}"},
-        files={"file": ("photo.png", image_bytes(size=(300, 200)), "image/png")},
+        files={"file": ("photo.png", photo or image_bytes(size=(300, 200)), "image/png")},
         timeout=60,
     )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def rows_in_db_container(stack, prediction_id: int) -> int:
+def rows_in_db_container(stack, **where) -> int:
+    """Rows of predictions_feedback whose one column given has the value given (id, request_id)."""
+    [(column, value)] = where.items()
+    assert re.fullmatch(r"[\w-]+", str(value)), value
     result = stack.run(
         "exec", "-T", "db", "sh", "-c",
         'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc '
-        f'"SELECT count(*) FROM predictions_feedback WHERE id = {int(prediction_id)}"',
+        f"\"SELECT count(*) FROM predictions_feedback WHERE {column} = '{value}'\"",
     )  # fmt: skip
     return int(result.stdout.strip())
 
@@ -89,6 +95,17 @@ def prometheus(stack, path: str, **params) -> dict:
     answer = requests.get(f"{stack.prometheus}{path}", params=params, timeout=5)
     answer.raise_for_status()
     return answer.json()["data"]
+
+
+def health(stack, service: str) -> str:
+    container = stack.container(service)
+    return engine.docker(
+        "inspect", "--format", "{{.State.Health.Status}}", container
+    ).stdout.strip()
+
+
+def in_app(stack, command: str, check=True):
+    return engine.docker("exec", stack.container("app"), "sh", "-c", command, check=check)
 
 
 def test_compose_v1_reads_the_file_with_only_two_keys_rewritten(tmp_path):
@@ -104,10 +121,8 @@ def test_compose_v1_reads_the_file_with_only_two_keys_rewritten(tmp_path):
 
 
 def test_the_app_container_is_healthy_by_its_own_health_check(stack):
-    container = stack.container("app")
     deadline = time.monotonic() + 120  # the image checks every 30 s
-    while (status := engine.docker("inspect", "--format", "{{.State.Health.Status}}", container)
-           .stdout.strip()) == "starting" and time.monotonic() < deadline:  # fmt: skip
+    while (status := health(stack, "app")) == "starting" and time.monotonic() < deadline:
         time.sleep(2)
     assert status == "healthy", stack.logs("app")
     body = requests.get(
@@ -118,7 +133,54 @@ def test_the_app_container_is_healthy_by_its_own_health_check(stack):
 
 def test_a_prediction_is_stored_in_the_postgresql_container(stack):
     made = predict(stack)
-    assert rows_in_db_container(stack, made["id"]) == 1
+    assert rows_in_db_container(stack, id=made["id"]) == 1
+
+
+def test_the_app_container_is_locked_down_like_the_kubernetes_pod(stack):
+    host = json.loads(
+        engine.docker("inspect", "--format", "{{json .HostConfig}}", stack.container("app")).stdout
+    )
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["Memory"] == host["MemorySwap"] == 1024**3  # the pod's limit, no swap
+    assert host["PidsLimit"] == 256
+    # What the served process holds: no capability, not even in its bounding set (a non-root
+    # process has no effective ones anyway), and no way to gain one through a setuid file.
+    lines = in_app(stack, "cat /proc/1/status").stdout.splitlines()
+    status = dict(line.partition(":")[::2] for line in lines)
+    assert "wsgi.py" in in_app(stack, "cat /proc/1/cmdline").stdout
+    assert int(status["CapBnd"], 16) == int(status["CapEff"], 16) == 0, status
+    assert status["NoNewPrivs"].strip() == "1"
+    for path in ("/x", "/tmp/x", "/app/x"):
+        refused = in_app(stack, f"touch {path}", check=False)
+        assert refused.returncode != 0 and "Read-only file system" in refused.stderr, path
+    in_app(stack, "touch /app/instance/probe && rm /app/instance/probe")
+
+
+def test_a_large_upload_spills_to_tmpdir_in_the_instance_volume(stack):
+    # Megabytes of noise: waitress and Werkzeug keep such a body in a temporary file.
+    made = predict(stack, noise_png(1200, 900))
+    assert rows_in_db_container(stack, id=made["id"]) == 1
+    assert in_app(stack, 'echo "$TMPDIR"').stdout.strip() == "/app/instance/tmp"
+
+
+def test_predictions_made_while_the_database_is_stopped_are_spooled_then_stored(stack):
+    stack.run("stop", "db")
+    try:
+        made = predict(stack)
+        assert made["id"] is None  # spooled, not stored yet
+        spool = in_app(stack, "cat /app/instance/spool.jsonl").stdout
+        [row] = [json.loads(line) for line in spool.splitlines()]
+    finally:
+        stack.run("start", "db")
+    deadline = time.monotonic() + 120  # PostgreSQL starts, then the app's next database check
+    while health(stack, "db") != "healthy" or not rows_in_db_container(
+        stack, request_id=row["request_id"]
+    ):
+        assert time.monotonic() < deadline, stack.logs("app")
+        time.sleep(2)
+    assert in_app(stack, "test -e /app/instance/spool.jsonl", check=False).returncode != 0
 
 
 def test_prometheus_scrapes_the_app_container_and_knows_alertmanager(stack):
@@ -143,7 +205,7 @@ def test_down_and_up_again_keeps_the_data(stack):
     assert stack.container("app") == ""
     stack.up()
     wait_healthy(stack)
-    assert rows_in_db_container(stack, made["id"]) == 1
+    assert rows_in_db_container(stack, id=made["id"]) == 1
     again = requests.get(
         f"{stack.url}/api/predictions/{made['id']}",
         headers={"Authorization": f"Bearer {stack.token}"},
