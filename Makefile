@@ -9,6 +9,8 @@ FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
+# uv, the tool that writes the locks (`make lock`), in a venv of its own.
+LOCK_VENV ?= .venv-lock
 
 .DEFAULT_GOAL := help
 .PHONY: help run check test train retrain evaluate profile quantize lint bench soak init-db clean translations
@@ -20,35 +22,65 @@ help:  ## list the targets with what each does
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_.-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 
+# Every venv installs one lock from requirements/ (written by `make lock` from setup.cfg), each
+# file checked against its sha256, then the project itself without dependencies. The locks share
+# their versions, so a venv moving from one tier to the next only gains packages.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements/pip.txt
 
-$(VENV)/.serve: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.serve: requirements/serve.txt setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/serve.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 # The test extra alone: what `make check` needs (no TensorFlow, no root, no Docker).
-$(VENV)/.check: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.check: requirements/check.txt setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/check.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.serve
 
-$(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,train,quantize]'
+$(VENV)/.test: requirements/test.txt setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.check $(VENV)/.serve
 
-$(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt
+$(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt requirements/pip.txt
 	$(PYTHON) -m venv $(MLFLOW_VENV)
-	$(MLFLOW_VENV)/bin/pip install --quiet -r ops/mlflow/requirements.txt
+	$(MLFLOW_VENV)/bin/pip install --quiet --require-hashes -r requirements/pip.txt
+	$(MLFLOW_VENV)/bin/pip install --quiet --require-hashes -r ops/mlflow/requirements.txt
 	touch $@
 
 .PHONY: mlflow
 mlflow: $(MLFLOW_VENV)/.mlflow  ## install the MLflow tracking server the tests run (.venv-mlflow)
 
-$(TRAIN_VENV)/.train: setup.cfg pyproject.toml
+$(TRAIN_VENV)/.train: requirements/train.txt requirements/pip.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(TRAIN_VENV)
-	$(TRAIN_VENV)/bin/pip install --quiet -e '.[train]'
+	$(TRAIN_VENV)/bin/pip install --quiet --require-hashes -r requirements/pip.txt
+	$(TRAIN_VENV)/bin/pip install --quiet --require-hashes -r requirements/train.txt
+	$(TRAIN_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
+
+# One resolution for every platform and for Python 3.11 on (uv's --universal), with the sha256 of
+# every file on PyPI. test.txt is solved first and binds the others' versions, so every venv tier
+# runs what the tests ran. LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves the pins.
+UV_COMPILE = $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+$(LOCK_VENV)/.uv: requirements/uv.txt
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --require-hashes -r requirements/uv.txt
+	touch $@
+
+.PHONY: lock
+lock: $(LOCK_VENV)/.uv  ## rewrite the hashed locks from setup.cfg (LOCK_ARGS=--upgrade moves them)
+	$(UV_COMPILE) setup.cfg --extra test --extra train --extra quantize -o requirements/test.txt
+	$(UV_COMPILE) setup.cfg -c requirements/test.txt -o requirements/serve.txt
+	$(UV_COMPILE) setup.cfg --extra test -c requirements/test.txt -o requirements/check.txt
+	$(UV_COMPILE) setup.cfg --extra train -c requirements/test.txt -o requirements/train.txt
+	$(UV_COMPILE) setup.cfg --extra quantize -c requirements/test.txt -o requirements/quantize.txt
+	echo pip | $(UV_COMPILE) - -o requirements/pip.txt
+	echo uv | $(UV_COMPILE) - -o requirements/uv.txt
+	$(UV_COMPILE) ops/mlflow/requirements.in -o ops/mlflow/requirements.txt
 
 run: $(VENV)/.serve  ## install serving dependencies, set up the database, serve on HOST:PORT
 	$(FLASK) init-db
@@ -91,8 +123,9 @@ evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the s
 profile: $(VENV)/.serve  ## recompute the model card's reference profile (PROFILE_ARGS=--model ...)
 	$(BIN)/python -m catsdogs.training profile $(PROFILE_ARGS)
 # The INT8 copy of the shipped model and its cards; needs onnx besides the serving packages.
-$(VENV)/.quantize: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[quantize]'
+$(VENV)/.quantize: requirements/quantize.txt setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/quantize.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 quantize: $(VENV)/.quantize  ## INT8 copy of the shipped model, calibrated on training photos
@@ -126,7 +159,7 @@ translations: $(VENV)/.serve  ## re-extract the pages' words, update the catalog
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:  ## remove the virtualenvs, build/ and caches
-	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) $(LOCK_VENV) build *.egg-info .pytest_cache
 
 # Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
 HTMX_VERSION := 2.0.11

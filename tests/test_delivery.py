@@ -102,19 +102,6 @@ def test_shell_scripts_pass_shellcheck(script):
 # --- The image -----------------------------------------------------------------------------------
 
 
-def test_dockerfile_installs_dependencies_from_setup_cfg_only():
-    instructions = dockerfile_instructions()
-    installs = [args for op, args in instructions if op == "RUN" and "pip install" in args]
-    assert installs, "the Dockerfile installs nothing"
-    for args in installs:
-        for command in re.findall(r"pip install ([^&;]*)", args):
-            targets = [word for word in command.split() if not word.startswith("-")]
-            assert targets == ["."], f"a second dependency list in the Dockerfile: {command}"
-    copied = " ".join(args for op, args in instructions if op == "COPY")
-    assert "setup.cfg" in copied and "requirements" not in copied
-    assert "tensorflow" not in " ".join(args for _, args in instructions).lower()
-
-
 def test_base_images_are_slim_and_pinned_to_a_patch_version():
     images = [args.split()[0] for op, args in dockerfile_instructions() if op == "FROM"]
     assert len(images) >= 2, "expected a multi-stage build"

@@ -9,7 +9,8 @@ MLFLOW = ROOT / "ops" / "mlflow"
 
 
 def pinned_mlflow() -> str:
-    [version] = re.findall(r"^mlflow==([\w.]+)$", (MLFLOW / "requirements.txt").read_text(), re.M)
+    # The lock's line goes on with its hashes (tests/test_locks.py checks it against the source).
+    [version] = re.findall(r"^mlflow==([\w.]+) ", (MLFLOW / "requirements.txt").read_text(), re.M)
     return version
 
 
@@ -18,7 +19,7 @@ def test_the_image_is_built_from_the_pins_the_tests_install():
     assert (ROOT / "ops" / service["build"]["context"]).resolve() == MLFLOW
     assert service["image"].endswith(f":{pinned_mlflow()}")
     makefile = (ROOT / "Makefile").read_text()
-    assert "pip install --quiet -r ops/mlflow/requirements.txt" in makefile
+    assert "pip install --quiet --require-hashes -r ops/mlflow/requirements.txt" in makefile
     assert re.search(r"^test: .*\$\(MLFLOW_VENV\)/\.mlflow", makefile, re.M)
 
 
