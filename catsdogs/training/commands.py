@@ -1,4 +1,4 @@
-"""What `python -m catsdogs.training train|log|ship|evaluate|profile|quantize` do and print."""
+"""What `python -m catsdogs.training train|log|ship|evaluate|profile|quantize|nonpet` do."""
 
 import datetime
 import json
@@ -143,4 +143,18 @@ def quantize(args: Namespace) -> int:
     if not gate["within"]:
         print("INT8 loses more accuracy than the limit: do not promote it")
         return 1
+    return 0
+
+
+def nonpet(args: Namespace) -> int:
+    """Build the non-pet set and print its counts per part and kind."""
+    from catsdogs.training.nonpet.build import build
+
+    manifest = build(args.out, args.cache, args.seed, args.max_side)
+    for part, counts in manifest["counts"].items():
+        print(f"{part:12}" + "  ".join(f"{kind} {number}" for kind, number in counts.items()))
+    failed = [name for name, record in manifest["packages"].items() if "error" in record]
+    if failed:
+        print(f"packages that could not be fetched: {', '.join(failed)}")
+    print(f"dropped: {manifest['dropped']} -> {args.out}")
     return 0
