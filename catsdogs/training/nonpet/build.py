@@ -87,7 +87,7 @@ def _write_part(
             scale = max(candidate.size) / max(image.size)
             for box in compose.crops(image, candidate.size, rng):
                 views.append((image.crop(box), [round(v * scale) for v in box], None))
-        elif image.mode == "RGBA":
+        elif compose.transparent_share(image) >= compose.TRANSPARENT_SHARE:
             kind = CUTOUT if candidate.kind == CUTOUT else DRAWING
             cut = compose.shrink(image, round(max_side * 0.95))
             wanted = (round(cut.width / 0.75), round(cut.height / 0.75))

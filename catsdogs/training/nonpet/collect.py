@@ -23,6 +23,8 @@ EXCLUDED = Path(__file__).with_name("excluded.txt")
 # different dark sky photos are not taken for one.
 SAME, SIMILAR = 4.0, 8.0
 SAME_CORRELATION, SIMILAR_CORRELATION = 0.9, 0.92
+# A fingerprint this even is one colour, a picture of nothing.
+BLANK = 3.0
 log = logging.getLogger(__name__)
 
 
@@ -118,6 +120,10 @@ def _read(source: Source, root: Path, path: str, dropped: Counter[str]) -> Candi
     if min(image.size) < compose.MIN_SIDE:
         dropped["too small"] += 1
         return None
+    fingerprint = compose.thumbnail(image)
+    if fingerprint.std() < BLANK:
+        dropped["blank"] += 1
+        return None
     return Candidate(
         source=source,
         path=path,
@@ -125,7 +131,7 @@ def _read(source: Source, root: Path, path: str, dropped: Counter[str]) -> Candi
         sha256=fetch.sha256(file),
         kind=kind_of(source, path, image),
         size=size,
-        fingerprint=compose.thumbnail(image),
+        fingerprint=fingerprint,
         group=f"{source.package}:{group_key(path, source.groups)}",
     )
 

@@ -153,8 +153,12 @@ def noise(size: tuple[int, int], rng: random.Random) -> Image.Image:
     independent cells would look like nothing a camera sees)."""
     generator = np.random.default_rng(rng.getrandbits(32))
     base = generator.integers(0, 256, 3)
-    spread = rng.uniform(15, 70)
-    cells = base + generator.normal(0, spread, (rng.randint(3, 16), rng.randint(3, 16), 3))
+    spread = rng.uniform(15, 60)
+    shape = (rng.randint(3, 16), rng.randint(3, 16))
+    # Mostly light and shade of the one colour, with a little tint: how surfaces vary.
+    light = generator.normal(0, spread, (*shape, 1))
+    tint = generator.normal(0, spread / 4, (*shape, 3))
+    cells = base + light + tint
     cells = np.clip(cells, 0, 255).astype(np.uint8)
     image = Image.fromarray(cells, "RGB").resize(size, Image.Resampling.BICUBIC)
     return image.filter(ImageFilter.GaussianBlur(rng.uniform(0, 3)))

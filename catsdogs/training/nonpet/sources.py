@@ -60,7 +60,11 @@ SOURCES = (
             "*_mirror.png",
         ),
         kind=CUTOUT,
-        drawings=("*/cartoon/*", "*/roadsigns/*", "*/flags/*", "*/clothes/t_*"),
+        drawings=(
+            *("*/cartoon/*", "*/roadsigns/*", "*/flags/*", "*/clothes/t_*", "*/eye.png"),
+            *("*/tooth.png", "*/propeller_hat.png", "*/feathered_hat.png", "*/easter/bunny*"),
+            *("*/easter/bluebird*", "*/easter/butterfly*", "*/easter/chick.png", "*/Santa.png"),
+        ),
     ),
     Source(
         "tuxpaint-data",
@@ -78,9 +82,10 @@ SOURCES = (
             "geography office people plants recreation science special tools transportation "
             "unsorted".split()
         ),
-        exclude=(OPENCLIPART + "animals/mammals/*",),
+        # A deck of cards would be fifty near-copies.
+        exclude=(OPENCLIPART + "animals/mammals/*", "*/games/cards/*"),
         kind=DRAWING,
-        limit=350,
+        limit=250,
     ),
     Source(
         "python3-skimage",
@@ -115,6 +120,7 @@ SOURCES = (
             ),
             STELLARIUM + "nebulae/default/*.png",
         ),
+        exclude=("*/fog.png",),
         limit=40,
         groups=((r"landscapes/([^/]+)/", r"\1"),),
     ),
