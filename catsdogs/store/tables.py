@@ -77,6 +77,9 @@ class Prediction(Model):
     proba_cat: Mapped[float | None]
     proba_dog: Mapped[float | None]
     model_version: Mapped[str] = mapped_column(String(64))
+    # The model's "not a cat or a dog", from the score of its detector (None: a model without).
+    neither: Mapped[bool] = mapped_column(default=False, server_default=false())
+    neither_score: Mapped[float | None]
     rgpd_consent: Mapped[bool] = mapped_column(default=False)
     training_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
     filename: Mapped[str | None] = mapped_column(String(255))
@@ -129,7 +132,9 @@ class TrainingPhoto(Model):
             ondelete="CASCADE",
         ),
         CheckConstraint("training_consent", name="ck_photo_consent"),
-        CheckConstraint("label IS NULL OR label IN ('cat', 'dog')", name="ck_photo_label"),
+        CheckConstraint(
+            "label IS NULL OR label IN ('cat', 'dog', 'neither')", name="ck_photo_label"
+        ),
         CheckConstraint(
             "(review IS NULL AND label IS NULL AND reviewer IS NULL)"
             " OR (review = 'rejected' AND label IS NULL AND reviewer IS NOT NULL)"
@@ -154,7 +159,7 @@ class TrainingPhoto(Model):
     width: Mapped[int]
     height: Mapped[int]
     review: Mapped[str | None] = mapped_column(String(9))
-    label: Mapped[str | None] = mapped_column(String(3))
+    label: Mapped[str | None] = mapped_column(String(7))
     reviewer: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
     prediction: Mapped[Prediction] = relationship(back_populates="photo")
