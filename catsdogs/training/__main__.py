@@ -1,4 +1,5 @@
-"""Command line: `python -m catsdogs.training train|retrain|gate|evaluate|ship|quantize|nonpet`."""
+"""Command line: `python -m catsdogs.training <command> ...`: train, retrain, gate, evaluate,
+ship, quantize, nonpet, trust and the others below."""
 
 import argparse
 import logging
@@ -8,6 +9,7 @@ from pathlib import Path
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.training import challenger, commands
 from catsdogs.training.settings import Settings
+from catsdogs.training.trust import command as trust
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -138,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     _nonpet_arguments(subcommands)
+    trust.add_parser(subcommands, DEFAULT_DATA, SHIPPED_MODEL)
     return parser
 
 

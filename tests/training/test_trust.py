@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.serving.imaging import load_rgb
 from catsdogs.store.petimages import Dataset, Split, card_split
-from catsdogs.training.trust import detectors, extract, faithfulness, graph
+from catsdogs.training import __main__ as cli
+from catsdogs.training.trust import command, compare, detectors, extract, faithfulness, graph
 from tests.helpers import DATASET, shared_photos
 
 ORIGINAL = onnx.load(SHIPPED_MODEL)
@@ -119,3 +120,27 @@ def test_hiding_the_hottest_region_costs_more_than_a_random_one(extended):
     assert drops["hottest"] > 2 * drops["random"]
     assert found["hottest_drops_more"] > 0.8
     assert found["answer_flipped"]["hottest"] > 2 * found["answer_flipped"]["random"]
+
+
+def test_the_trust_command_is_wired():
+    args = cli._parser().parse_args(["trust", "--refused", "0.005"])
+    assert args.command is command.trust
+    assert args.refused == 0.005 and args.model == SHIPPED_MODEL
+
+
+def test_the_smallest_detector_wins_among_those_close_to_the_best():
+    def candidate(name, components):
+        means, projection = np.zeros((2, 4)), np.ones((4, components))
+        return compare.Candidate(name, lambda o: o, graph.Mahalanobis(means, projection))
+
+    fitted = [candidate("big", 3), candidate("small", 1), candidate("slow", 2)]
+    fitted.append(compare.Candidate("not in the graph", lambda o: o))
+    table = {
+        "big": {"refused_nonpets": 0.970, "extra_ms": 0.2},
+        "small": {"refused_nonpets": 0.966, "extra_ms": 0.1},
+        "slow": {"refused_nonpets": 0.990, "extra_ms": 0.9},
+        "not in the graph": {"refused_nonpets": 0.999},
+    }
+    assert command.pick(table, fitted).name == "small"
+    table["small"]["refused_nonpets"] = 0.960
+    assert command.pick(table, fitted).name == "big"
