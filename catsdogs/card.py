@@ -9,6 +9,7 @@ SHIPPED_MODEL = Path(__file__).parent / "model" / "catsdogs.onnx"
 CLASSES = ("cat", "dog")
 # A card written before `unsure_below` existed states no such confidence: never say unsure.
 NEVER_UNSURE = 0.0
+INF = float("inf")
 
 
 class CardError(RuntimeError):
@@ -28,6 +29,11 @@ class ModelCard:
     threshold: float
     unsure_below: float  # below this confidence, the page and the API say the model is not sure
     data: dict
+    # The detector of photos that are neither class: the output holding its score, and the score
+    # above which the answer is "not a cat or a dog" (None: a model without one, never says so).
+    neither_output: str | None = None
+    neither_above: float = INF
+    cam_output: str | None = None  # (N, 2, 7, 7) class activation maps: where each class was seen
 
     @classmethod
     def for_model(cls, model_path: str | Path) -> "ModelCard":
@@ -50,6 +56,9 @@ class ModelCard:
                 threshold=float(data["threshold"]),
                 unsure_below=float(data.get("unsure_below", NEVER_UNSURE)),
                 data=data,
+                neither_output=data["neither"]["output"] if "neither" in data else None,
+                neither_above=float(data["neither"]["threshold"]) if "neither" in data else INF,
+                cam_output=data["cam"]["output"] if "cam" in data else None,
             )
         except FileNotFoundError:
             raise CardError(f"model card not found: {card_path}") from None
@@ -66,6 +75,10 @@ class ModelCard:
             if problem:
                 raise CardError(f"model card {card_path}: reference_profile {problem}")
         return card
+
+    def neither(self, score: float | None) -> bool:
+        """Whether the detector's `score` says the photo shows neither a cat nor a dog."""
+        return score is not None and score > self.neither_above
 
     def unsure(self, confidence: float) -> bool:
         """Whether `confidence` is too low for the model to be sure of its answer."""

@@ -5,7 +5,8 @@ from werkzeug.datastructures import FileStorage
 
 from catsdogs import serving
 from catsdogs.api.openapi import BEARER, ApiBlueprint
-from catsdogs.api.schemas import ApiError, PredictionResult, UploadSchema
+from catsdogs.api.predict_schemas import PredictionResult, UploadSchema
+from catsdogs.api.schemas import ApiError
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import auth
 

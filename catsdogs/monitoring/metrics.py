@@ -149,7 +149,7 @@ class Telemetry:
         self.model_info.remove(model_version, "challenger")
 
     def record_prediction(self, prediction: Answer, upload_bytes: int) -> None:
-        self.predictions.labels(prediction.label, prediction.model_version).inc()
+        self.predictions.labels(prediction.verdict, prediction.model_version).inc()
         self.inference_time.observe(prediction.total_ms / 1000)
         self.confidence.observe(prediction.confidence)
         self.upload_size.observe(upload_bytes)

@@ -19,8 +19,9 @@ def summary() -> dict:
     row = db.session.execute(
         select(
             func.count(Prediction.id),
-            count_where(Prediction.prediction_result == "cat"),
-            count_where(Prediction.prediction_result == "dog"),
+            count_where(answered("cat")),
+            count_where(answered("dog")),
+            count_where(Prediction.neither.is_(True)),
             count_where(Prediction.prediction_result == "error"),
             count_where(Prediction.rgpd_consent.is_(True)),
             count_where(Prediction.user_feedback == 1),
@@ -28,11 +29,11 @@ def summary() -> dict:
             func.avg(Prediction.inference_time_ms),
         )
     ).one()
-    total, cats, dogs, errors, consents, positive, negative, mean_ms = row
+    total, cats, dogs, neither, errors, consents, positive, negative, mean_ms = row
     rated = positive + negative
     return {
         "total_predictions": total,
-        "predictions_by_class": {"cat": cats, "dog": dogs, "error": errors},
+        "predictions_by_class": {"cat": cats, "dog": dogs, "neither": neither, "error": errors},
         "consents": consents,
         "consent_rate": round(consents / total, 4) if total else None,
         "feedback": {"positive": positive, "negative": negative, "total": rated},
@@ -42,6 +43,11 @@ def summary() -> dict:
             "p95": _p95_inference_ms(total),
         },
     }
+
+
+def answered(label: str) -> ColumnElement[bool]:
+    """The rows whose answer was `label`: the class, not "not a cat or a dog"."""
+    return (Prediction.prediction_result == label) & Prediction.neither.is_(False)
 
 
 def _p95_inference_ms(total: int) -> float | None:
@@ -108,8 +114,9 @@ def timeline(now: datetime.datetime, hours: int = 24) -> dict:
         created,
         hourly,
         {
-            "cat": (result == "cat", 1),
-            "dog": (result == "dog", 1),
+            "cat": (answered("cat"), 1),
+            "dog": (answered("dog"), 1),
+            "neither": (Prediction.neither.is_(True), 1),
             "time": (result.in_(("cat", "dog")), Prediction.inference_time_ms),
         },
     )
@@ -121,11 +128,13 @@ def timeline(now: datetime.datetime, hours: int = 24) -> dict:
             "negative": (Prediction.user_feedback == 0, 1),
         },
     )
-    counts = [cat + dog for cat, dog in zip(predictions["cat"], predictions["dog"], strict=True)]
+    answers = zip(predictions["cat"], predictions["dog"], predictions["neither"], strict=True)
+    counts = [sum(hour) for hour in answers]
     return {
         "labels": [slot.strftime("%H:00") for slot in slots[:-1]],
         "cat": [int(n) for n in predictions["cat"]],
         "dog": [int(n) for n in predictions["dog"]],
+        "neither": [int(n) for n in predictions["neither"]],
         "positive": [int(n) for n in votes["positive"]],
         "negative": [int(n) for n in votes["negative"]],
         "mean_inference_ms": [

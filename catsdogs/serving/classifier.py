@@ -27,10 +27,21 @@ class Answer:
     # model health compares them with that card's reference profile.
     inputs: dict = field(default_factory=dict, compare=False)
     card: ModelCard | None = field(default=None, compare=False, repr=False)
+    # "Not a cat or a dog": the detector's score (None: the model has none) and its verdict.
+    # `label` and `probabilities` stay the two classes' answer, as clients have always read it.
+    neither_score: float | None = None
+    neither: bool = False
+    # Where the model saw each class, (2, 7, 7) in the classes' order (None: no such output).
+    activation: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def confidence(self) -> float:
         return self.probabilities[self.label]
+
+    @property
+    def verdict(self) -> str:
+        """What the person is told: "neither", or the class."""
+        return "neither" if self.neither else self.label
 
     @property
     def total_ms(self) -> float:
@@ -61,6 +72,11 @@ class Classifier:
             raise CardError(f"model input {[i.name for i in inputs]} != card {card.input_name}")
         if outputs[0].shape[-1] != len(card.classes):
             raise CardError(f"model output {outputs[0].shape} != {len(card.classes)} classes")
+        # The probabilities first, then what the card says the model also computes.
+        self.outputs = [outputs[0].name, *filter(None, (card.neither_output, card.cam_output))]
+        missing = set(self.outputs) - {output.name for output in outputs}
+        if missing:
+            raise CardError(f"model has no output {sorted(missing)} that its card names")
         self.predict_pixels(np.zeros((card.input_size[1], card.input_size[0], 3), np.uint8))
 
     @property
@@ -70,8 +86,13 @@ class Classifier:
 
     def predict_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """Return the class probabilities for one (height, width, 3) image, values 0-255."""
+        return self.run(pixels)[self.outputs[0]]
+
+    def run(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        """Every output the card names, for one (height, width, 3) image, values 0-255."""
         batch = pixels[np.newaxis].astype(np.float32)
-        return self.session.run(None, {self.card.input_name: batch})[0][0]
+        results = self.session.run(self.outputs, {self.card.input_name: batch})
+        return {name: result[0] for name, result in zip(self.outputs, results, strict=True)}
 
     def predict(self, data: bytes) -> Answer:
         """Classify image bytes; raise imaging.ImageError when they are not a usable image."""
@@ -98,10 +119,12 @@ class Classifier:
     ) -> Answer:
         """Classify one (height, width, 3) image already at the card's size, values 0-255."""
         started = time.perf_counter()
-        scores = self.predict_pixels(pixels)
+        results = self.run(pixels)
         inference_ms = (time.perf_counter() - started) * 1000
-        probabilities = {name: float(p) for name, p in zip(self.card.classes, scores, strict=True)}
-        label = self.card.classes[int(probabilities[self.card.classes[1]] >= self.card.threshold)]
+        card = self.card
+        probabilities = dict(zip(card.classes, map(float, results[self.outputs[0]]), strict=True))
+        label = card.classes[int(probabilities[card.classes[1]] >= card.threshold)]
+        score = float(results[card.neither_output]) if card.neither_output else None
         inputs = signals.describe_image(
             pixels, source.format if source else "pixels", source.size if source else None
         )
@@ -113,7 +136,10 @@ class Classifier:
             preprocess_ms,
             inference_ms,
             inputs,
-            self.card,
+            card,
+            score,
+            card.neither(score),
+            results[card.cam_output] if card.cam_output else None,
         )
 
 

@@ -76,6 +76,9 @@ class Classification:
             "confidence": round(prediction.confidence, 6),
             "unsure": model.card.unsure(prediction.confidence),
             "probabilities": {k: round(v, 6) for k, v in prediction.probabilities.items()},
+            # The photo shows neither class: `prediction` stays the nearer of the two.
+            "neither": prediction.neither,
+            "neither_score": _rounded(prediction.neither_score),
             "inference_time_ms": round(prediction.total_ms, 3),
             "model_version": prediction.model_version,
             "filename": records.clean_filename(filename) if consent else None,
@@ -141,6 +144,10 @@ class Classification:
         if row_id is not None and photo is not None:
             self.shadow.offer(row_id, photo, prediction)
         return row_id
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 3)
 
 
 def _predict(model: Classifier, image: bytes | np.ndarray) -> tuple[Answer, Photo | None]:

@@ -64,6 +64,8 @@ class Writer:
             prediction_result=prediction.label,
             proba_cat=prediction.probabilities["cat"],
             proba_dog=prediction.probabilities["dog"],
+            neither=prediction.neither,
+            neither_score=prediction.neither_score,
             model_version=prediction.model_version,
             rgpd_consent=consent,
             training_consent=photo is not None,

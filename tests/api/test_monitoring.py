@@ -91,7 +91,7 @@ def test_statistics_count_what_happened(api, cat_photo, dog_photo):
     api.post("/api/update-feedback", json={"feedback_id": first, "user_feedback": 0})
     stats = api.get("/api/statistics").get_json()
     assert stats["total_predictions"] == 3
-    assert stats["predictions_by_class"] == {"cat": 1, "dog": 2, "error": 0}
+    assert stats["predictions_by_class"] == {"cat": 1, "dog": 2, "neither": 0, "error": 0}
     assert stats["consents"] == 2 and stats["consent_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert stats["feedback"] == {"positive": 0, "negative": 1, "total": 1}
     assert stats["satisfaction_rate"] == 0.0

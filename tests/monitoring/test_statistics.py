@@ -39,7 +39,7 @@ def test_summary_counts_classes_consent_votes_and_inference_time(app):
         add("error", 0.5, ms=40)
         figures = statistics.summary()
     assert figures["total_predictions"] == 4
-    assert figures["predictions_by_class"] == {"cat": 1, "dog": 2, "error": 1}
+    assert figures["predictions_by_class"] == {"cat": 1, "dog": 2, "neither": 0, "error": 1}
     assert figures["consents"] == 2 and figures["consent_rate"] == 0.5
     assert figures["feedback"] == {"positive": 1, "negative": 1, "total": 2}
     assert figures["satisfaction_rate"] == 0.5

@@ -1,0 +1,101 @@
+"""The prediction endpoint's request and answer: they validate /api/predict and document it."""
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from catsdogs.api.schemas import FALSY, TRUTHY, Closed, FormBoolean
+
+
+class UploadSchema(Closed):
+    file = Upload(
+        required=True,
+        metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or TIFF photo of a cat or a dog"},
+    )
+    rgpd_consent = FormBoolean(
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        # A multipart field is text: document the exact words accepted, not a JSON boolean.
+        metadata={
+            "description": "Keep the file name and allow feedback; the words match in any case",
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
+    training_consent = FormBoolean(
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        metadata={
+            "description": "Keep a downscaled copy of the photo (longest side 320 px, JPEG, no "
+            "metadata) to help improve the model; needs rgpd_consent (else 400 "
+            "`training_consent_without_consent`). Erased with the prediction, deleted after "
+            "TRAINING_PHOTO_RETENTION_DAYS. Same words as rgpd_consent",
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
+
+
+class Probabilities(ma.Schema):
+    cat = ma.fields.Float(required=True)
+    dog = ma.fields.Float(required=True)
+
+
+class PredictionResult(ma.Schema):
+    id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Row id; null when the database was down and the row was spooled"},
+    )
+    feedback_id = ma.fields.Integer(
+        metadata={
+            "description": "Same as id, present only where feedback is possible: the photo was "
+            "sent with consent and its row is stored"
+        }
+    )
+    prediction = ma.fields.String(required=True, validate=ma.validate.OneOf(["cat", "dog"]))
+    confidence = ma.fields.Float(required=True)
+    unsure = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the confidence is below the model card's `unsure_below`: "
+            "the model hesitates between a cat and a dog"
+        },
+    )
+    probabilities = ma.fields.Nested(Probabilities, required=True)
+    neither = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the photo looks like neither a cat nor a dog (the model's "
+            "detector, docs/trust.md); `prediction` and `probabilities` still give the nearer "
+            "of the two classes"
+        },
+    )
+    neither_score = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The detector's score: above the model card's `neither.threshold`, "
+            "the answer is neither; null for a model without the detector"
+        },
+    )
+    inference_time_ms = ma.fields.Float(required=True)
+    model_version = ma.fields.String(required=True)
+    filename = ma.fields.String(allow_none=True)
+    training_photo_kept = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when a downscaled copy of the photo was kept for training "
+            "(stored with the row, or spooled with it while the database is down)"
+        },
+    )
+    training_photo_refused = ma.fields.String(
+        validate=ma.validate.OneOf(["daily_limit", "queue_full", "already_kept", "unavailable"]),
+        metadata={
+            "description": "Only when training_consent was given and the photo was not kept: "
+            "`daily_limit` (TRAINING_PHOTOS_PER_ADDRESS_PER_DAY photos a day per token on the "
+            "API, per address on the page), `queue_full` (REVIEW_QUEUE_MAX photos wait for "
+            "review), `already_kept` (the same photo is kept already: it is not stored twice), "
+            "`unavailable` (the quota's storage is down)"
+        },
+    )
