@@ -1,7 +1,9 @@
 """The label review: kept photos in the reviewers' queue, their decisions, and the counts.
 
 Only a reviewer's label is used for training (review 'confirmed' or 'corrected'): the person's
-vote only proposes one. Never touches `request`.
+vote only proposes one. A label is a class, or 'neither' (the photo shows neither a cat nor a
+dog): such photos calibrate the model's "not a cat or a dog" answer, they train no class.
+Never touches `request`.
 """
 
 import math
@@ -12,11 +14,11 @@ from sqlalchemy.orm import defer, joinedload
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.card import CLASSES
-from catsdogs.store.tables import TrainingPhoto, utc_now
+from catsdogs.store.tables import NEITHER, TrainingPhoto, utc_now
 from catsdogs.store.records import MAX_ID
 
 REJECT = "reject"
-DECISIONS = (*CLASSES, REJECT)
+DECISIONS = (*CLASSES, NEITHER, REJECT)
 PER_PAGE = 20
 REVIEWER_MAX_LENGTH = TrainingPhoto.reviewer.type.length
 
@@ -51,6 +53,8 @@ def get(photo_id: int) -> TrainingPhoto:
 def review(photo_id: int, decision: str, reviewer: str, shown: str | None = None) -> TrainingPhoto:
     """Record `reviewer`'s decision (a label, or "reject") on a photo; the latest one wins.
 
+    A label the person's vote proposed is 'confirmed', any other 'corrected': 'neither' is
+    confirmed only after a 👍 on the model's own "not a cat or a dog" (proposed_label).
     `shown`, when given, is the request_id of the prediction the reviewer's card showed: a card
     whose photo was erased since, and its id given again, is refused (stale)."""
     if decision not in DECISIONS:
@@ -83,14 +87,19 @@ def clean_reviewer(name: str | None) -> str:
 
 
 def counts() -> dict[str, int]:
-    """Kept photos, and how many are reviewed (confirmed or corrected), rejected and waiting."""
+    """Kept photos, and how many are reviewed (confirmed or corrected), rejected and waiting;
+    `neither`: the reviewed ones labelled neither a cat nor a dog."""
+    labelled = case((TrainingPhoto.label == NEITHER, 1), else_=0)
     rows = db.session.execute(
-        select(TrainingPhoto.review, func.count(TrainingPhoto.id)).group_by(TrainingPhoto.review)
+        select(TrainingPhoto.review, func.count(TrainingPhoto.id), func.sum(labelled)).group_by(
+            TrainingPhoto.review
+        )
     ).all()
-    by_review = {review: int(number) for review, number in rows}
+    by_review = {review: int(number) for review, number, _ in rows}
     return {
         "kept": sum(by_review.values()),
         "reviewed": by_review.get("confirmed", 0) + by_review.get("corrected", 0),
         "rejected": by_review.get("rejected", 0),
         "waiting": by_review.get(None, 0),
+        "neither": sum(int(neither or 0) for _, _, neither in rows),
     }

@@ -27,6 +27,7 @@ else:
 COMMENT_MAX_LENGTH = 1000
 # What a reviewer did with a kept photo's proposed label (TrainingPhoto.review).
 REVIEWS = ("confirmed", "corrected", "rejected")
+NEITHER = "neither"  # a kept photo's label when it shows neither a cat nor a dog
 
 
 def utc_now() -> datetime.datetime:
@@ -166,8 +167,13 @@ class TrainingPhoto(Model):
 
     @property
     def proposed_label(self) -> str | None:
-        """What the person's vote says: 👍 the predicted class, 👎 the other one, else None."""
+        """What the person's vote says: 👍 the predicted class, 👎 the other one, else None.
+
+        On a "not a cat or a dog" answer, 👍 proposes neither; 👎 says it is a pet but not
+        which one, so it proposes nothing."""
         vote, predicted = self.prediction.user_feedback, self.prediction.prediction_result
         if vote is None or predicted not in CLASSES:
             return None
+        if self.prediction.neither:
+            return NEITHER if vote else None
         return predicted if vote else CLASSES[1 - CLASSES.index(predicted)]

@@ -45,7 +45,7 @@ REFUSALS = {
 }
 # What a decision's refusal means on this page (other codes: the table's words).
 DECISION_ERRORS = {
-    "invalid_request": N_("Choose Confirm, Correct or Reject."),
+    "invalid_request": N_("Choose Confirm, Correct, Neither or Reject."),
     "not_found": N_("This photo is no longer kept."),
 }
 

@@ -4,11 +4,21 @@ import datetime
 
 import pytest
 
+from catsdogs.extensions import db
 from catsdogs.store import review
 from catsdogs.errors import ServiceError
+from catsdogs.store.tables import TrainingPhoto
 from tests.store.feedback_photos import keep_photo, row
 
 YES, NO = 1, 0
+
+
+def keep_neither_answer(vote):
+    """A kept photo whose model answered "not a cat or a dog" (its nearer class: cat)."""
+    photo_id = keep_photo("cat", vote)
+    db.session.get(TrainingPhoto, photo_id).prediction.neither = True
+    db.session.commit()
+    return photo_id
 
 
 @pytest.fixture
@@ -25,6 +35,29 @@ def ctx(app):
 def test_the_vote_proposes_a_label(ctx, predicted, vote, proposed):
     photo_id = keep_photo(predicted, vote)
     assert review.get(photo_id).proposed_label == proposed
+
+
+@pytest.mark.parametrize(("vote", "proposed"), [(YES, "neither"), (NO, None), (None, None)])
+def test_a_vote_on_a_neither_answer_proposes_neither_or_nothing(ctx, vote, proposed):
+    # 👎 on "not a cat or a dog" says it is a pet, not which: the reviewer chooses.
+    assert review.get(keep_neither_answer(vote)).proposed_label == proposed
+
+
+@pytest.mark.parametrize(
+    ("neither_answer", "vote", "expected"),
+    [
+        (True, YES, "confirmed"),  # 👍 on the model's own "not a cat or a dog"
+        (True, None, "corrected"),  # the model said so, but nobody proposed it
+        (False, YES, "corrected"),  # 👍 on "cat": cat was proposed
+        (False, NO, "corrected"),
+    ],
+)
+def test_neither_is_a_label_confirmed_only_when_proposed(ctx, neither_answer, vote, expected):
+    photo_id = keep_neither_answer(vote) if neither_answer else keep_photo("cat", vote)
+    review.review(photo_id, "neither", "ada")
+    assert row(photo_id)[:3] == (expected, "neither", "ada")
+    review.review(photo_id, "reject", "grace")  # the latest decision wins
+    assert row(photo_id)[:3] == ("rejected", None, "grace")
 
 
 @pytest.mark.parametrize(
@@ -92,12 +125,15 @@ def test_the_queue_puts_waiting_photos_first_oldest_first_and_pages(ctx):
 
 
 def test_counts(ctx):
-    assert review.counts() == {"kept": 0, "reviewed": 0, "rejected": 0, "waiting": 0}
-    ids = [keep_photo("dog", vote) for vote in (YES, NO, None, YES)]
+    empty = {"kept": 0, "reviewed": 0, "rejected": 0, "waiting": 0, "neither": 0}
+    assert review.counts() == empty
+    ids = [keep_photo("dog", vote) for vote in (YES, NO, None, YES, YES, NO)]
     review.review(ids[0], "dog", "ada")  # confirmed
     review.review(ids[1], "dog", "ada")  # corrected
     review.review(ids[2], "reject", "ada")
-    assert review.counts() == {"kept": 4, "reviewed": 2, "rejected": 1, "waiting": 1}
+    review.review(ids[4], "neither", "ada")  # corrected, and counted apart too
+    review.review(ids[5], "neither", "ada")
+    assert review.counts() == {"kept": 6, "reviewed": 4, "rejected": 1, "waiting": 1, "neither": 2}
 
 
 def test_erasing_the_prediction_takes_the_photo_out_of_the_queue(ctx):

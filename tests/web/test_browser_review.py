@@ -1,4 +1,4 @@
-"""The label review in headless Chromium: log in, decide one photo by click, one by key."""
+"""The label review in headless Chromium: log in, decide one photo by click, two by key."""
 
 import pytest
 
@@ -19,7 +19,11 @@ PASSWORD = "review-password-0123"
 def review_site(make_app):
     app = make_app(REVIEWER_PASSWORD=PASSWORD)
     with app.app_context():
-        app.photo_ids = [keep_photo("cat", 1, comment="Minou"), keep_photo("cat", 0)]
+        app.photo_ids = [
+            keep_photo("cat", 1, comment="Minou"),
+            keep_photo("cat", 0),
+            keep_photo("dog", None),
+        ]
     add_csp(app)
     with serve(app) as url:
         yield app, url
@@ -27,7 +31,7 @@ def review_site(make_app):
 
 def test_review_by_click_and_by_keyboard(review_site, page, violations):  # noqa: F811
     app, url = review_site
-    clicked, keyed = app.photo_ids
+    clicked, keyed, neither = app.photo_ids
     page.goto(url + "/review")
     page.fill("#reviewer-name", "Ada")
     page.fill("#reviewer-password", PASSWORD)
@@ -43,11 +47,17 @@ def test_review_by_click_and_by_keyboard(review_site, page, violations):  # noqa
     page.keyboard.press("x")  # 👎 on "cat" proposes dog: correcting means cat
     page.wait_for_selector(f"#photo-{keyed}.reviewed")
     assert "Corrected: cat, by Ada" in page.inner_text(f"#photo-{keyed}")
-    assert "2 kept, 2 reviewed, 0 rejected, 0 waiting" in page.inner_text("#review-counts")
+    page.wait_for_function(f"() => document.activeElement.id === 'photo-{neither}'")
+    page.keyboard.press("n")  # neither a cat nor a dog
+    page.wait_for_selector(f"#photo-{neither}.reviewed")
+    assert "Corrected: neither a cat nor a dog, by Ada" in page.inner_text(f"#photo-{neither}")
+    counts = page.inner_text("#review-counts")
+    assert "3 kept, 3 reviewed, 0 rejected, 0 waiting. Neither a cat nor a dog: 1." in counts
     page.keyboard.press("k")
-    assert page.evaluate("() => document.activeElement.id") == f"photo-{clicked}"
+    assert page.evaluate("() => document.activeElement.id") == f"photo-{keyed}"
     step(page, "review-02-reviewed", violations)
 
     with app.app_context():
         assert row(clicked)[:3] == ("confirmed", "cat", "Ada")
         assert row(keyed)[:3] == ("corrected", "cat", "Ada")
+        assert row(neither)[:3] == ("corrected", "neither", "Ada")

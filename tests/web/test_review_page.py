@@ -73,6 +73,7 @@ def test_a_reviewer_sees_each_kept_photo_with_its_prediction_feedback_and_propos
     assert "Minou &lt;b&gt;asleep&lt;/b&gt;" in first  # escaped
     assert re.search(r"Proposed label</dt>\s*<dd>cat</dd>", first)
     assert "Confirm" in first and "Correct to dog" in first and "Reject" in first
+    assert 'value="neither"' in first and 'aria-keyshortcuts="n"' in first and "Neither" in first
     second = body[body.index(f'id="photo-{photos[1]}"') :]
     assert "no vote" in second and "Confirm" not in second
     assert 'value="cat"' in second and 'value="dog"' in second  # Cat / Dog without a proposal
@@ -80,7 +81,8 @@ def test_a_reviewer_sees_each_kept_photo_with_its_prediction_feedback_and_propos
     # Ready for the strict Content-Security-Policy: no inline script, style or handler.
     assert not re.search(r"<script(?![^>]*\bsrc=)", body)
     assert not re.search(r"\sstyle=|\son[a-z]+=|javascript:", body)
-    assert "2 kept, 0 reviewed, 0 rejected, 2 waiting" in body
+    assert "2 kept, 0 reviewed, 0 rejected, 2 waiting. Neither a cat nor a dog: 0." in body
+    assert "<kbd>n</kbd> neither a cat nor a dog" in body
 
 
 def test_the_photo_is_served_behind_the_login_and_never_cached(review_app, reviewer, photos):
@@ -99,6 +101,8 @@ def test_the_photo_is_served_behind_the_login_and_never_cached(review_app, revie
         (0, "dog", "corrected", "dog", "Corrected: dog, by Ada"),
         (0, "reject", "rejected", None, "Rejected by Ada"),
         (1, "cat", "corrected", "cat", "Corrected: cat, by Ada"),  # no proposal
+        (0, "neither", "corrected", "neither", "Corrected: neither a cat nor a dog, by Ada"),
+        (1, "neither", "corrected", "neither", "Corrected: neither a cat nor a dog, by Ada"),
     ],
 )
 def test_one_click_records_the_decision_and_swaps_the_card(
@@ -112,14 +116,40 @@ def test_one_click_records_the_decision_and_swaps_the_card(
     assert words in body and 'role="status"' in body
     assert "HX-Request" in answer.headers["Vary"]
     assert re.search(r'<span id="review-counts" hx-swap-oob="true">[^<]*1 waiting', body)
+    assert f"Neither a cat nor a dog: {int(label == 'neither')}." in body
     assert stored(review_app, photo_id)[:3] == (state, label, "Ada")
+
+
+def test_a_neither_answer_shows_and_confirms_neither(review_app, reviewer):
+    """A 👍 on the model's "not a cat or a dog" proposes neither: Confirm records it, and the
+    card offers the two classes instead of "Correct to"."""
+    with review_app.app_context():
+        photo_id = keep_photo("cat", 1)
+        db.session.get(TrainingPhoto, photo_id).prediction.neither = True
+        db.session.commit()
+    body = reviewer.get("/review").get_data(as_text=True)
+    assert "neither a cat nor a dog · nearer: cat · 90.0%" in body
+    assert re.search(r"Proposed label</dt>\s*<dd>neither a cat nor a dog</dd>", body)
+    assert 'value="neither" data-key="c"' in body and 'data-key="n"' not in body
+    assert 'data-key="a"' in body and 'data-key="d"' in body and 'data-key="x"' not in body
+    answer = decide(reviewer, photo_id, "neither")
+    assert "Confirmed: neither a cat nor a dog, by Ada" in answer.get_data(as_text=True)
+    assert stored(review_app, photo_id)[:3] == ("confirmed", "neither", "Ada")
+
+
+def test_the_page_speaks_french_for_neither(review_app, reviewer, photos):
+    decide(reviewer, photos[1], "neither")
+    body = reviewer.get("/review", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Ni l’un ni l’autre" in body
+    assert "Corrigée\u00a0: ni un chat ni un chien, par Ada" in body
+    assert "Ni chat ni chien\u00a0: 1." in body
 
 
 def test_without_htmx_a_decision_goes_back_to_the_page(review_app, reviewer, photos):
     answer = decide(reviewer, photos[0], "cat", headers=PLAIN)
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/review")
     body = reviewer.get("/review").get_data(as_text=True)
-    assert "2 kept, 1 reviewed, 0 rejected, 1 waiting" in body
+    assert "2 kept, 1 reviewed, 0 rejected, 1 waiting. Neither a cat nor a dog: 0." in body
 
 
 @pytest.mark.parametrize("headers", [HX, PLAIN])
@@ -176,8 +206,9 @@ def test_a_new_password_logs_every_reviewer_out(review_app, reviewer, photos):
     [
         (999, "cat", 404, "This photo is no longer kept."),
         (2**40, "cat", 404, "This photo is no longer kept."),
-        (None, "maybe", 400, "Choose Confirm, Correct or Reject."),
-        (None, "", 400, "Choose Confirm, Correct or Reject."),
+        (None, "maybe", 400, "Choose Confirm, Correct, Neither or Reject."),
+        (None, "", 400, "Choose Confirm, Correct, Neither or Reject."),
+        (None, "NEITHER", 400, "Choose Confirm, Correct, Neither or Reject."),
     ],
 )
 def test_bad_decisions_get_a_readable_4xx(
@@ -186,6 +217,11 @@ def test_bad_decisions_get_a_readable_4xx(
     answer = decide(reviewer, photo_id or photos[0], decision)
     assert answer.status_code == status and words in answer.get_data(as_text=True)
     assert stored(review_app, photos[0]) == UNTOUCHED
+
+
+def test_neither_from_a_card_of_another_prediction_is_refused(review_app, reviewer, photos):
+    answer = decide(reviewer, photos[0], "neither", row="a-prediction-shown-before")
+    assert answer.status_code == 409 and stored(review_app, photos[0]) == UNTOUCHED
 
 
 def test_a_decision_without_its_csrf_token_changes_nothing(review_app, reviewer, photos):
@@ -232,6 +268,7 @@ def test_the_monitoring_page_and_metrics_count_the_photos(review_app, reviewer, 
         (("state", "reviewed"),): 1,
         (("state", "rejected"),): 0,
         (("state", "waiting"),): 1,
+        (("state", "neither"),): 0,
     }
 
 
