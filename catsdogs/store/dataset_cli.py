@@ -19,16 +19,18 @@ dataset = AppGroup("dataset", help="The feedback dataset: reviewed photos for re
     help="Folder to write (new, empty, or an earlier export, which is replaced).",
 )
 def export(out: Path) -> None:
-    """Write the confirmed and corrected photos as PetImages/Cat|Dog with a manifest."""
+    """Write the confirmed and corrected photos as PetImages/Cat|Dog, those labelled neither a
+    cat nor a dog in neither/, with a manifest."""
     try:
         manifest = feedback_dataset.export(out)
     except feedback_dataset.ExportError as error:
         raise click.ClickException(str(error)) from None
-    counts = manifest["counts"]
+    counts, neither = manifest["counts"], manifest["neither"]["counts"]
     click.echo(
         f"Exported {counts['total']} reviewed photos to {out} "
         f"(train: {counts['train']['cat']} cats, {counts['train']['dog']} dogs; "
         f"held out: {counts['holdout']['cat']} cats, {counts['holdout']['dog']} dogs; "
-        f"{manifest['duplicates_skipped']} duplicates skipped); "
-        f"content hash {manifest['content_hash'][:16]}"
+        f"{manifest['duplicates_skipped']} duplicates skipped), and {neither['total']} "
+        f"neither a cat nor a dog in neither/ (train: {neither['train']}, held out: "
+        f"{neither['holdout']}); content hash {manifest['content_hash'][:16]}"
     )

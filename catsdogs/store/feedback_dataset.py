@@ -2,7 +2,9 @@
 
 Only labels a reviewer confirmed or corrected are exported. A fixed share of the photos is held
 out for evaluation, chosen by each photo's own hash: a photo never moves between the parts when
-others are added, so the hold-out figures of successive retrains stay comparable.
+others are added, so the hold-out figures of successive retrains stay comparable. Photos
+labelled neither a cat nor a dog go into `neither/`, listed apart: the cats and dogs that
+training reads are the same with or without them.
 """
 
 import datetime
@@ -19,10 +21,13 @@ from catsdogs.store.feedback_manifest import (
     HOLDOUT_RULE,
     MANIFEST,
     NAME,
+    NEITHER,
+    NEITHER_USE,
     ExportError,
     content_hash,
     counts,
     is_export,
+    neither_counts,
     part_of,
 )
 from catsdogs.store.tables import TrainingPhoto
@@ -46,7 +51,7 @@ def export(out: Path) -> dict:
     `out` must be missing, empty, or an earlier export (which is replaced whole).
     """
     prepare(out)
-    photos, seen, duplicates = [], set(), 0
+    photos, neither, seen, duplicates = [], [], set(), 0
     for row in reviewed_photos():
         if row.sha256 in seen:  # the same photo sent twice is one example, not two
             duplicates += 1
@@ -54,7 +59,8 @@ def export(out: Path) -> dict:
         seen.add(row.sha256)
         label, review = row.label, row.review
         assert label is not None and review is not None  # reviewed_photos: both are set
-        file = f"PetImages/{FOLDERS[label]}/{row.sha256[:16]}.jpg"
+        folder = NEITHER if label == NEITHER else f"PetImages/{FOLDERS[label]}"
+        file = f"{folder}/{row.sha256[:16]}.jpg"
         entry = {
             "photo_id": row.id,
             "prediction_id": row.prediction_id,
@@ -69,16 +75,22 @@ def export(out: Path) -> dict:
         path = out / file
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(row.jpeg)
-        photos.append(entry)
+        (neither if label == NEITHER else photos).append(entry)
     manifest = {
         "format": FORMAT,
         "name": NAME,
-        "content_hash": content_hash(photos),
+        "content_hash": content_hash(photos + neither),
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(),
         "holdout_rule": HOLDOUT_RULE,
         "counts": counts(photos),
         "duplicates_skipped": duplicates,
         "photos": photos,
+        NEITHER: {
+            "folder": f"{NEITHER}/",
+            "use": NEITHER_USE,
+            "counts": neither_counts(neither),
+            "photos": neither,
+        },
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -95,7 +107,8 @@ def prepare(out: Path) -> None:
                 "choose an empty or new folder"
             )
         (out / MANIFEST).unlink()
-        shutil.rmtree(out / "PetImages", ignore_errors=True)
+        for written in ("PetImages", NEITHER):
+            shutil.rmtree(out / written, ignore_errors=True)
         if any(out.iterdir()):
             raise ExportError(f"{out} holds files an export did not write: remove them first")
     out.mkdir(parents=True, exist_ok=True)

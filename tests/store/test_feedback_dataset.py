@@ -1,18 +1,28 @@
-"""`flask dataset export`: the reviewed photos as PetImages with a manifest (SQLite and
-PostgreSQL)."""
+"""`flask dataset export`: the reviewed photos as PetImages, those labelled neither a cat nor a
+dog in neither/, with a manifest (SQLite and PostgreSQL)."""
 
 import hashlib
 import json
 import random
 
-from catsdogs.store.feedback_manifest import content_hash, part_of
-from tests.store.feedback_photos import add_photo
+import pytest
+
+from catsdogs.store.feedback_manifest import ManifestError, content_hash, part_of, read
+from catsdogs.store.tables import utc_now
+from tests.store.feedback_photos import add_photo, keep_photo
 from tests.helpers import image_bytes
 
 
 def jpeg(number: int) -> bytes:
     """A distinct small JPEG for each number."""
     return image_bytes(fmt="JPEG", color=(number % 256, number // 256 % 256, 77))
+
+
+def add_neither(app, jpeg: bytes) -> int:
+    """A kept photo (the model said cat, 👍) a reviewer labelled neither a cat nor a dog."""
+    with app.app_context():
+        decided = {"review": "corrected", "reviewer": "ann", "reviewed_at": utc_now()}
+        return keep_photo("cat", 1, jpeg=jpeg, label="neither", **decided)
 
 
 def export(runner, out):
@@ -135,3 +145,70 @@ def test_an_empty_export_is_valid(app, runner, tmp_path):
         "holdout": {"cat": 0, "dog": 0},
         "total": 0,
     }
+
+
+def test_neither_photos_go_apart_and_leave_the_cats_and_dogs_as_they_were(app, runner, tmp_path):
+    for number in range(4):  # colours far apart: JPEG gives near ones the same bytes
+        add_photo(app, jpeg(23 * number), "confirmed", ("cat", "dog")[number % 2])
+    _, before = export(runner, tmp_path / "before")
+    nothing = [jpeg(23 * number + 100) for number in range(10)]
+    for photo in nothing:
+        add_neither(app, photo)
+
+    result, manifest = export(runner, tmp_path / "out")
+
+    assert result.exit_code == 0, result.output
+    assert "Exported 4 reviewed photos" in result.output
+    assert "and 10 neither a cat nor a dog in neither/" in result.output
+    assert manifest["format"] == "catsdogs-feedback-dataset/2"
+    assert manifest["photos"] == before["photos"] and manifest["counts"] == before["counts"]
+    apart = manifest["neither"]
+    shas = sorted(hashlib.sha256(photo).hexdigest() for photo in nothing)
+    assert sorted(p["sha256"] for p in apart["photos"]) == shas
+    assert {p["file"] for p in apart["photos"]} == {f"neither/{sha[:16]}.jpg" for sha in shas}
+    assert all(p["label"] == "neither" and p["part"] == part_of(p["sha256"])
+               for p in apart["photos"])  # fmt: skip
+    held = sum(part_of(sha) == "holdout" for sha in shas)
+    assert apart["counts"] == {"train": 10 - held, "holdout": held, "total": 10}
+    assert apart["folder"] == "neither/" and "calibration" in apart["use"]
+    files = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.jpg")}
+    assert {p["file"] for p in apart["photos"]} <= files
+    assert not any(f.startswith("PetImages/") and "neither" in f for f in files)
+    # The hash covers them: a retrain calibrating on other neither photos is another dataset.
+    assert manifest["content_hash"] == content_hash(manifest["photos"] + apart["photos"])
+    assert manifest["content_hash"] != before["content_hash"]
+    assert read(tmp_path / "out")["neither"]["counts"]["total"] == 10
+
+
+def test_a_neither_photo_missing_from_its_folder_is_found(app, runner, tmp_path):
+    add_neither(app, jpeg(1))
+    _, manifest = export(runner, tmp_path / "out")
+    (tmp_path / "out" / manifest["neither"]["photos"][0]["file"]).unlink()
+    with pytest.raises(ManifestError, match="1 photos are missing, e.g. neither/"):
+        read(tmp_path / "out")
+
+
+def test_an_export_replaces_an_earlier_neither_folder(app, runner, tmp_path):
+    photo_id = add_neither(app, jpeg(1))
+    out = tmp_path / "out"
+    export(runner, out)
+    with app.app_context():
+        from catsdogs.store import review
+
+        review.review(photo_id, "cat", "ann")
+
+    result, manifest = export(runner, out)
+
+    assert result.exit_code == 0, result.output
+    assert not (out / "neither").exists() and manifest["neither"]["counts"]["total"] == 0
+    assert [p.parent.name for p in out.rglob("*.jpg")] == ["Cat"]
+
+
+def test_an_export_of_the_first_format_is_still_read(app, runner, tmp_path):
+    add_photo(app, jpeg(1), "confirmed", "cat")
+    _, manifest = export(runner, tmp_path / "out")
+    del manifest["neither"]
+    manifest["format"] = "catsdogs-feedback-dataset/1"
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    assert read(tmp_path / "out")["counts"]["total"] == 1
+    assert export(runner, tmp_path / "out")[0].exit_code == 0  # and replaced
