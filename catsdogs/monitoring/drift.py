@@ -44,8 +44,8 @@ class Window:
         self.size = size
         self._lock = threading.Lock()
         self._rows: deque[dict[str, int]] = deque()
-        self._counts = {s.name: [0] * len(s.bins) for s in signals.SIGNALS}
-        self._sums = {s.name: 0.0 for s in signals.SIGNALS if s.edges}
+        self._counts = {s.name: [0] * len(s.bins) for s in signals.ALL_SIGNALS}
+        self._sums = {s.name: 0.0 for s in signals.ALL_SIGNALS if s.edges}
         self._values: deque[dict[str, float]] = deque()
 
     def add(self, values: dict) -> None:
@@ -74,7 +74,7 @@ class Window:
             counts = {name: list(c) for name, c in self._counts.items()}
             sums = dict(self._sums)
         result = {}
-        for signal in signals.SIGNALS:
+        for signal in signals.ALL_SIGNALS:
             seen = sum(counts[signal.name])
             if not seen:
                 continue

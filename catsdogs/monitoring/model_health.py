@@ -20,10 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
-from catsdogs.monitoring import feedback_accuracy
-
-from catsdogs.monitoring import signals
 from catsdogs.card import ModelCard
+from catsdogs.monitoring import feedback_accuracy, reference, signals
 from catsdogs.monitoring.drift import Window
 
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
@@ -31,30 +29,9 @@ if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signa
     from catsdogs.serving.classifier import Answer
 
 log = logging.getLogger(__name__)
-# Estimated accuracy is the mean confidence: right only for a calibrated model (NannyML's
-# confidence-based performance estimation rests on the same condition).
-ESTIMATE_MAX_ECE = 0.03
 MAX_VERSIONS = 4  # models kept per process: a bound on the `version` label's values
 # One grouped query per half minute, however often the scrape, unless this process took a vote.
 FEEDBACK_CACHE_SECONDS = 30
-
-
-def reference_of(card: ModelCard | None) -> dict | None:
-    """The card's reference profile signals, or None for a card without one."""
-    profile = (card.data if card else {}).get("reference_profile")
-    return profile["signals"] if profile else None
-
-
-def card_figure(card: ModelCard | None, name: str) -> float | None:
-    """A test-split figure of the card (accuracy, expected_calibration_error), if stated."""
-    value = (card.data if card else {}).get("evaluation", {}).get("test", {}).get(name)
-    return float(value) if value is not None else None
-
-
-def estimate_allowed(card: ModelCard | None) -> bool:
-    """Whether mean confidence may stand for accuracy: the card's ECE is known and small."""
-    ece = card_figure(card, "expected_calibration_error")
-    return ece is not None and ece <= ESTIMATE_MAX_ECE
 
 
 class ModelHealth:
@@ -76,7 +53,7 @@ class ModelHealth:
         self._lock = threading.Lock()
         self._feedback: tuple[float, int, dict] = (-FEEDBACK_CACHE_SECONDS, 0, {})
         self.metrics: dict[str, Histogram | Counter] = {}
-        for signal in signals.SIGNALS:
+        for signal in signals.ALL_SIGNALS:
             name = f"cv_health_{signal.name}"
             if signal.edges:
                 self.metrics[signal.name] = Histogram(
@@ -94,15 +71,17 @@ class ModelHealth:
         with self._lock:
             if model_version not in self._models:
                 self._models[model_version] = (card, Window(self.window_size))
-                self._children[model_version] = self._children_of(model_version)
+                self._children[model_version] = self._children_of(card, model_version)
                 while len(self._models) > MAX_VERSIONS:
                     self._forget(self._models.popitem(last=False)[0])
             self._models.move_to_end(model_version)  # the least recently used version goes first
             return self._models[model_version][1]
 
-    def _children_of(self, model_version: str) -> dict[str, Any]:
+    def _children_of(self, card: ModelCard | None, model_version: str) -> dict[str, Any]:
+        # A model without a detector gets no "not a cat or a dog" series, not series stuck at 0.
+        detector = card is not None and card.neither_output is not None
         children: dict[str, Any] = {}
-        for signal in signals.SIGNALS:
+        for signal in signals.SIGNALS + (signals.DETECTOR if detector else ()):
             metric = self.metrics[signal.name]
             if signal.edges:
                 children[signal.name] = metric.labels(model_version)
@@ -114,7 +93,7 @@ class ModelHealth:
 
     def _forget(self, model_version: str) -> None:
         self._children.pop(model_version, None)
-        for signal in signals.SIGNALS:
+        for signal in signals.ALL_SIGNALS:
             metric = self.metrics[signal.name]
             for values in [()] if signal.edges else [(value,) for value in signal.bins]:
                 try:
@@ -124,21 +103,27 @@ class ModelHealth:
 
     def observe(self, prediction: Answer) -> None:
         """Count one prediction's signals, for the version and card that made it."""
+        card = prediction.card
         values = {
             **prediction.inputs,
             **signals.describe_answer(prediction.probabilities, prediction.label),
+            **signals.describe_detector(
+                prediction.neither, prediction.neither_score, card.neither_above if card else 0
+            ),
         }
         model_version = prediction.model_version
-        self.track(prediction.card, model_version).add(values)
+        self.track(card, model_version).add(values)
         children = self._children.get(model_version)
         if children is None:  # forgotten meanwhile: newer versions arrived from other threads
             return
         for name, value in values.items():
-            signal = signals.BY_NAME[name]
+            signal, child = signals.BY_NAME[name], children.get(name)
+            if child is None:  # a detector's signal, for a version first seen without its card
+                continue
             if signal.edges:
-                children[name].observe(value)
+                child.observe(value)
             else:
-                children[name][signal.bin(value)].inc()
+                child[signal.bin(value)].inc()
 
     def status(self, model_version: str) -> dict | None:
         """The window of `version` against its reference: what the page and the gauges show."""
@@ -146,9 +131,9 @@ class ModelHealth:
             if model_version not in self._models:
                 return None
             card, window = self._models[model_version]
-        reference = reference_of(card)
-        summary = window.summary(reference)
-        confidence = summary.get("confidence")
+        summary = window.summary(reference.signals_of(card))
+        confidence, neither = summary.get("confidence"), summary.get("neither")
+        expected = reference.expected_neither_share(card)
         return {
             "version": model_version,
             "predictions": len(window),
@@ -156,10 +141,14 @@ class ModelHealth:
             "full": len(window) >= window.size,
             "reference": card.data.get("reference_profile") if card else None,
             "signals": summary,
-            "card_accuracy": card_figure(card, "accuracy"),
-            "card_ece": card_figure(card, "expected_calibration_error"),
-            "estimate_allowed": estimate_allowed(card),
+            "card_accuracy": reference.card_figure(card, "accuracy"),
+            "card_ece": reference.card_figure(card, "expected_calibration_error"),
+            "estimate_allowed": reference.estimate_allowed(card),
             "estimated_accuracy": confidence["mean"] if confidence else None,
+            # None for a model without a detector; a share once its answers reach the window
+            "neither": None
+            if expected is None
+            else {"expected": expected, "share": neither["shares"][1] if neither else None},
         }
 
     def versions(self) -> list[str]:
@@ -207,6 +196,10 @@ class _Gauges:
             "estimate": gauge("estimated_accuracy", "Mean confidence of the window", ["version"]),
             "card": gauge("card_accuracy", "Test accuracy stated by the card", ["version"]),
             "ece": gauge("card_ece", "Expected calibration error stated by the card", ["version"]),
+            "neither": gauge("neither_share", "Share of the window answered neither", ["version"]),
+            "expected": gauge(
+                "neither_expected_share", "Share of neither answers the card expects", ["version"]
+            ),
             "votes": gauge("feedback_votes", "Votes counted for feedback accuracy", ["version"]),
             "feedback": gauge(
                 "feedback_accuracy", "Share of votes that say right", ["version", "bound"]
@@ -230,6 +223,10 @@ class _Gauges:
             for key, family in (("card_accuracy", "card"), ("card_ece", "ece")):
                 if status[key] is not None:
                     families[family].add_metric([model_version], status[key])
+            if status["neither"] is not None:
+                families["expected"].add_metric([model_version], status["neither"]["expected"])
+                if status["neither"]["share"] is not None:
+                    families["neither"].add_metric([model_version], status["neither"]["share"])
         if self.health.app is not None:
             for model_version, figures in self.health.feedback().items():
                 families["votes"].add_metric([model_version], figures["votes"])

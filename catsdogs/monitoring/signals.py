@@ -24,7 +24,7 @@ class Signal:
     """One measured quantity: numeric with bin upper edges (the last bin is open), or categories."""
 
     name: str
-    group: str  # "prediction", "confidence", "content" or "format": which alert watches it
+    group: str  # "prediction", "confidence", "content", "format" or "neither": its alert
     edges: tuple[float, ...] = ()
     categories: tuple[str, ...] = ()
 
@@ -56,7 +56,17 @@ SIGNALS = (
     Signal("aspect_ratio", "format", (0.5, 0.67, 0.8, 0.95, 1.05, 1.25, 1.5, 2.0)),
     Signal("format", "format", categories=FORMATS),
 )
-BY_NAME = {signal.name: signal for signal in SIGNALS}
+# "Not a cat or a dog", from a model whose card names a detector: whether the answer was neither,
+# and the detector's score divided by the card's threshold (1 is where refusing begins), so that
+# one set of bins serves every detector, whatever the scale of its score. Apart from SIGNALS: a
+# model without a detector has none of them, and the profiles of older cards neither.
+# On the shipped model's test split, pets score 0.24-1.0 (median 0.5), non-pets 0.95-1.7.
+DETECTOR = (
+    Signal("neither", "neither", categories=("no", "yes")),
+    Signal("neither_score", "neither", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5)),
+)
+ALL_SIGNALS = (*SIGNALS, *DETECTOR)
+BY_NAME = {signal.name: signal for signal in ALL_SIGNALS}
 
 
 def describe_image(pixels: np.ndarray, file_format: str, size: tuple[int, int] | None) -> dict:
@@ -89,6 +99,20 @@ def describe_answer(probabilities: dict[str, float], label: str) -> dict:
     """The predicted class, its confidence and the answer's entropy in bits."""
     entropy = -sum(p * math.log2(p) for p in probabilities.values() if p > 0)
     return {"class": label, "confidence": probabilities[label], "entropy": entropy}
+
+
+def describe_detector(neither: bool, score: float | None, threshold: float) -> dict:
+    """Whether the answer was "not a cat or a dog", and the detector's score over its threshold.
+
+    {} for a model without a detector (`score` None); no score signal for a threshold that is
+    not a positive number, whose ratio would mean nothing.
+    """
+    if score is None:
+        return {}
+    values: dict = {"neither": "yes" if neither else "no"}
+    if 0 < threshold < math.inf:
+        values["neither_score"] = score / threshold
+    return values
 
 
 def bins_of(values: dict) -> dict[str, int]:

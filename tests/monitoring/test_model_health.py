@@ -14,6 +14,7 @@ from catsdogs.monitoring import model_health
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.serving.classifier import Classifier
 from tests.helpers import ApiClient, image_bytes
+from tests.monitoring import detector
 
 
 def samples(client) -> dict[tuple, float]:
@@ -128,3 +129,49 @@ def test_feedback_accuracy_is_exported_per_version_with_its_interval(app, api, c
     lower = gauge(found, "cv_health_feedback_accuracy", version=version, bound="lower")
     upper = gauge(found, "cv_health_feedback_accuracy", version=version, bound="upper")
     assert 0 < lower < 2 / 3 < upper < 1
+
+
+@pytest.fixture(scope="module")
+def detector_model(tmp_path_factory):
+    """The shipped model with a stand-in detector that refuses cats and answers dogs."""
+    return detector.with_detector(tmp_path_factory.mktemp("detector"))
+
+
+def test_neither_answers_move_their_share_and_the_detectors_score(
+    make_app, detector_model, cat_photo, dog_photo
+):
+    app = make_app(MODEL_PATH=str(detector_model), MODEL_HEALTH_WINDOW=4, RATELIMIT_ENABLED=False)
+    app.test_client_class = ApiClient
+    api = app.test_client()
+    version = serving.parts(app).classifier.model_version
+    found = samples(api)
+    assert gauge(found, "cv_health_neither_expected_share", version=version) == 0.00958
+    assert gauge(found, "cv_health_neither_share", version=version) is None  # nothing seen yet
+    for photo in (dog_photo, dog_photo, cat_photo, cat_photo):
+        predict(api, photo)
+    found = samples(api)
+    assert gauge(found, "cv_predictions_total", result="neither", version=version) == 2
+    assert gauge(found, "cv_health_neither_total", version=version, value="yes") == 2
+    assert gauge(found, "cv_health_neither_share", version=version) == 0.5
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="neither") > 0.25
+    # The score over its threshold: about 0 for the dogs, about 2 for the cats.
+    assert gauge(found, "cv_health_neither_score_bucket", version=version, le="0.3") == 2
+    assert gauge(found, "cv_health_neither_score_bucket", version=version, le="1.5") == 2
+    assert gauge(found, "cv_health_neither_score_count", version=version) == 4
+    status = monitoring.parts(app).model_health.status(version)
+    assert status["neither"] == {"expected": 0.00958, "share": 0.5}
+    assert status["signals"]["neither_score"]["mean"] == pytest.approx(1, abs=0.01)
+
+
+def test_a_model_without_a_detector_has_no_neither_signal(make_app, tmp_path, cat_photo):
+    app = make_app(MODEL_PATH=str(detector.without_detector(tmp_path)), RATELIMIT_ENABLED=False)
+    app.test_client_class = ApiClient
+    api = app.test_client()
+    predict(api, cat_photo)
+    found = samples(api)
+    version = serving.parts(app).classifier.model_version
+    assert [name for name, _ in found if name.startswith("cv_health_neither")] == []
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="neither") is None
+    assert gauge(found, "cv_health_drift_psi", version=version, signal="class") is not None
+    status = monitoring.parts(app).model_health.status(version)
+    assert status["neither"] is None and "neither" not in status["signals"]

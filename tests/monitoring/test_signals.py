@@ -65,3 +65,21 @@ def test_a_photo_turned_by_exif_reports_its_upright_size():
     image.save(buffer, "JPEG", exif=exif)
     decoded, source = imaging.decode_with_source(buffer.getvalue(), (224, 224))
     assert source == imaging.Source("JPEG", (200, 300)) and decoded.size == (200, 300)
+
+
+def test_the_detector_is_described_by_its_answer_and_its_score_over_the_threshold():
+    assert signals.describe_detector(True, 7500.0, 5000.0) == {
+        "neither": "yes",
+        "neither_score": 1.5,
+    }
+    assert signals.describe_detector(False, 2500.0, 5000.0)["neither"] == "no"
+    # At the threshold the answer is still a class: the bin of 1 holds it, not the one above.
+    score = signals.BY_NAME["neither_score"]
+    assert score.bins[score.bin(1.0)] == "<=1" and score.bins[score.bin(1.01)] == "<=1.25"
+
+
+def test_a_model_without_a_detector_has_no_detector_signal_and_a_bad_threshold_no_score():
+    assert signals.describe_detector(False, None, 5000.0) == {}
+    assert signals.describe_detector(True, 3.0, 0.0) == {"neither": "yes"}
+    assert signals.describe_detector(True, 3.0, float("inf")) == {"neither": "yes"}
+    assert {s.name for s in signals.DETECTOR}.isdisjoint(s.name for s in signals.SIGNALS)
