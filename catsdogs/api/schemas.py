@@ -105,7 +105,14 @@ class PredictionList(ma.Schema):
 
 class Statistics(ma.Schema):
     total_predictions = ma.fields.Integer()
-    predictions_by_class = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    predictions_by_class = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={
+            "description": "Predictions by answer: cat, dog, neither (not a cat or a dog: not "
+            "counted under cat or dog, though the row keeps the likelier class) and error"
+        },
+    )
     consents = ma.fields.Integer()
     consent_rate = ma.fields.Float(allow_none=True)
     feedback = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())

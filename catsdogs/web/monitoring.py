@@ -62,6 +62,7 @@ def figures() -> dict:
             },
             "database_up": True,
             "model_version": version,
+            "detector": served.classifier.card.neither_output is not None,
             "health": model_health(),
         }
     except SQLAlchemyError:
@@ -97,9 +98,12 @@ def model_health() -> dict | None:
     if status is None:
         return None
     rows = []
-    for signal in signals.SIGNALS:
+    neither = status["neither"]  # None: the model has no detector, so no such signals
+    for signal in signals.SIGNALS + (signals.DETECTOR if neither else ()):
         window = status["signals"].get(signal.name)
         reference = (status["reference"] or {}).get("signals", {}).get(signal.name)
+        if signal.name == "neither":
+            reference = {"shares": [1 - neither["expected"], neither["expected"]]}
         psi = window.get("psi") if window else None
         rows.append(
             {
@@ -117,6 +121,8 @@ def _describe(signal: signals.Signal, entry: dict | None) -> str:
     """A signal in a few characters: its mean, or its largest shares ("JPEG 100%")."""
     if not entry:
         return MISSING
+    if signal.name == "neither":  # the share answered "not a cat or a dog"; 1% matters here
+        return percent(entry["shares"][1], 2)
     if "mean" in entry:
         return decimal(entry["mean"], 0 if signal.name in ("width", "height") else 2)
     shares = sorted(zip(entry["shares"], signal.bins, strict=True), reverse=True)

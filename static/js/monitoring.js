@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   if (!window.Chart) { return; }
-  var colors = { cat: "#1f5fa8", dog: "#b3541e", up: "#1d7a3a", down: "#b0243a", line: "#5b3e96" };
+  var colors = { cat: "#1f5fa8", dog: "#b3541e", neither: "#6b6b6b", up: "#1d7a3a",
+                 down: "#b0243a", line: "#5b3e96" };
   var charts = {};
   // Series names come translated from the page; numbers follow the page's language.
   var section = document.getElementById("charts");
@@ -25,7 +26,8 @@
   function create() {
     charts.predictions = bar("chart-predictions", [
       { label: names.cats, data: [], backgroundColor: colors.cat },
-      { label: names.dogs, data: [], backgroundColor: colors.dog }], true);
+      { label: names.dogs, data: [], backgroundColor: colors.dog },
+      { label: names.neither, data: [], backgroundColor: colors.neither }], true);
     charts.feedback = bar("chart-feedback", [
       { label: names.satisfied, data: [], backgroundColor: colors.up },
       { label: names.not_satisfied, data: [], backgroundColor: colors.down }], true);
@@ -52,7 +54,7 @@
       series.forEach(function (values, index) { chart.data.datasets[index].data = values; });
       chart.update();
     }
-    set(charts.predictions, timeline.labels, [timeline.cat, timeline.dog]);
+    set(charts.predictions, timeline.labels, [timeline.cat, timeline.dog, timeline.neither]);
     set(charts.latency, timeline.labels, [timeline.mean_inference_ms]);
     set(charts.feedback, timeline.labels, [timeline.positive, timeline.negative]);
     set(charts.confidence, data.confidence.bins, [data.confidence.counts]);

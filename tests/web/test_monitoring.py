@@ -8,10 +8,11 @@ from sqlalchemy.exc import OperationalError
 
 from catsdogs import serving
 
-from catsdogs.monitoring import statistics
+from catsdogs.monitoring import signals, statistics
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction
+from tests.monitoring import detector
 
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"
 
@@ -31,6 +32,10 @@ def store(result="cat", proba_cat=0.9, feedback=None, **fields) -> None:
         )
     )
     db.session.commit()
+
+
+def serving_detector(app) -> bool:
+    return serving.parts(app).classifier.card.neither_output is not None
 
 
 def test_the_page_shows_the_figures_and_polls(client, app):
@@ -83,7 +88,9 @@ def test_the_model_health_section_shows_the_window_the_reference_and_a_light_per
     body = client.get("/monitoring").get_data(as_text=True)
     assert "Model health" in body and "the last 0 of 2 predictions" in body
     assert "Reference: 2,400 photos of the validation split" in body
-    assert body.count('class="light collecting"') == 11  # no light before the window is full
+    # No light before the window is full; two more signals once the model has a detector.
+    lights = len(signals.SIGNALS) + len(signals.DETECTOR) * serving_detector(app)
+    assert body.count('class="light collecting"') == lights == 11 + 2 * serving_detector(app)
     with app.app_context():
         for _ in range(2):
             serving.parts(app).classification.classify(cat_photo, None, consent=False)
@@ -110,3 +117,39 @@ def test_the_estimated_accuracy_is_refused_when_the_card_is_poorly_calibrated(ma
 def test_the_model_health_section_is_in_french(client):
     body = client.get("/monitoring", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Santé du modèle" in body and "classe prédite" in body
+
+
+def classify(app, *photos: bytes) -> None:
+    with app.app_context():
+        for photo in photos:
+            serving.parts(app).classification.classify(photo, None, consent=False)
+
+
+def test_the_page_shows_the_share_of_neither_answers_and_the_expected_one(
+    make_app, tmp_path, cat_photo, dog_photo
+):
+    # The stand-in detector refuses cats and answers dogs.
+    app = make_app(MODEL_PATH=str(detector.with_detector(tmp_path)), MODEL_HEALTH_WINDOW=4)
+    classify(app, cat_photo, dog_photo, dog_photo, dog_photo)
+    client = app.test_client()
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert "Not a cat or a dog: 25.00% of the window's answers, against 0.95% expected" in body
+    assert re.search(r"not a cat or a dog</th><td>25.00%</td><td>0.95%</td>", body)
+    assert re.search(r"detector score \(1 = threshold\)</th><td>0.\d\d</td>", body)
+    assert 'id="kpi-neither">1<' in body and "not a cat or a dog (25.0%)" in body
+    # The chart's series, this hour's bar, and its name
+    assert re.search(r'"neither": \[(0, ){23}1\]', body) and '"neither": "Not a cat' in body
+    french = client.get("/monitoring", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Ni chat ni chien\u00a0: 25,00\u00a0% des réponses de la fenêtre" in french
+    assert "pour 0,95\u00a0% attendus" in french
+    assert re.search(r"ni chat ni chien</th><td>25,00\u00a0%</td>", french)
+    assert "ni chat ni chien (25,0\u00a0%)" in french
+
+
+def test_a_model_without_a_detector_shows_no_neither_signal(make_app, tmp_path, cat_photo):
+    app = make_app(MODEL_PATH=str(detector.without_detector(tmp_path)), MODEL_HEALTH_WINDOW=1)
+    classify(app, cat_photo)
+    body = app.test_client().get("/monitoring").get_data(as_text=True)
+    assert "Model health" in body and 'id="neither-share"' not in body
+    assert "not a cat or a dog</th>" not in body and "detector score" not in body
+    assert 'id="kpi-neither"' not in body
