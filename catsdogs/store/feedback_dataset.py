@@ -51,7 +51,9 @@ def export(out: Path) -> dict:
     `out` must be missing, empty, or an earlier export (which is replaced whole).
     """
     prepare(out)
-    photos, neither, seen, duplicates = [], [], set(), 0
+    photos: list[dict] = []
+    neither: list[dict] = []  # apart: no class is trained on them
+    seen, duplicates = set(), 0
     for row in reviewed_photos():
         if row.sha256 in seen:  # the same photo sent twice is one example, not two
             duplicates += 1
