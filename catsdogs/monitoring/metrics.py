@@ -14,7 +14,9 @@ from catsdogs.errors import ERRORS
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
     from catsdogs.serving.classifier import Answer
 
-RESULTS = ("cat", "dog", "error")  # "error": the model failed on an upload
+# "neither": not a cat or a dog (a model without a detector never says so); "error": the model
+# failed on an upload
+RESULTS = ("cat", "dog", "neither", "error")
 STAGES = ("decode", "preprocess", "inference", "database")
 ERROR_CODES = (*ERRORS, "other")  # a label per code of the table; "other" for a stray one
 # Resolve a 2-50 ms model and the 2 s latency objective.

@@ -60,7 +60,8 @@ SIGNALS = (
 # and the detector's score divided by the card's threshold (1 is where refusing begins), so that
 # one set of bins serves every detector, whatever the scale of its score. Apart from SIGNALS: a
 # model without a detector has none of them, and the profiles of older cards neither.
-# On the shipped model's test split, pets score 0.24-1.0 (median 0.5), non-pets 0.95-1.7.
+# On the shipped model's test split (1st-99th percentile) pets score 0.24-1.0 (median 0.5),
+# non-pet images 0.95-1.7.
 DETECTOR = (
     Signal("neither", "neither", categories=("no", "yes")),
     Signal("neither_score", "neither", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5)),

@@ -20,6 +20,7 @@ ALERTS = {
     "LowConfidenceRate": "warning",
     "HighNegativeFeedback": "warning",
     "MajorityClassDrift": "info",
+    "NeitherShareJump": "warning",
     "HighErrorRate": "critical",
     "TooManyRequests": "warning",
     "AppDown": "critical",

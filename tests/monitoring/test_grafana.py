@@ -81,3 +81,16 @@ def test_latest_predictions_query_runs_on_the_schema(app, api):
     with app.app_context():
         rows = db.session.execute(text(sql)).mappings().all()
     assert len(rows) == 1 and rows[0]["class"] in ("cat", "dog")
+
+
+def test_the_neither_share_panel_reads_as_the_alert_does_and_counts_every_answer():
+    panels = {p["title"]: p for p in json.loads(DASHBOARD.read_text())["panels"]}
+    [hour, window, expected] = [
+        t["expr"] for t in panels["Not a cat or a dog: share of answers"]["targets"]
+    ]
+    assert 'result="neither"' in hour and "[1h]" in hour and 'result=~"cat|dog|neither"' in hour
+    assert "cv_health_neither_share" in window
+    assert "cv_health_neither_expected_share" in expected
+    for title in ("Predictions (24 h)", "Predictions per minute"):
+        [target] = panels[title]["targets"]
+        assert 'result=~"cat|dog|neither"' in target["expr"], title

@@ -6,12 +6,13 @@ import json
 import shutil
 
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from catsdogs import monitoring, serving
 
-from catsdogs.monitoring import model_health
-from catsdogs.card import SHIPPED_MODEL, ModelCard
+from catsdogs.monitoring import model_health, signals
+from catsdogs.card import SHIPPED_MODEL, ModelCard, profile_problem
 from catsdogs.serving.classifier import Classifier
 from tests.helpers import ApiClient, image_bytes
 from tests.monitoring import detector
@@ -175,3 +176,24 @@ def test_a_model_without_a_detector_has_no_neither_signal(make_app, tmp_path, ca
     assert gauge(found, "cv_health_drift_psi", version=version, signal="class") is not None
     status = monitoring.parts(app).model_health.status(version)
     assert status["neither"] is None and "neither" not in status["signals"]
+
+
+def test_a_profile_with_a_reference_for_the_score_gives_it_a_psi(tmp_path, dog_photo):
+    model = detector.with_detector(tmp_path)
+    card = json.loads(model.with_suffix(".json").read_text())
+    score = signals.BY_NAME["neither_score"]
+    card["reference_profile"]["signals"]["neither_score"] = {
+        "bins": score.bins,
+        "shares": [1 / len(score.bins)] * len(score.bins),
+        "edges": list(score.edges),
+        "mean": 0.5,
+    }
+    model.with_suffix(".json").write_text(json.dumps(card))
+    assert profile_problem(card["reference_profile"]) is None  # the card accepts it
+    classifier = Classifier(ModelCard.for_model(model))
+    health = model_health.ModelHealth(CollectorRegistry(), window=2, feedback_days=7)
+    for _ in range(2):
+        health.observe(classifier.predict(dog_photo))
+    summary = health.status(classifier.model_version)["signals"]
+    assert summary["neither_score"]["shares"][0] == 1  # dogs score about 0
+    assert summary["neither_score"]["psi"] > 0.25

@@ -128,7 +128,7 @@ class Stack:
     def firing_after_this_stream(self) -> dict[str, set[str]]:
         """{alert: signals} firing once Prometheus has scraped every prediction sent and then
         evaluated the rules twice more (1 s intervals, `for` set to 0)."""
-        total = f'sum(cv_predictions_total{{result=~"cat|dog"}}) == {self.sent}'
+        total = f'sum(cv_predictions_total{{result=~"cat|dog|neither"}}) == {self.sent}'
         deadline = time.monotonic() + 30
         while not self.query(total):
             assert time.monotonic() < deadline, self.services[-1].tail()
@@ -160,7 +160,7 @@ def observed(tmp_path_factory):
         # Scraped once before any photo: counters seen first at their final value would show no
         # increase, and NoPredictions would fire on the first stream.
         deadline = time.monotonic() + 30
-        while not live.query('sum(cv_predictions_total{result=~"cat|dog"}) == 0'):
+        while not live.query('sum(cv_predictions_total{result=~"cat|dog|neither"}) == 0'):
             assert time.monotonic() < deadline, live.services[-1].tail()
             time.sleep(0.25)
         results = {}
