@@ -2,8 +2,10 @@
 
 The candidate starts from the ImageNet weights, with the champion's settings and the champion's
 base split: the base training photos' frozen features come from the feature cache, only the
-feedback photos' are computed. Champion and candidate are then measured on the same base test
-split and on the held-out feedback photos (catsdogs/training/comparison.py).
+feedback photos' are computed. Once exported, the candidate gets its own "not a cat or a dog"
+detector, calibrated with the export's neither photos too (catsdogs/training/recalibrate.py).
+Champion and candidate are then measured on the same base test split and on the held-out
+feedback photos (catsdogs/training/comparison.py).
 """
 
 import json
@@ -17,7 +19,7 @@ import numpy as np
 from catsdogs.card import CLASSES
 from catsdogs.store import feedback_manifest
 from catsdogs.store.petimages import Dataset, Split, card_split
-from catsdogs.training import export, pipeline
+from catsdogs.training import export, pipeline, recalibrate
 from catsdogs.training.describe import build_card
 from catsdogs.training.features import feature_key, reuse_features, train_views
 from catsdogs.training.settings import Settings
@@ -48,6 +50,22 @@ def check_same_data(dataset: Dataset, card: dict) -> None:
         )
 
 
+def nonpet_set(champion_card: dict, given: Path | None = None) -> Path | None:
+    """The non-pet set to calibrate the candidate's detector with (`given`, else `make nonpet`'s),
+    or None to go without a detector, as the champion does; RetrainError when the champion
+    answers "not a cat or a dog" and no set is ready: the candidate would lose that answer."""
+    folder = given or recalibrate.NONPET
+    if (folder / "READY").is_file():
+        return folder
+    if "neither" in champion_card:
+        raise RetrainError(
+            f"no non-pet set at {folder} (make nonpet): the champion answers 'not a cat or a "
+            "dog', and the candidate needs the set to learn it too"
+        )
+    log.warning("no non-pet set at %s: the candidate, as its champion, has no detector", folder)
+    return None
+
+
 def feedback_part(manifest: dict, part: str) -> Split:
     """The export's photos of one part (train or holdout), as files and labels."""
     chosen = [p for p in manifest["photos"] if p["part"] == part]
@@ -61,12 +79,15 @@ def train_candidate(
     model_path: Path,
     champion_card: dict,
     feature_cache: Path | None,
+    nonpet: Path | None = None,
 ) -> dict:
-    """Train the candidate into `model_path` (cards beside it); return its card."""
+    """Train the candidate into `model_path` (cards beside it), with a detector calibrated on
+    the non-pet set (`nonpet_set`) and the export's neither photos; return its card."""
     from catsdogs.training import train as keras_train
 
     started = time.monotonic()
     manifest = feedback_manifest.read(feedback)
+    nonpets = nonpet_set(champion_card, nonpet)  # before hours of training, not after
     settings = settings_of(champion_card)
     dataset = Dataset(data)
     check_same_data(dataset, champion_card)
@@ -130,9 +151,21 @@ def train_candidate(
         "counts": manifest["counts"],
         "holdout_rule": manifest["holdout_rule"],
         "trained_on": len(extra),
+        "neither": manifest.get("neither", {}).get("counts"),
     }
     card["training"]["start"] = START
     card["training"]["champion"] = champion_card.get("version")
     card["training"]["duration_s"] = round(time.monotonic() - started, 1)
     export.write_cards(card, model_path)
+    if nonpets is None:
+        return card
+    pixels.clear()  # the decoded validation and test photos: 700 MB the calibration reads again
+    card = recalibrate.recalibrate(model_path, data, feedback, manifest, nonpets)
+    said = card["neither"]
+    log.info(
+        "not a cat or a dog: %s, threshold %s; refused: %.2f%% of test pets, %.1f%% of test "
+        "non-pets; %s",
+        said["detector"], said["threshold"], 100 * said["test"]["refused_pets"],
+        100 * said["test"]["refused_nonpets"], said["feedback"],
+    )  # fmt: skip
     return card

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from catsdogs.registry import lifecycle
+from catsdogs.training import recalibrate
 from catsdogs.training.__main__ import main
 from tests.registry import model_versions
 from tests.store.feedback_photos import add_photo, swapped, tiny_base, tiny_champion
@@ -41,6 +42,13 @@ def setup(tmp_path_factory):
     assert result.exit_code == 0, result.output
     close_app(app)
     return {"base": base, "cache": cache, "champion": champion, "feedback": feedback}
+
+
+@pytest.fixture(autouse=True)
+def no_nonpet_set(monkeypatch, tmp_path):
+    """The tiny champion (64 pixels) has no detector, nor does its candidate, whatever
+    build/nonpet holds here: test_retrain_recalibrate.py calibrates one on a model of 224."""
+    monkeypatch.setattr(recalibrate, "NONPET", tmp_path / "no-nonpet-set")
 
 
 @pytest.fixture
@@ -98,6 +106,7 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     manifest = json.loads((setup["feedback"] / "manifest.json").read_text())
     assert card["feedback_dataset"]["content_hash"] == manifest["content_hash"]
     assert card["feedback_dataset"]["trained_on"] == sum(manifest["counts"]["train"].values())
+    assert card["feedback_dataset"]["neither"]["total"] == 0 and "neither" not in card
     assert card["training"]["frozen_features_reused"] is True  # the base features came cached
     # the champion's split, so that `flask models promote` can compare them
     assert card["dataset"] == json.loads(champion.with_suffix(".json").read_text())["dataset"]
