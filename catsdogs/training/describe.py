@@ -32,18 +32,19 @@ def build_card(
     model_path.parent.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, model_path)
     parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
-    tensor_in, tensor_out = export.io_description(model_path)
+    tensor_in, outputs = export.io_description(model_path)
     evaluation = evaluate_pixels(model_path, pixels, splits)
     return {
         "name": "catsdogs-mobilenetv2",
-        "version": f"{SEMANTIC_VERSION}+{export.file_sha256(model_path)[:8]}",
+        "version": export.version(SEMANTIC_VERSION, model_path),
         "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
         f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid"
         + (f"; {settings.ensemble} fine-tuned tops averaged" if settings.ensemble > 1 else ""),
         "file": model_path.name,
         "sha256": export.file_sha256(model_path),
         "input": tensor_in,
-        "output": tensor_out,
+        "output": outputs[0],
+        "outputs": outputs,
         "preprocessing": {
             "resize": {"method": "bilinear", "size": [size, size], "keep_aspect_ratio": False},
             "layout": "NHWC",

@@ -69,10 +69,23 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def io_description(path: Path) -> tuple[dict, dict]:
-    """The input and output names, shapes and types, as ONNX Runtime reports them."""
+def version(semantic: str, path: Path) -> str:
+    """A model's version: its semantic version, then its file's hash, e.g. 1.0.0+3081f9d1."""
+    return f"{semantic}+{file_sha256(path)[:8]}"
+
+
+def next_minor(model_version: str) -> str:
+    """The semantic version after `model_version` for the same weights with more outputs:
+    existing clients read the same first output, so only the minor number moves."""
+    major, minor, _ = model_version.split("+")[0].split(".")
+    return f"{major}.{int(minor) + 1}.0"
+
+
+def io_description(path: Path) -> tuple[dict, list[dict]]:
+    """The input, and every output in the graph's order (the probabilities first), with their
+    names, shapes and types as ONNX Runtime reports them."""
     runner = session(path)
-    (tensor_in,), (tensor_out,) = runner.get_inputs(), runner.get_outputs()
+    (tensor_in,) = runner.get_inputs()
 
     def describe(t):
         return {
@@ -81,7 +94,7 @@ def io_description(path: Path) -> tuple[dict, dict]:
             "dtype": t.type.removeprefix("tensor(").removesuffix(")").replace("float", "float32"),
         }
 
-    return describe(tensor_in), describe(tensor_out)
+    return describe(tensor_in), [describe(t) for t in runner.get_outputs()]
 
 
 def write_cards(card: dict, model_path: Path) -> None:

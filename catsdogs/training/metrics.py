@@ -8,6 +8,8 @@ from catsdogs.card import CLASSES
 
 # A confidence bin right at least this often on validation photos counts as sure.
 SURE_ACCURACY = 0.9
+# The confidences the model card's "not sure" table is drawn at.
+RISK_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def evaluate(
@@ -41,6 +43,7 @@ def evaluate(
         "roc_auc": round(roc_auc(y, p), 5),
         "expected_calibration_error": round(ece, 5),
         "reliability": table,
+        "risk_coverage": risk_coverage(y, p, threshold),
         "worst_mistakes": worst_mistakes(y, p, predicted, files, worst),
     }
 
@@ -86,6 +89,29 @@ def calibration(
             }
         )
     return ece, table
+
+
+def risk_coverage(
+    y: np.ndarray, p: np.ndarray, threshold: float = 0.5, at: Sequence[float] = RISK_THRESHOLDS
+) -> list[dict]:
+    """For each confidence in `at`: the share of photos answered when those below it are "not
+    sure", and the share of those answers that are wrong."""
+    predicted = (p >= threshold).astype(int)
+    confidence = np.where(predicted == 1, p, 1 - p)
+    rows = []
+    for lowest in at:
+        answered = confidence >= lowest
+        errors = int(np.sum(answered & (predicted != y)))
+        rows.append(
+            {
+                "confidence_at_least": lowest,
+                "answered": int(answered.sum()),
+                "coverage": round(float(answered.mean()), 5),
+                "errors": errors,
+                "error_rate": round(errors / int(answered.sum()), 5) if answered.any() else None,
+            }
+        )
+    return rows
 
 
 def unsure_below(reliability: list[dict], accuracy: float = SURE_ACCURACY) -> float:

@@ -157,16 +157,21 @@ def calibration_split(train: Split, count: int, seed: int) -> Split:
 def _card(fp32: dict, target: Path, evaluation: dict, splits: dict, per_class: int | None) -> dict:
     card = copy.deepcopy(fp32)
     sha256 = export.file_sha256(target)
-    tensor_in, tensor_out = export.io_description(target)
+    tensor_in, outputs = export.io_description(target)
+    # The detector's threshold and the heatmap's figures were measured on the FP32 model's
+    # outputs: an INT8 copy would need its own calibration (python -m catsdogs.training trust).
+    for section in ("neither", "cam"):
+        card.pop(section, None)
     card.update(
         name=f"{fp32['name']}-int8",
-        version=f"{SEMANTIC_VERSION}+{sha256[:8]}",
+        version=export.version(SEMANTIC_VERSION, target),
         architecture=f"{fp32['architecture']}; INT8 copy of {fp32['version']} "
         "(ONNX Runtime static quantization, per-channel weights)",
         file=target.name,
         sha256=sha256,
         input=tensor_in,
-        output=tensor_out,
+        output=outputs[0],
+        outputs=outputs,
         # Chosen again on the INT8 copy's own validation photos, as training does.
         unsure_below=metrics.unsure_below(evaluation["validation"]["reliability"]),
         evaluation=evaluation,

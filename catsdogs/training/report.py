@@ -1,6 +1,7 @@
 """Render the JSON model card as Markdown for people."""
 
 from catsdogs.training.metrics import SURE_ACCURACY
+from catsdogs.training.trust.card_text import other_outputs, trust_section
 
 
 def render_markdown(card: dict) -> str:
@@ -28,6 +29,7 @@ def render_markdown(card: dict) -> str:
         f"{pre['resize']['size'][0]}x{pre['resize']['size'][1]} with {pre['resize']['method']} "
         f"interpolation, aspect ratio not kept (as the training photos)",
         f"- output `{card['output']['name']}`: probabilities of {', '.join(card['classes'])}",
+        *other_outputs(card),
         f"- decision: dog when P(dog) >= {card['threshold']}",
         f"- not sure below a confidence of {card['unsure_below']} (the page and the API say so): "
         f"from there up, every validation confidence bin is right at least {SURE_ACCURACY:.0%} "
@@ -85,6 +87,7 @@ def render_markdown(card: dict) -> str:
         f"| {m['file']} | {m['true']} | {m['predicted']} | {m['confidence']:.4f} |"
         for m in ev["worst_mistakes"]
     ]
+    lines += trust_section(card)
     lines += _profile_section(card.get("reference_profile"))
     lines += ["", "## Training settings", "", "```text"]
     lines += [f"  {k}: {v}" for k, v in card["training"]["settings"].items()]
@@ -97,12 +100,26 @@ def render_markdown(card: dict) -> str:
         "",
         "## Limits",
         "",
-        "Trained on 180 px photos of single cats and dogs. Anything else (other animals, "
-        "people, drawings, several animals) still gets a cat or dog answer: read the "
-        "confidence. A few labels in the original collection are known to be wrong.",
+        *_limits(card),
         "",
     ]
     return "\n".join(lines)
+
+
+def _limits(card: dict) -> list[str]:
+    if "neither" in card:
+        return [
+            "Trained on 180 px photos of single cats and dogs. Pictures that are neither are "
+            'mostly answered "not a cat or a dog" (above), but not all: photo cut-outs of '
+            "other animals get through more often than drawings or photos, and a drawing of a "
+            "cat or a dog is refused like any drawing. Several animals in one photo get one "
+            "answer. A few labels in the original collection are known to be wrong."
+        ]
+    return [
+        "Trained on 180 px photos of single cats and dogs. Anything else (other animals, "
+        "people, drawings, several animals) still gets a cat or dog answer: read the "
+        "confidence. A few labels in the original collection are known to be wrong."
+    ]
 
 
 def _feedback_line(feedback: dict | None) -> list[str]:

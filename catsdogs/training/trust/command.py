@@ -1,7 +1,8 @@
 """`python -m catsdogs.training trust`: measure the detectors, choose one, write the model.
 
 Writes into --out (build/trust/ by default, not committed): the extended model, report.json
-with every figure, and the cached outputs of the photos under features/.
+with every figure, and the cached outputs of the photos under features/. With --ship, a model
+that passes acceptance then becomes the packaged one (ship.py).
 """
 
 import argparse
@@ -15,8 +16,10 @@ import onnx
 
 from catsdogs.card import ModelCard
 from catsdogs.store.petimages import Dataset, Split, card_split
-from catsdogs.training import export
+from catsdogs.card import SHIPPED_MODEL
+from catsdogs.training import export, metrics
 from catsdogs.training.trust import compare, cost, detectors, extract, faithfulness, graph
+from catsdogs.training.trust import real_photos, ship
 from catsdogs.training.trust.summary import card_fields, checks, final_figures, score_agreement
 
 log = logging.getLogger(__name__)
@@ -25,14 +28,16 @@ BUDGET_MS = 0.5  # the most the detector may add to one photo's inference (issue
 # noise, so the smaller detector wins.
 TIE = 0.005
 FAITHFULNESS_PHOTOS = 256
-WINDOW = 2  # cells a side of the hidden window the card quotes: 8% of the photo
+RISK_PARTS = ("validation", "test")
 
 
 def trust(args: Namespace) -> int:
-    """Compare the detectors, write the chosen one's model and report; 1 if acceptance fails."""
+    """Compare the detectors, write the chosen one's model and report; 1 if acceptance fails.
+    With --ship, make the model the packaged one when it passes."""
     source, out = Path(args.model), Path(args.out)
     card = ModelCard.for_model(source).data
-    original = onnx.load(source)
+    # The packaged model may be an extended one already: start again from its first output.
+    original = graph.base(onnx.load(source))
     features = out / "features" / card["sha256"][:8]
     probe = out / "probe.onnx"
     if not probe.exists():
@@ -48,7 +53,9 @@ def trust(args: Namespace) -> int:
     model = out / f"{source.stem}-trust.onnx"
     onnx.save(graph.extend(original, chosen.graph), model)
     figures, outputs = final_figures(model, dataset, parts, nonpets, args.refused)
-    faithful = _faithfulness(probe, dataset, parts["test"], args.faithfulness_photos)
+    real = real_photos.measure(model, Path(args.cache), figures["threshold"]["value"])
+    figures["acceptance"]["real_photos_answered"] = all(row["answered"] for row in real)
+    figures["acceptance"]["passed"] &= figures["acceptance"]["real_photos_answered"]
     report = {
         "model": {"path": str(model), "sha256": export.file_sha256(model)},
         "source": {"file": source.name, "version": card["version"], "sha256": card["sha256"]},
@@ -57,17 +64,35 @@ def trust(args: Namespace) -> int:
         "comparison_on_calibration": table,
         "chosen": {"detector": chosen.name, "why": _why(table, chosen.name)},
         **figures,
+        "real_photos": real,
+        "risk_coverage": {part: _risk(outputs[part], parts[part]) for part in RISK_PARTS},
         "latency": cost.latency(source, model, photo),
         "checks": {
             **checks(source, model, dataset, parts["test"], outputs),
             "graph_vs_numpy_score_max_relative": score_agreement(chosen, outputs),
         },
-        "faithfulness": faithful,
-        "card": card_fields(chosen, figures, faithful[f"{WINDOW}x{WINDOW}"]),
+        "faithfulness": _faithfulness(probe, dataset, parts["test"], args.faithfulness_photos),
     }
+    report["card"] = card_fields(chosen, report)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     log.info("report written to %s", out / "report.json")
-    return 0 if report["acceptance"]["passed"] else 1
+    if not report["acceptance"]["passed"]:
+        log.error("acceptance failed: %s", report["acceptance"])
+        return 1
+    if args.ship:
+        shipped = ship.card_for(model, source, report, report["risk_coverage"])
+        kept = ship.ship(model, source, shipped)
+        print(f"shipped model {shipped['version']} as {SHIPPED_MODEL}")
+        if kept:
+            print(f"the model it replaced is kept, still loadable: MODEL_PATH={kept}")
+    return 0
+
+
+def _risk(found: dict, split: Split) -> list[dict]:
+    """The part's share answered and error rate by confidence, from the model's own outputs."""
+    label = dict(zip(split.files, split.labels, strict=True))
+    truth = np.array([label[str(name)] for name in found["files"]])
+    return metrics.risk_coverage(truth, found["Identity:0"][:, 1])
 
 
 def choose(
@@ -172,6 +197,17 @@ def add_parser(subcommands: argparse._SubParsersAction, data: Path, model: Path)
     root = Path(__file__).resolve().parents[3]
     run.add_argument("--nonpet", default=root / "build" / "nonpet", help="the non-pet set")
     run.add_argument("--out", default=root / "build" / "trust", help="where to write")
+    run.add_argument(
+        "--cache",
+        default=root / "build" / "nonpet-cache",
+        help="the non-pet set's packages, for the pet photos from outside the dataset",
+    )
+    run.add_argument(
+        "--ship",
+        action="store_true",
+        help="make the model the packaged one if it passes acceptance (the one it replaces "
+        "goes to catsdogs/model/previous/)",
+    )
     run.add_argument("--refused", type=float, default=detectors.REFUSED_PETS,
                      help="the share of validation pets the threshold may refuse")  # fmt: skip
     run.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")

@@ -105,6 +105,27 @@ def trunk_output(graph: onnx.GraphProto, heads: list[Head]) -> str:
     return max(shared, key=position.__getitem__)
 
 
+def base(model: onnx.ModelProto) -> onnx.ModelProto:
+    """`model` as it was before `extend`: its first output alone, with only the nodes and
+    weights that output needs. The shipped model is an extended one: `trust` starts from this."""
+    stripped = onnx.ModelProto()
+    stripped.CopyFrom(model)
+    graph = stripped.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    needed, stack = set(), [graph.output[0].name]
+    while stack:
+        name = stack.pop()
+        if name not in needed:
+            needed.add(name)
+            stack.extend(producer[name].input if name in producer else ())
+    nodes = [n for n in graph.node if needed.intersection(n.output)]
+    weights = [w for w in graph.initializer if w.name in needed]
+    del graph.output[1:], graph.node[:], graph.initializer[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(weights)
+    return stripped
+
+
 def extend(
     model: onnx.ModelProto,
     detector: Mahalanobis | KNearest | None = None,

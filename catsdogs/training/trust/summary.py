@@ -15,13 +15,18 @@ from catsdogs.training.trust.graph import CAM, FEATURES, HEAD_LOGITS, SCORE, Mah
 
 ACCEPTANCE = {"auroc": 0.95, "refused_nonpets": 0.90, "refused_pets": 0.01, "points": 0.1}
 ACCEPTED_KINDS = ("photo", "drawing")
-PHOTO_CHECK = 256
+PHOTO_CHECK = 256  # test photos run one at a time, as served, for the bit-identity check
+WINDOW = 2  # cells a side of the hidden window the card quotes: 8% of the photo
+PART_KEYS = ("pets", "nonpets", "auroc", "refused_pets", "refused_nonpets", "kinds")
 FAITHFUL_KEYS = (
     "photos",
     "window_cells",
+    "window_share_of_image",
+    "mean_confidence_drop",
     "mean_logit_drop",
+    "answer_flipped",
     "hottest_drops_more",
-)  # test photos run one at a time, as served, for the bit-identity check
+)
 
 
 def final_figures(
@@ -51,6 +56,7 @@ def final_figures(
         "threshold": {
             "value": round(threshold, 4),
             "rule": f"the lowest score refusing at most {refused:.1%} of validation pets",
+            "why": _threshold_why(refused, len(scores["validation"])),
             "refused_validation_pets": round(detectors.refused(scores["validation"], threshold), 5),
         },
         "calibration": _part(scores["validation"], outputs["nonpet-calibration"], threshold),
@@ -65,6 +71,18 @@ def final_figures(
     }
     figures["acceptance"] = _acceptance(figures)
     return figures, outputs
+
+
+def _threshold_why(refused: float, pets: int) -> str:
+    """Why the threshold aims below the limit on refused pets: how precisely `pets` photos
+    estimate a share refused."""
+    limit = ACCEPTANCE["refused_pets"]
+    error = np.sqrt(limit * (1 - limit) / pets)
+    return (
+        f"the limit is {limit:.0%} of pets never seen; from {pets} photos a {limit:.0%} share "
+        f"is known within {100 * error:.1f} point (one standard error), so the threshold aims "
+        f"at {refused:.1%}"
+    )
 
 
 def _part(pets: np.ndarray, nonpets: dict, threshold: float) -> dict:
@@ -160,27 +178,35 @@ def score_agreement(chosen: Candidate, outputs: dict) -> float:
     return float(np.max(np.abs(outputs["test"][SCORE] - expected) / np.abs(expected)))
 
 
-def card_fields(chosen: Candidate, figures: dict, faithful: dict) -> dict:
+def card_fields(chosen: Candidate, report: dict) -> dict:
     """The JSON card's new sections, for the serving side: where each answer is in the
-    outputs, and how far to trust it."""
-    test, calibration = figures["test"], figures["calibration"]
+    outputs, and how far to trust it (from the `trust` report's figures)."""
+    test, calibration = report["test"], report["calibration"]
     family = "mahalanobis" if isinstance(chosen.graph, Mahalanobis) else "knn_cosine"
+    faithful = report["faithfulness"][f"{WINDOW}x{WINDOW}"]
     return {
         "outputs": [str(o) for o in ("Identity:0", FEATURES, HEAD_LOGITS, CAM, SCORE)],
         "neither": {
             "output": SCORE,
             "score": family,
             "detector": chosen.name,
-            "threshold": figures["threshold"]["value"],
+            "why": report["chosen"]["why"],
+            "threshold": report["threshold"]["value"],
             "refuse_when": "score > threshold",
-            "threshold_rule": figures["threshold"]["rule"],
-            "fitted_on": "train split (the card's)",
-            "calibration": {key: calibration[key] for key in ("auroc", "refused_nonpets")},
-            "test": {
-                **{key: test[key] for key in ("nonpets", "auroc", "refused_nonpets")},
-                "refused_pets": test["refused_pets"],
-                "kinds": test["kinds"],
+            "threshold_rule": report["threshold"]["rule"],
+            "threshold_why": report["threshold"]["why"],
+            "fitted_on": "card's train split",
+            "nonpet_set": {
+                "manifest_sha256": report["nonpet_set"]["manifest_sha256"],
+                "sources": "Debian packages and wheels (python -m catsdogs.training nonpet)",
             },
+            "calibration": {key: calibration[key] for key in PART_KEYS},
+            "test": {
+                **{key: test[key] for key in PART_KEYS},
+                "refused_pets_by_class": test["refused_pets_by_class"],
+            },
+            "accuracy": report["accuracy"],
+            "real_photos": report.get("real_photos", []),
         },
         "cam": {
             "output": CAM,
