@@ -50,6 +50,8 @@ def test_the_result_is_the_api_dict_with_the_predictions_model_version(app):
         "confidence": 0.75,
         "unsure": True,
         "probabilities": {"cat": 0.25, "dog": 0.75},
+        "neither": False,  # a model without the detector never says so
+        "neither_score": None,
         "inference_time_ms": 6.0,
         "model_version": "prediction-version",
         "filename": "photo.png",
