@@ -14,7 +14,7 @@ from catsdogs.store import review
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 30
-STATES = ("kept", "reviewed", "rejected", "waiting")
+STATES = ("kept", "reviewed", "rejected", "waiting", "neither")
 
 
 class TrainingPhotoGauges:
@@ -51,6 +51,7 @@ class TrainingPhotoGauges:
     def _family() -> GaugeMetricFamily:
         return GaugeMetricFamily(
             "cv_training_photos",
-            "Photos kept for training: kept, reviewed (confirmed or corrected), rejected, waiting",
+            "Photos kept for training: kept, reviewed (confirmed or corrected), rejected, waiting; "
+            "neither: the reviewed ones labelled neither a cat nor a dog",
             labels=["state"],
         )
