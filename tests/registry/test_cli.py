@@ -78,13 +78,13 @@ def test_register_packaged_then_list_shows_versions_aliases_and_figures(cli, reg
     for expected in ("1", "2"):
         result = cli("register-packaged", "--checks", str(checks))
         assert result.exit_code == 0, result.output
-        assert f"version {expected} (1.0.0+3081f9d1)" in result.output
+        assert f"version {expected} (1.1.0+3ecc1288)" in result.output
     assert registry.get("1").tags["origin"] == "packaged"
     assert cli("promote", "1").exit_code == 0
     lines = cli("list").output.splitlines()
     assert lines[0].split()[:4] == ["version", "aliases", "card", "test"]
-    assert lines[1].split()[:5] == ["2", "-", "1.0.0+3081f9d1", "98.50%", "0.9992"]
-    assert lines[2].split()[:5] == ["1", "champion", "1.0.0+3081f9d1", "98.50%", "0.9992"]
+    assert lines[1].split()[:5] == ["2", "-", "1.1.0+3ecc1288", "98.50%", "0.9992"]
+    assert lines[2].split()[:5] == ["1", "champion", "1.1.0+3ecc1288", "98.50%", "0.9992"]
 
 
 def test_promote_records_who_when_why_and_tells_discord(cli, registry, discord):

@@ -26,7 +26,7 @@ def test_register_records_the_card_version_and_the_file_sha256(registry):
     version = register_packaged(registry, origin="test")
     assert version.registry_version == "1"
     assert version.status == "READY"
-    assert version.model_version == CARD_DATA["version"] == "1.0.0+3081f9d1"
+    assert version.model_version == CARD_DATA["version"] == "1.1.0+3ecc1288"
     assert version.sha256 == CARD_DATA["sha256"]
     assert version.tags["origin"] == "test"
     assert version.run_id and version.source

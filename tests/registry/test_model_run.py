@@ -37,7 +37,9 @@ def numbers_in(value) -> int:
 def test_every_evaluation_figure_of_the_card_is_a_metric():
     found = figures(CARD_DATA)
     evaluation = {k: v for k, v in found.items() if k.split(".")[0] in CARD_DATA["evaluation"]}
-    assert len(evaluation) == numbers_in(CARD_DATA["evaluation"]) == 88
+    # 88, and the "not sure" table: 7 confidences of 5 numbers, for validation and test
+    assert len(evaluation) == numbers_in(CARD_DATA["evaluation"]) == 88 + 2 * 7 * 5
+    assert found["test.risk_coverage.4.error_rate"] == 0.006  # from a confidence of 0.8
     assert found["test.accuracy"] == 0.985 and found["validation.roc_auc"] == 0.99918
     assert found["test.per_class.dog.recall"] == 0.9875
     assert found["validation.confusion.cat_as_dog"] == 14
@@ -85,7 +87,7 @@ def test_training_logs_to_mlflow_when_a_tracking_uri_is_set(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
     monkeypatch.setenv("MLFLOW_MODEL_NAME", registry.name)
     assert training.main(["train", "--model", str(model)]) == 0
-    assert f"registered {registry.name} version 1 (1.0.0+3081f9d1)" in capsys.readouterr().out
+    assert f"registered {registry.name} version 1 (1.1.0+3ecc1288)" in capsys.readouterr().out
     [version] = registry.versions()
     assert version.sha256 == CARD_DATA["sha256"] and version.tags["origin"] == "train"
 

@@ -52,7 +52,9 @@ def test_an_address_over_its_daily_quota_keeps_no_photo_and_is_told(make_app):
         page = classify(busy, photo(number), training_consent=True).get_data(as_text=True)
         assert "A small copy of your photo is kept" in page
     page = classify(busy, photo(3), training_consent=True).get_data(as_text=True)
-    assert "It’s a" in page or "Not sure" in page  # the prediction still answers
+    # The prediction still answers: a cat, a dog, not sure, or (for this flat colour, to the
+    # shipped model) not a cat or a dog.
+    assert '<article class="card outcome' in page
     assert f"{NOT_KEPT}: photos from your connection have reached today’s limit" in page
     page = classify(other, photo(4), training_consent=True).get_data(as_text=True)
     assert "A small copy of your photo is kept" in page  # another address is not affected
