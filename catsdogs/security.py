@@ -9,7 +9,8 @@ from catsdogs import ratelimit
 from catsdogs.extensions import csrf
 
 # Everything comes from us. The photo preview is drawn on a canvas (no blob: URL); data: images
-# are the icons inside Swagger UI's stylesheet on /docs.
+# are the icons inside Swagger UI's stylesheet on /docs and the result's heatmap, made per answer
+# and never stored (serving/explain.py).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'; img-src 'self' data:"

@@ -38,4 +38,5 @@ def predict(form):
         form["rgpd_consent"],
         form["training_consent"],
         client=f"token:{auth.current_user()}",
+        explain=form["explain"],
     )

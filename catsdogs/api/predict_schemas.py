@@ -4,6 +4,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from catsdogs.api.schemas import FALSY, TRUTHY, Closed, FormBoolean
+from catsdogs.serving.explain import EVENLY, NO_MAP, PLACES
 
 
 class UploadSchema(Closed):
@@ -35,11 +36,65 @@ class UploadSchema(Closed):
             "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
         },
     )
+    explain = FormBoolean(
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        metadata={
+            "description": "Also say where the model saw its answer's class: `explanation` "
+            "(under a millisecond more; nothing extra is computed without it). Same words as "
+            "rgpd_consent",
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
 
 
 class Probabilities(ma.Schema):
     cat = ma.fields.Float(required=True)
     dog = ma.fields.Float(required=True)
+
+
+class Explanation(ma.Schema):
+    class_ = ma.fields.String(
+        data_key="class",
+        attribute="class",
+        required=True,
+        validate=ma.validate.OneOf(["cat", "dog"]),
+        metadata={"description": "The class explained: `prediction` (also when `neither`)"},
+    )
+    grid = ma.fields.List(
+        ma.fields.List(ma.fields.Float()),
+        required=True,
+        metadata={
+            "description": "7x7 rows, top to bottom, of the class activation map normalised "
+            "0-1 (1: the cell that spoke most for the class); each cell covers 32x32 pixels "
+            "of the 224x224 image the model read"
+        },
+    )
+    logits = ma.fields.List(
+        ma.fields.List(ma.fields.Float()),
+        required=True,
+        metadata={
+            "description": "The same map raw: each cell's share of the class's logit (their "
+            "mean is the logit; negative cells spoke for the other class)"
+        },
+    )
+    where = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf([*(p for row in PLACES for p in row), EVENLY]),
+        metadata={
+            "description": "The third of the image, up-down and left-right, of the "
+            "hottest cell; `evenly` when no cell stands out"
+        },
+    )
+    overlay = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "The map over the 224x224 image the model read, as a "
+            "`data:image/jpeg;base64,...` URI (computed for this answer, never stored)"
+        },
+    )
 
 
 class PredictionResult(ma.Schema):
@@ -98,4 +153,16 @@ class PredictionResult(ma.Schema):
             "review), `already_kept` (the same photo is kept already: it is not stored twice), "
             "`unavailable` (the quota's storage is down)"
         },
+    )
+    explanation = ma.fields.Nested(
+        Explanation,
+        allow_none=True,
+        metadata={
+            "description": "Only with explain=true: where the model saw `prediction`'s class; "
+            "null for a model without class activation maps (`explanation_unavailable` says so)"
+        },
+    )
+    explanation_unavailable = ma.fields.String(
+        validate=ma.validate.OneOf([NO_MAP]),
+        metadata={"description": "Only when explain=true and `explanation` is null: why"},
     )

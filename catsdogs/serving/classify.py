@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from catsdogs.errors import ServiceError, lookup
+from catsdogs.serving.explain import NO_MAP, explanation
 from catsdogs.serving.classifier import Classifier, Answer
 from catsdogs.serving.imaging import ImageError, Photo
 from catsdogs.store import records, training_photos
@@ -51,10 +52,11 @@ class Classification:
         consent: bool,
         training_consent: bool = False,
         client: str = "",
+        explain: bool = False,
     ) -> dict:
         """Predict the class of image bytes, store the row (and, with training consent, a small
         copy of the photo if `intake` admits it for `client`: an address or a token), return
-        the API's result dict."""
+        the API's result dict; with `explain`, where the model saw its class too."""
         if training_consent and not consent:  # refused before the model spends any time on it
             raise ServiceError(
                 "training_consent_without_consent",
@@ -89,6 +91,11 @@ class Classification:
             result["training_photo_refused"] = refused
         if consent and row_id is not None:  # only a stored, consented row takes feedback
             result["feedback_id"] = row_id
+        if explain:  # from the pixels the model read, already resized for it
+            pixels = photo.pixels(model.card.input_size, model.card.resize_method)
+            result["explanation"] = explanation(prediction, pixels)
+            if result["explanation"] is None:
+                result["explanation_unavailable"] = NO_MAP
         return result
 
     def classify_batch(

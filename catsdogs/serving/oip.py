@@ -19,7 +19,8 @@ MODEL_NAME = "catsdogs"
 EXTENSIONS = ("binary_tensor_data",)
 # Input name -> datatype: encoded photos, or pixels the client resized itself.
 INPUTS = {"image_bytes": "BYTES", "image": "FP32"}
-OUTPUTS = {"probabilities": "FP32", "label": "BYTES"}
+# The label is "neither" for a photo of neither class; a model with the detector also has its score.
+OUTPUTS = {"probabilities": "FP32", "label": "BYTES", "neither_score": "FP32"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ def model_metadata(card: ModelCard) -> dict:
         "outputs": [
             {"name": "probabilities", "datatype": "FP32", "shape": [-1, len(card.classes)]},
             {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            *[{"name": name, "datatype": "FP32", "shape": [-1]} for name in _scores(card)],
         ],
     }
 
@@ -72,7 +74,7 @@ def read_request(
     inputs = request.get("inputs")
     if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
         raise invalid("Send exactly one input: image_bytes (BYTES) or image (FP32).")
-    outputs = _outputs(request.get("outputs"), _flag(parameters, "binary_data_output"))
+    outputs = _outputs(request.get("outputs"), _flag(parameters, "binary_data_output"), card)
     return InferenceRequest(request_id, _images(inputs[0], binary, card, max_batch), outputs)
 
 
@@ -84,7 +86,8 @@ def response(
         "probabilities": np.array(
             [[p.probabilities[name] for name in card.classes] for p in predictions], "<f4"
         ),
-        "label": [p.label for p in predictions],
+        "label": [p.verdict for p in predictions],
+        "neither_score": np.array([p.neither_score for p in predictions], "<f4"),
     }
     outputs: list[dict] = []
     binary: list[bytes] = []
@@ -124,14 +127,20 @@ def _known(name: object, table: dict) -> TypeGuard[str]:
     return isinstance(name, str) and name in table
 
 
-def _outputs(requested: object, binary: bool) -> dict[str, bool]:
-    """Output name -> as binary data; all outputs when none is named."""
+def _scores(card: ModelCard) -> list[str]:
+    """The score outputs this model has: the detector's, when its card names one."""
+    return ["neither_score"] if card.neither_output else []
+
+
+def _outputs(requested: object, binary: bool, card: ModelCard) -> dict[str, bool]:
+    """Output name -> as binary data; all the model's outputs when none is named."""
+    available = {name: OUTPUTS[name] for name in ("probabilities", "label", *_scores(card))}
     if requested is None or requested == []:
-        return dict.fromkeys(OUTPUTS, binary)
+        return dict.fromkeys(available, binary)
     if not isinstance(requested, list) or not all(isinstance(o, dict) for o in requested):
         raise invalid("outputs must be a list of objects with a name.")
-    if unknown := [o.get("name") for o in requested if not _known(o.get("name"), OUTPUTS)]:
-        raise invalid(f"Unknown output {unknown[0]!r}: ask for probabilities or label.")
+    if unknown := [o.get("name") for o in requested if not _known(o.get("name"), available)]:
+        raise invalid(f"Unknown output {unknown[0]!r}: ask for {', '.join(available)}.")
     return {o["name"]: _flag(_parameters(o), "binary_data", binary) for o in requested}
 
 

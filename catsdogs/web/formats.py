@@ -45,15 +45,42 @@ def day(value: str | None) -> str:
 
 
 def animal(label: str) -> str:
-    """A class of the model ("cat", "dog") in the page's language."""
-    names = {"cat": gettext("cat"), "dog": gettext("dog")}
+    """A class of the model ("cat", "dog"), or "neither", in the page's language."""
+    names = {
+        "cat": gettext("cat"),
+        "dog": gettext("dog"),
+        "neither": gettext("neither cat nor dog"),
+    }
     return names.get(label, label)
+
+
+def looked_at(where: str) -> str:
+    """The heatmap's alt text: where the model looked most (serving.explain's `where`)."""
+    # Whole sentences, not a place slotted into one: French changes its words around each place.
+    sentences = {
+        "top_left": gettext("Heatmap: the model looked most at the top left of the photo."),
+        "top": gettext("Heatmap: the model looked most at the top of the photo."),
+        "top_right": gettext("Heatmap: the model looked most at the top right of the photo."),
+        "left": gettext("Heatmap: the model looked most at the left of the photo."),
+        "centre": gettext("Heatmap: the model looked most at the centre of the photo."),
+        "right": gettext("Heatmap: the model looked most at the right of the photo."),
+        "bottom_left": gettext("Heatmap: the model looked most at the bottom left of the photo."),
+        "bottom": gettext("Heatmap: the model looked most at the bottom of the photo."),
+        "bottom_right": gettext("Heatmap: the model looked most at the bottom right of the photo."),
+        "evenly": gettext("Heatmap: the model looked at the whole photo evenly."),
+    }
+    return sentences.get(where, gettext("Heatmap of where the model looked."))
 
 
 def register(app: Flask) -> None:
     """Make the formats Jinja filters; Flask-Babel's own `datetimeformat` writes the times."""
     app.jinja_env.filters.update(
-        percent=percent, decimal=decimal, milliseconds=milliseconds, day=day, animal=animal
+        percent=percent,
+        decimal=decimal,
+        milliseconds=milliseconds,
+        day=day,
+        animal=animal,
+        looked_at=looked_at,
     )
 
 

@@ -36,7 +36,10 @@ def classify_photo():
         service = serving.parts(current_app).classification
         # The photo quota counts per address, as the rate limiter sees it (after ProxyFix).
         client = f"address:{request.remote_addr}"
-        result = service.classify(upload.read(), upload.filename, consent, training_consent, client)
+        # The page always shows why (under a millisecond): the heatmap sits under the answer.
+        result = service.classify(
+            upload.read(), upload.filename, consent, training_consent, client, explain=True
+        )
     except ServiceError as error:
         monitoring.parts(current_app).telemetry.record_error(error.code)
         return _result_error(status_for(error), messages.for_error(error))
@@ -44,7 +47,14 @@ def classify_photo():
         session[SESSION_IDS] = [*session.get(SESSION_IDS, []), result["id"]][-KEEP_IDS:]
         # The card's forms name the row by its id and its request_id: a stale card is refused.
         result = {**result, "request_id": records.get(result["id"]).request_id}
-    return render("web/index.html", "web/_result.html", result=result, consent=consent)
+    card = serving.parts(current_app).classifier.card
+    return render(
+        "web/index.html",
+        "web/_result.html",
+        result=result,
+        consent=consent,
+        neither_threshold=card.neither_above,
+    )
 
 
 @bp.route("/feedback/<int:prediction_id>", methods=["POST"])

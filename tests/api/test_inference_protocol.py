@@ -11,8 +11,10 @@ import tritonclient.http as triton
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.utils import InferenceServerException
 
+from catsdogs.card import SHIPPED_MODEL
 from catsdogs.serving.imaging import load_rgb
 from tests.helpers import AUTH, BrokenClassifier, image_bytes, shared_photos, serve_model
+from tests.pictures import drawing
 from tests.serve_helpers import serve
 
 INFER = "/v2/models/catsdogs/infer"
@@ -64,7 +66,8 @@ def assert_same_answers(result: triton.InferResult, answers: list[dict]) -> None
     for row, label, answer in zip(probabilities, labels, answers, strict=True):
         expected = [answer["probabilities"]["cat"], answer["probabilities"]["dog"]]
         assert row.tolist() == pytest.approx(expected, abs=1e-5)
-        assert (label.decode() if isinstance(label, bytes) else label) == answer["prediction"]
+        verdict = "neither" if answer["neither"] else answer["prediction"]
+        assert (label.decode() if isinstance(label, bytes) else label) == verdict
 
 
 def bytes_input(photos: list[bytes], binary: bool) -> triton.InferInput:
@@ -116,6 +119,7 @@ def test_model_metadata_names_the_inputs_and_outputs(client_v2, classifier, vers
         "outputs": [
             {"name": "probabilities", "datatype": "FP32", "shape": [-1, 2]},
             {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            {"name": "neither_score", "datatype": "FP32", "shape": [-1]},
         ],
     }
 
@@ -161,6 +165,40 @@ def test_the_client_reads_the_protocols_errors(client_v2, photos):
         client_v2.get_model_metadata("mouse")
     assert raised.value.status() == "404" and "mouse" in raised.value.message()
     assert not client_v2.is_model_ready("catsdogs", "0.0.1")
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_a_drawing_is_labelled_neither_with_its_score(client_v2, api, photos, classifier, binary):
+    batch = [drawing(), photos[0]]
+    result = client_v2.infer(
+        "catsdogs",
+        [bytes_input(batch, binary)],
+        outputs=[triton.InferRequestedOutput("neither_score", binary_data=binary)]
+        + [triton.InferRequestedOutput("label", binary_data=binary)],
+        headers=dict(AUTH),
+    )
+    labels = [x.decode() if isinstance(x, bytes) else x for x in result.as_numpy("label")]
+    scores = result.as_numpy("neither_score")
+    assert labels == ["neither", "cat"] and scores.dtype == np.float32 and scores.shape == (2,)
+    assert scores[0] > classifier.card.neither_above > scores[1]
+    answers = api_answers(api, batch)
+    assert scores.tolist() == pytest.approx([a["neither_score"] for a in answers], abs=1e-2)
+
+
+def test_a_model_without_the_detector_has_no_neither_score(make_app, tmp_path):
+    card = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    card.pop("neither", None)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "catsdogs.onnx").symlink_to(SHIPPED_MODEL.resolve())
+    (tmp_path / "model" / "catsdogs.json").write_text(json.dumps(card))
+    api = make_app(MODEL_PATH=str(tmp_path / "model" / "catsdogs.onnx")).test_client()
+    outputs = api.get("/v2/models/catsdogs").get_json()["outputs"]
+    assert [o["name"] for o in outputs] == ["probabilities", "label"]
+    body = api.post(INFER, json=image_bytes_input([b64(drawing())]), headers=AUTH).get_json()
+    assert [o["name"] for o in body["outputs"]] == ["probabilities", "label"]
+    assert body["outputs"][1]["data"][0] in ("cat", "dog")  # never neither without a detector
+    asked = {**image_bytes_input([PNG]), "outputs": [{"name": "neither_score"}]}
+    assert_protocol_error(api.post(INFER, json=asked, headers=AUTH), 400)
 
 
 def test_a_model_that_does_not_answer_is_not_ready(app, client_v2, photos):

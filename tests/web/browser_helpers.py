@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from catsdogs.security import CONTENT_SECURITY_POLICY
 from tests import serve_helpers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "vendor" / "axe-core-4.11.0.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PORTS = (17000, 17999)
-CSP = "default-src 'self'"  # what production will send: no inline script or style at all
+# What production sends (no inline script or style at all; data: images for the heatmap), set
+# here too since the served app may run without the security headers' defaults.
+CSP = CONTENT_SECURITY_POLICY
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,

@@ -10,6 +10,7 @@ from catsdogs import serving, store
 from catsdogs.extensions import db
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction
 from tests.helpers import TOKEN, BrokenClassifier, image_bytes, serve_model
+from tests.pictures import least_sure_pet
 from tests.web.forms import HX, PLAIN, classify, csrf_token, erase, send_feedback
 
 PAGES = ("/", "/monitoring", "/info")
@@ -56,13 +57,18 @@ def test_a_sure_answer_has_no_doubt_in_it(htmx, cat_photo):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_red_pixel_gets_a_not_sure_answer_and_a_grey_bar(htmx, language):
-    red = image_bytes(size=(1, 1), color=(255, 0, 0))
+def test_a_hesitant_answer_gets_a_not_sure_answer_and_a_grey_bar(htmx, classifier, language):
+    # A pet photo the model hesitates on: a red pixel would now be "not a cat or a dog".
+    photo, label = least_sure_pet(classifier)
     headers = {**HX, "Accept-Language": language}
-    body = classify(htmx, red, "red.png", headers=headers).get_data(as_text=True)
+    body = classify(htmx, photo, "pet.jpg", headers=headers).get_data(as_text=True)
+    names = {"cat": "chat", "dog": "chien"}
     words = {
-        "en": ("Not sure: maybe a <strong>cat</strong>", "may show neither a cat nor a dog"),
-        "fr": ("Pas sûr\u00a0: peut-être un <strong>chat</strong>", "ni un chat ni un chien"),
+        "en": (f"Not sure: maybe a <strong>{label}</strong>", "may show neither a cat nor a dog"),
+        "fr": (
+            f"Pas sûr\u00a0: peut-être un <strong>{names[label]}</strong>",
+            "ni un chat ni un chien",
+        ),
     }[language]
     assert words[0] in body and words[1] in body
     assert '<meter class="bar unsure"' in body and "It’s a" not in body
