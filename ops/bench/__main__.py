@@ -10,7 +10,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import endpoint, floor, health, report, shadow
+from bench import endpoint, floor, health, report, shadow, trust
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 
 
@@ -35,6 +35,11 @@ def main(argv=None) -> int:
         metavar="MODEL",
         help="also measure this model (bare, and end to end at 1 and 8 clients); repeatable",
     )
+    parser.add_argument(
+        "--base-model",
+        default=str(trust.PREVIOUS),
+        help="the model --model extends, for the cost of its detector and heatmap",
+    )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
 
@@ -49,6 +54,8 @@ def main(argv=None) -> int:
         "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},
         "model_health": health.measure(args.model, photo),
     }
+    if ModelCard.for_model(args.model).neither_output and Path(args.base_model).is_file():
+        results["trust"] = trust.measure(args.model, args.base_model, photo)
     results["service"] = endpoint.run(
         args.model,
         args.database_url,

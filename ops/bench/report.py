@@ -6,6 +6,8 @@ measured just before it, so that a slow spell of a shared machine counts on both
 
 import statistics
 
+from bench import trust
+
 OUTSIDE_MODEL_LEVELS = ("1", "8")  # clients
 
 
@@ -93,6 +95,14 @@ def targets(results: dict) -> list[dict]:
                 0.3,
             )
         )
+    if "trust" in results:
+        extra = results["trust"]
+        rows.append(
+            ("detector and maps, extra per request (ms)", extra["detector_extra_ms"], "<=", 0.5)
+        )
+        rows.append(
+            ("heatmap for explain=true, p50 (ms)", extra["explanation"]["p50_ms"], "<=", 1.0)
+        )
     errors = sum(level["errors"] for level in service["levels"].values())
     rows.append(("errors at all levels", errors, "<=", 0))
     shadow = results.get("shadow", {})
@@ -134,6 +144,7 @@ def markdown(results: dict) -> str:
         + _bare(results)
         + _pipeline(results)
         + _model_health(results)
+        + trust.markdown(results.get("trust"))
         + _service(results["service"])
         + _shadow(results.get("shadow"))
         + [""]

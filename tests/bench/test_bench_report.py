@@ -153,3 +153,20 @@ def test_a_compared_model_gets_its_row_beside_the_first_one():
         "| catsdogs.onnx | 1.0.0+aaaa | 15.6 | 7.0 | 70.0 | 14.0 | 135.0 | 58.0 | 210.0 |" in text
     )
     assert "| catsdogs-int8.onnx | 1.1.0+bbbb | 4.6 | 7.0 | 70.0 |" in text
+
+
+def test_the_detector_and_the_heatmap_have_their_targets_and_section():
+    figures = results(level([170.0], [240.0]))
+    figures["trust"] = {
+        "model": "1.1.0+new",
+        "base": "1.0.0+old",
+        "rounds": 9,
+        "runs_per_round": 60,
+        "extended_p50_ms": 7.6,
+        "base_p50_ms": 7.0,
+        "detector_extra_ms": 0.6,
+        "explanation": {"runs": 200, "p50_ms": 0.44, "p95_ms": 0.5, "mean_ms": 0.45},
+    }
+    assert not target(figures, "detector and maps")["met"]  # 0.6 ms > 0.5 ms
+    assert target(figures, "heatmap")["met"]
+    assert "| extra per request (detector and maps) | 0.6 |" in markdown(figures)
