@@ -37,10 +37,14 @@ def test_the_card_is_the_previous_card_with_a_new_version_and_the_new_sections()
         "Identity:0", "features", "head_logits", "cam", "neither_score",
     ]  # fmt: skip
     assert CARD["output"] == CARD["outputs"][0] == OLD["output"]
-    changed = {"version", "architecture", "sha256", "outputs", "evaluation"}
+    changed = {"version", "architecture", "sha256", "outputs", "evaluation", "reference_profile"}
     added = {"neither", "cam", "extension"}
     assert set(CARD) == set(OLD) | {"outputs"} | added
     assert {key for key in OLD if OLD[key] != CARD[key]} <= changed
+    # `make profile` since gave the detector's score its reference; the other signals stay.
+    profiled = dict(CARD["reference_profile"]["signals"])
+    profiled.pop("neither_score")
+    assert profiled == OLD["reference_profile"]["signals"]
     for part in ("validation", "test"):  # the figures stay; the table of "not sure" is added
         evaluation = dict(CARD["evaluation"][part])
         assert evaluation.pop("risk_coverage")[0]["confidence_at_least"] == 0.5

@@ -54,7 +54,9 @@ def final_figures(
     test_labels = np.array([label[f] for f in outputs["test"]["files"]])
     figures = {
         "threshold": {
-            "value": round(threshold, 4),
+            # Exact, not rounded: a pet scoring the threshold itself must stay answered, in
+            # serving's comparison as in this one.
+            "value": threshold,
             "rule": f"the lowest score refusing at most {refused:.1%} of validation pets",
             "why": _threshold_why(refused, len(scores["validation"])),
             "refused_validation_pets": round(detectors.refused(scores["validation"], threshold), 5),
