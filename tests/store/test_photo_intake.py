@@ -147,5 +147,5 @@ def test_while_the_quota_store_is_down_the_prediction_answers_and_keeps_no_photo
     assert answer["training_photo_kept"] is False
     assert answer["training_photo_refused"] == "unavailable"
     page = classify(page_client(app, "198.51.100.9"), photo(2), training_consent=True)
-    assert NOT_KEPT in page.get_data(as_text=True)
+    assert f"{NOT_KEPT}: today’s limit cannot be checked right now" in page.get_data(as_text=True)
     assert kept_photos(app) == []
