@@ -159,7 +159,7 @@ def train_candidate(
     export.write_cards(card, model_path)
     if nonpets is None:
         return card
-    pixels.clear()  # the decoded validation and test photos: 700 MB the calibration reads again
+    pixels.clear()  # the decoded validation and test photos: calibration decodes its own
     card = recalibrate.recalibrate(model_path, data, feedback, manifest, nonpets)
     said = card["neither"]
     log.info(
