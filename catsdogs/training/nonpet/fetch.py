@@ -6,7 +6,6 @@ downloads nothing.
 """
 
 import email.parser
-import hashlib
 import re
 import subprocess
 import sys
@@ -78,14 +77,6 @@ def _unbundle(bundle: Path) -> None:
             target = bundle.with_name(bundle.name + ".d") / inner
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def licence(source: Source, root: Path) -> str:
