@@ -7,46 +7,36 @@ from catsdogs.api.schemas import FALSY, TRUTHY, Closed, FormBoolean
 from catsdogs.serving.explain import EVENLY, NO_MAP, PLACES
 
 
+def yes_or_no(description: str) -> FormBoolean:
+    """A multipart yes/no field, false when absent. A multipart field is text: the OpenAPI
+    document lists the exact words accepted, not a JSON boolean."""
+    return FormBoolean(
+        load_default=False,
+        truthy=TRUTHY,
+        falsy=FALSY,
+        metadata={
+            "description": description,
+            "type": "string",
+            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
+        },
+    )
+
+
 class UploadSchema(Closed):
     file = Upload(
         required=True,
         metadata={"description": "A JPEG, PNG, GIF, WebP, BMP or TIFF photo of a cat or a dog"},
     )
-    rgpd_consent = FormBoolean(
-        load_default=False,
-        truthy=TRUTHY,
-        falsy=FALSY,
-        # A multipart field is text: document the exact words accepted, not a JSON boolean.
-        metadata={
-            "description": "Keep the file name and allow feedback; the words match in any case",
-            "type": "string",
-            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
-        },
+    rgpd_consent = yes_or_no("Keep the file name and allow feedback; the words match in any case")
+    training_consent = yes_or_no(
+        "Keep a downscaled copy of the photo (longest side 320 px, JPEG, no metadata) to help "
+        "improve the model; needs rgpd_consent (else 400 `training_consent_without_consent`). "
+        "Erased with the prediction, deleted after TRAINING_PHOTO_RETENTION_DAYS. Same words as "
+        "rgpd_consent"
     )
-    training_consent = FormBoolean(
-        load_default=False,
-        truthy=TRUTHY,
-        falsy=FALSY,
-        metadata={
-            "description": "Keep a downscaled copy of the photo (longest side 320 px, JPEG, no "
-            "metadata) to help improve the model; needs rgpd_consent (else 400 "
-            "`training_consent_without_consent`). Erased with the prediction, deleted after "
-            "TRAINING_PHOTO_RETENTION_DAYS. Same words as rgpd_consent",
-            "type": "string",
-            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
-        },
-    )
-    explain = FormBoolean(
-        load_default=False,
-        truthy=TRUTHY,
-        falsy=FALSY,
-        metadata={
-            "description": "Also say where the model saw its answer's class: `explanation` "
-            "(under a millisecond more; nothing extra is computed without it). Same words as "
-            "rgpd_consent",
-            "type": "string",
-            "enum": sorted(v for v in TRUTHY | FALSY if isinstance(v, str)),
-        },
+    explain = yes_or_no(
+        "Also say where the model saw its answer's class: `explanation` (under a millisecond "
+        "more; nothing extra is computed without it). Same words as rgpd_consent"
     )
 
 
