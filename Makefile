@@ -107,12 +107,19 @@ train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25
 
 # The reviewed feedback photos, exported from the app's database (serving venv), then a candidate
 # trained on the base data plus them (training venv) and gated against the champion: see
-# docs/retrain.md. RETRAIN_ARGS adds e.g. --data ZIP, --champion ONNX, --out DIR; with
-# MLFLOW_TRACKING_URI set, a candidate that passes the gate becomes the registry's challenger.
+# docs/retrain.md. The export comes first: with 0 reviewed photos it stops there, before
+# TensorFlow is installed, unless RETRAIN_ARGS holds --allow-empty. RETRAIN_ARGS adds e.g.
+# --data ZIP, --champion ONNX, --out DIR; with MLFLOW_TRACKING_URI set, a candidate that passes
+# the gate becomes the registry's challenger. The figures printed are docs/retrain.md's.
 FEEDBACK_DATASET ?= build/feedback-dataset
 FEATURE_CACHE ?= build/feature-cache
-retrain: $(VENV)/.serve $(TRAIN_VENV)/.train  ## export reviewed photos, train a candidate, gate it
-	$(FLASK) dataset export --out $(FEEDBACK_DATASET)
+retrain: $(VENV)/.serve  ## export reviewed photos, train a candidate (15-30 min), gate it
+	$(FLASK) dataset export --out $(FEEDBACK_DATASET) $(filter --allow-empty,$(RETRAIN_ARGS))
+	@test -f $(TRAIN_VENV)/.train || echo "make retrain: installs TensorFlow into $(TRAIN_VENV)" \
+		"first (a 700 MB download, 2.4 GB on disk: a minute on a fast link, a few on a slow one)"
+	@echo "make retrain: then trains and gates a candidate, 15 to 30 minutes on 2 cores" \
+		"(progress in retrain.log)"
+	@$(MAKE) --no-print-directory $(TRAIN_VENV)/.train
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file retrain.log retrain \
 		--feedback $(FEEDBACK_DATASET) --feature-cache $(FEATURE_CACHE) $(RETRAIN_ARGS)
 

@@ -4,6 +4,7 @@ followed, a folder map laid beside the folders, a settings table beside config.p
 import io
 import re
 import shlex
+import subprocess
 
 import pytest
 
@@ -22,8 +23,6 @@ MAKEFILE = (ROOT / "Makefile").read_text()
 FLASK_COMMAND = re.compile(r"(\S*)flask --app catsdogs ([\w-]+)")
 # `make x` in backquotes (after any VAR=value) or at the start of a line in a shell block.
 MAKE_TARGET = re.compile(r"(?:`(?:[A-Z_]+=\S+ )*|^)make ([\w-]+)", re.MULTILINE)
-# Targets planned by issue 26, which wrote this README: checked once the Makefile has them.
-PLANNED = {"check", "help"}
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -58,10 +57,23 @@ def test_every_flask_command_is_one_the_app_has(app):
     "target", sorted({t for text in WRITTEN.values() for t in MAKE_TARGET.findall(text)})
 )
 def test_every_make_target_exists(target):
-    defined = re.search(rf"^{target}:", MAKEFILE, re.MULTILINE)
-    if not defined and target in PLANNED:
-        pytest.skip(f"`make {target}` is planned by issue 26 and not in the Makefile yet")
-    assert defined, f"no `{target}` target"
+    assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), f"no `{target}` target"
+
+
+def makefile_targets() -> set[str]:
+    """The targets a person types: every rule's name but files ($(VENV)/...) and specials."""
+    named = re.findall(r"^([\w.-]+):(?!=)", MAKEFILE, re.MULTILINE)
+    return {name for name in named if name not in (".PHONY", ".DEFAULT_GOAL")}
+
+
+def test_a_bare_make_lists_every_target_with_what_it_does():
+    done = subprocess.run(
+        ["make", "--no-print-directory"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    listed = dict(line.split(maxsplit=1) for line in done.stdout.splitlines())
+    assert sorted(listed) == sorted(makefile_targets())
+    assert all(len(what.split()) >= 3 for what in listed.values()), listed
 
 
 def test_make_run_s_port_and_address_are_documented_and_used():
@@ -203,3 +215,27 @@ def test_the_api_reference_s_curls_work_as_written_in_order(make_app):
     for curl in curls:
         response = replay(client, curl, token, photo)
         assert response.status_code < 300, (curl, response.status_code, response.get_data())
+
+
+def test_retrain_md_opens_with_the_newcomer_s_path():
+    text = DOCS[ROOT / "docs" / "retrain.md"]
+    first = text.split("\n## The feedback dataset", 1)[0]
+    assert [c.split("#")[0].strip() for c in shell_commands(first)[:2]] == [
+        "make nonpet",
+        "make retrain",
+    ]
+    assert "/path/to" not in first  # nothing a newcomer has to invent
+    words = " ".join(first.split())
+    assert "0 reviewed photos: review some on /review first" in words
+    assert "`make retrain RETRAIN_ARGS=--allow-empty`" in words
+
+
+def test_what_make_retrain_says_before_installing_is_what_the_docs_measured():
+    recipe = MAKEFILE.split("\nretrain:", 1)[1].split("\n\n", 1)[0]
+    told = re.search(r"installs TensorFlow into .*?\((.*?)\)", recipe.replace('" \\\n\t\t"', " "))
+    assert told, recipe
+    retrain = DOCS[ROOT / "docs" / "retrain.md"]
+    for figure in re.findall(r"[\d.]+ [MG]B", told.group(1)):
+        assert figure in retrain, figure
+    minutes = re.search(r"(\d+ to \d+ minutes)", recipe)
+    assert minutes and minutes.group(1) in retrain

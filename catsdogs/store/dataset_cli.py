@@ -18,11 +18,16 @@ dataset = AppGroup("dataset", help="The feedback dataset: reviewed photos for re
     type=click.Path(path_type=Path),
     help="Folder to write (new, empty, or an earlier export, which is replaced).",
 )
-def export(out: Path) -> None:
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Export even when no photo has been reviewed (a retrain then learns nothing new).",
+)
+def export(out: Path, allow_empty: bool) -> None:
     """Write the confirmed and corrected photos as PetImages/Cat|Dog, those labelled neither a
     cat nor a dog in neither/, with a manifest."""
     try:
-        manifest = feedback_dataset.export(out)
+        manifest = feedback_dataset.export(out, allow_empty)
     except feedback_dataset.ExportError as error:
         raise click.ClickException(str(error)) from None
     counts, neither = manifest["counts"], manifest["neither"]["counts"]

@@ -33,6 +33,10 @@ from catsdogs.store.feedback_manifest import (
 from catsdogs.store.tables import TrainingPhoto
 
 LABEL_SOURCES = {"confirmed": "feedback confirmed", "corrected": "reviewer corrected"}
+EMPTY = (
+    "0 reviewed photos: review some on /review first, or pass --allow-empty to go on without "
+    "(make retrain RETRAIN_ARGS=--allow-empty)"
+)
 
 
 def reviewed_photos() -> list[TrainingPhoto]:
@@ -45,16 +49,21 @@ def reviewed_photos() -> list[TrainingPhoto]:
     return list(db.session.scalars(query))
 
 
-def export(out: Path) -> dict:
+def export(out: Path, allow_empty: bool = False) -> dict:
     """Write the reviewed photos and the manifest into `out`; return the manifest.
 
-    `out` must be missing, empty, or an earlier export (which is replaced whole).
+    `out` must be missing, empty, or an earlier export (which is replaced whole). No reviewed
+    photo is an ExportError unless `allow_empty`: a retrain on nothing new costs minutes for
+    a candidate that only repeats the champion.
     """
+    rows = reviewed_photos()
+    if not rows and not allow_empty:
+        raise ExportError(EMPTY)
     prepare(out)
     photos: list[dict] = []
     neither: list[dict] = []  # apart: no class is trained on them
     seen, duplicates = set(), 0
-    for row in reviewed_photos():
+    for row in rows:
         if row.sha256 in seen:  # the same photo sent twice is one example, not two
             duplicates += 1
             continue

@@ -124,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         help="folder for the candidate and comparison.md (default: models/<date-time>-retrain)",
     )
+    again.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="retrain even when the export holds no reviewed photo (the base data alone)",
+    )
     judge = subcommands.add_parser(
         "gate", help="compare a trained candidate with the champion; challenger if it passes"
     )

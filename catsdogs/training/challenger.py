@@ -27,6 +27,7 @@ def retrain(args: Namespace) -> int:
         card = train_candidate(
             Path(args.data), Path(args.feedback), Path(args.weights), candidate,
             json.loads(champion.with_suffix(".json").read_text()), args.feature_cache,
+            allow_empty=args.allow_empty,
         )  # fmt: skip
     except (RetrainError, ManifestError) as error:
         print(f"retrain: {error}", file=sys.stderr)

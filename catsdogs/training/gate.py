@@ -25,26 +25,31 @@ def judge(champion: dict, candidate: dict) -> Verdict:
     """`champion` and `candidate` are {"test": figures, "holdout": figures}; figures hold
     "accuracy" and "images" (0 images: an empty hold-out).
 
-    An empty hold-out passes with a warning: the base test split still guards against a worse
-    model, and refusing would block every retrain until enough photos were reviewed.
+    An empty hold-out passes with a warning that says what was compared: the base test split
+    still guards against a worse model, and refusing would block every retrain until enough
+    photos were reviewed.
     """
     reasons, refused, warnings = [], False, []
     mine, theirs = candidate["test"]["accuracy"], champion["test"]["accuracy"]
-    drop = theirs - mine
+    drop, tested = theirs - mine, candidate["test"]["images"]
     if drop > MAX_ACCURACY_DROP + EPSILON:
         refused = True
         reasons.append(
             f"base test accuracy {mine:.2%} is {100 * drop:.2f} points below the champion's "
-            f"{theirs:.2%} (at most {100 * MAX_ACCURACY_DROP:.1f})"
+            f"{theirs:.2%} on {tested:,} photos (at most {100 * MAX_ACCURACY_DROP:.1f})"
         )
     else:
         reasons.append(
-            f"base test accuracy {mine:.2%} against the champion's {theirs:.2%} "
-            f"({100 * -drop:+.2f} points, at least -{100 * MAX_ACCURACY_DROP:.1f})"
+            f"base test accuracy {mine:.2%} against the champion's {theirs:.2%} on {tested:,} "
+            f"photos ({100 * (mine - theirs):+.2f} points, at least -{100 * MAX_ACCURACY_DROP:.1f})"
         )
     if not candidate["holdout"]["images"]:
-        warnings.append("the feedback hold-out is empty: judged on the base test split alone")
-        reasons.append("no held-out feedback photos")
+        warnings.append(
+            f"the feedback hold-out is empty: the two models were compared on the {tested:,} "
+            "photos of the base test split alone, on no reviewed photo (one in five is held "
+            "out: review more photos and retrain to compare them on yours)"
+        )
+        reasons.append("feedback hold-out empty: not compared")
     else:
         mine, theirs = candidate["holdout"]["accuracy"], champion["holdout"]["accuracy"]
         images = candidate["holdout"]["images"]

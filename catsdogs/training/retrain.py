@@ -66,6 +66,11 @@ def nonpet_set(champion_card: dict, given: Path | None = None) -> Path | None:
     return None
 
 
+def reviewed(manifest: dict) -> int:
+    """The export's photos, cats and dogs and those labelled neither."""
+    return manifest["counts"]["total"] + len(feedback_manifest.neither_photos(manifest))
+
+
 def feedback_part(manifest: dict, part: str) -> Split:
     """The export's photos of one part (train or holdout), as files and labels."""
     chosen = [p for p in manifest["photos"] if p["part"] == part]
@@ -80,17 +85,25 @@ def train_candidate(
     champion_card: dict,
     feature_cache: Path | None,
     nonpet: Path | None = None,
+    allow_empty: bool = False,
 ) -> dict:
     """Train the candidate into `model_path` (cards beside it), with a detector calibrated on
-    the non-pet set (`nonpet_set`) and the export's neither photos; return its card."""
-    from catsdogs.training import train as keras_train
-
+    the non-pet set (`nonpet_set`) and the export's neither photos; return its card. An export
+    of no reviewed photo is a RetrainError unless `allow_empty`."""
     started = time.monotonic()
     manifest = feedback_manifest.read(feedback)
+    if not allow_empty and not reviewed(manifest):
+        raise RetrainError(
+            f"0 reviewed photos in {feedback}: review some on /review first and export again, "
+            "or pass --allow-empty to retrain on the base data alone"
+        )
     nonpets = nonpet_set(champion_card, nonpet)  # before hours of training, not after
     settings = settings_of(champion_card)
     dataset = Dataset(data)
     check_same_data(dataset, champion_card)
+    # TensorFlow only now: the checks above answer in seconds, not after its import.
+    from catsdogs.training import train as keras_train
+
     keras_train.set_seeds(settings.seed)
     size = settings.image_size
     splits = card_split(dataset, champion_card)

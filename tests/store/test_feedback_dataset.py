@@ -137,8 +137,15 @@ def test_an_export_replaces_an_earlier_one_but_no_other_folder(app, runner, tmp_
     assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
 
 
-def test_an_empty_export_is_valid(app, runner, tmp_path):
-    result, manifest = export(runner, tmp_path / "out")
+def test_an_empty_export_is_refused_unless_allowed_and_then_valid(app, runner, tmp_path):
+    refused, _ = export(runner, tmp_path / "out")
+    assert refused.exit_code == 1
+    assert "0 reviewed photos: review some on /review first" in refused.output
+
+    result = runner.invoke(
+        args=["dataset", "export", "--out", str(tmp_path / "out"), "--allow-empty"]
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert result.exit_code == 0
     assert manifest["counts"] == {
         "train": {"cat": 0, "dog": 0},

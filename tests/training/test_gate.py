@@ -34,10 +34,16 @@ def test_a_candidate_below_the_champion_on_the_hold_out_is_refused():
     )
 
 
-def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning():
+def test_an_empty_hold_out_passes_saying_what_was_compared():
     verdict = judge(figures(0.985, None), figures(0.985, None))
     assert verdict.passed
     assert verdict.warnings == (
-        "the feedback hold-out is empty: judged on the base test split alone",
+        "the feedback hold-out is empty: the two models were compared on the 2,400 photos of "
+        "the base test split alone, on no reviewed photo (one in five is held out: review more "
+        "photos and retrain to compare them on yours)",
+    )
+    assert verdict.summary() == (
+        "passed: base test accuracy 98.50% against the champion's 98.50% on 2,400 photos "
+        "(+0.00 points, at least -0.3); feedback hold-out empty: not compared"
     )
     assert not judge(figures(0.985, None), figures(0.97, None)).passed

@@ -202,15 +202,17 @@ def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     empty = tmp_path / "empty"
     app = migrated_app(settings_for(tmp_path, database_url_for("sqlite", tmp_path)))
-    assert (
-        app.test_cli_runner().invoke(args=["dataset", "export", "--out", str(empty)]).exit_code == 0
-    )
+    export = ["dataset", "export", "--out", str(empty), "--allow-empty"]
+    assert app.test_cli_runner().invoke(args=export).exit_code == 0
     close_app(app)
 
     status = gate(setup["champion"], setup["champion"], empty, setup["base"])
 
     assert status == 0
-    assert "warning: the feedback hold-out is empty" in capsys.readouterr().out
+    told = capsys.readouterr().out
+    assert "warning: the feedback hold-out is empty: the two models were compared on the " in told
+    assert "photos of the base test split alone, on no reviewed photo" in told
+    assert "feedback hold-out empty: not compared" in told
     comparison = (setup["champion"].parent / "comparison.md").read_text()
     assert (
         "**Gate: PASSED**" in comparison and "warning: the feedback hold-out is empty" in comparison
