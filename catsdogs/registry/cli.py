@@ -18,8 +18,10 @@ from flask_babel import force_locale, gettext
 
 from catsdogs.registry import lifecycle
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.registry.check_photos import write_check_photos
-from catsdogs.registry.model_run import log_model
+from catsdogs.registry.check_photos import PER_CLASS, write_check_photos
+from catsdogs.registry.mlflow_rest import MISSING, shown
+from catsdogs.registry.model_run import AlreadyRegistered, log_model, refuse_if_registered
+from catsdogs.registry.versions import NUMBER
 from catsdogs.monitoring.notifier import DiscordNotifier, Event
 from catsdogs.registry.client import NAME, RegisteredVersion, Registry, RegistryError
 
@@ -72,8 +74,19 @@ def list_versions() -> None:
         )
 
 
+def registry_version(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> str | None:
+    """A registry version is a number: 'v2' or '1.1.0' (a model version) is refused here."""
+    if value is not None and not NUMBER.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not a registry version (a number: `flask models list` shows them)"
+        )
+    return value
+
+
 @models.command("promote")
-@click.argument("version")
+@click.argument("version", callback=registry_version)
 @click.option("--force", is_flag=True, help="Promote despite the checks (needs --reason).")
 @reason_option
 @by_option
@@ -95,7 +108,7 @@ def rollback(reason: str, by: str | None) -> None:
 
 
 @models.command("shadow")
-@click.argument("version", required=False)
+@click.argument("version", required=False, callback=registry_version)
 @click.option("--off", is_flag=True, help="Remove the challenger.")
 @reason_option
 @by_option
@@ -123,14 +136,25 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
     with photos of known class that serving checks every version on."""
     if checks is None and data is None:
         raise click.UsageError("give --checks FOLDER or --data PETIMAGES (photos of known class)")
+    reg = registry()
+    try:  # before the photos are drawn: the slow part
+        refuse_if_registered(reg, SHIPPED_MODEL)
+    except AlreadyRegistered as already:
+        click.echo(f"{already}.")
+        return
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
     if checks is None:
         assert data is not None  # refused above
+        click.echo(f"Writing {2 * PER_CLASS} check photos from the test split of {data}...")
         checks = write_check_photos(data, SHIPPED_MODEL)
-    reg = registry()
+    size = f"{SHIPPED_MODEL.stat().st_size / 1e6:.0f} MB"
+    click.echo(f"Uploading {SHIPPED_MODEL.name} ({size}) to {shown(reg.tracking_uri)}...")
     version = _call(lambda: log_model(reg, SHIPPED_MODEL, "packaged", checks=checks))
     click.echo(
-        f"Registered {reg.name} version {version.registry_version} ({version.model_version}); "
-        f"promote it: flask --app catsdogs models promote {version.registry_version}"
+        f"Registered {reg.name} version {version.registry_version} ({version.model_version}), "
+        f"ready; promote it: .venv/bin/flask --app catsdogs models promote "
+        f"{version.registry_version}"
     )
 
 
@@ -150,8 +174,11 @@ def _call(action: Callable[[], T]) -> T:
         lines = "\n".join(f"  - {p}" for p in refused.problems)
         hint = '\nOverrule with --force --reason "...".' if "promote" in _command() else ""
         raise click.ClickException(f"refused:\n{lines}{hint}") from None
-    except RegistryError as error:
+    except AlreadyRegistered as error:
         raise click.ClickException(str(error)) from None
+    except RegistryError as error:
+        hint = "; `flask models list` shows them" if error.code == MISSING else ""
+        raise click.ClickException(f"{error}{hint}") from None
 
 
 def _command() -> str:
@@ -167,6 +194,11 @@ def _announce(change: lifecycle.Change) -> None:
         return
     click.echo(f"{change.action}: {change.describe()}")
     log.info("model %s: %s", change.action, change.describe())
+    poll = current_app.config["MODEL_POLL_SECONDS"]
+    click.echo(
+        f"The service follows within MODEL_POLL_SECONDS ({poll:g} s), "
+        "or at once with POST /api/model/reload."
+    )
     # A notifier of its own: the command's process ends here, the app's notifier lives on.
     alerts = DiscordNotifier(current_app.config["DISCORD_WEBHOOK_URL"], retries=2, cooldown=0)
     alerts.notify(change_event(change, current_app.config["NOTIFY_LANGUAGE"]))

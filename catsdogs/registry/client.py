@@ -49,8 +49,21 @@ class Registry:
 
     def get(self, version: str) -> RegisteredVersion:
         """One version; RegistryError (code RESOURCE_DOES_NOT_EXIST) when there is none."""
-        answer = self.rest.call("GET", "model-versions/get", name=self.name, version=str(version))
+        try:
+            answer = self.rest.call(
+                "GET", "model-versions/get", name=self.name, version=str(version)
+            )
+        except RegistryError as error:
+            if error.code == MISSING:  # MLflow's own words name its tables, not the version
+                message = f"no version {version} of {self.name}"
+                raise RegistryError(message, MISSING, error.status) from None
+            raise
         return RegisteredVersion.from_json(required(answer, "model_version"))
+
+    def with_file(self, sha256: str) -> RegisteredVersion | None:
+        """The oldest version whose ONNX file has this sha256 (its `sha256` tag), or None."""
+        same = [v for v in self.versions() if v.sha256 == sha256]
+        return same[-1] if same else None
 
     def versions(self) -> list[RegisteredVersion]:
         """Every version of the model, newest first."""

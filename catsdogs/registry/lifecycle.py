@@ -40,6 +40,7 @@ class Change:
     reason: str
     at: str = field(default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
     overruled: tuple[str, ...] = ()  # the problems a forced promotion went past
+    cleared: tuple[str, ...] = ()  # other aliases the change removed from the version
 
     @property
     def unchanged(self) -> bool:
@@ -50,7 +51,8 @@ class Change:
         target = f"version {self.version}" if self.version else "no version"
         text = f"{self.alias} -> {target} (was {self.previous or 'none'}) by {self.by}"
         text += f": {self.reason}" if self.reason else ""
-        return text + (f" [forced past: {'; '.join(self.overruled)}]" if self.overruled else "")
+        text += f" [forced past: {'; '.join(self.overruled)}]" if self.overruled else ""
+        return text + "".join(f"; no longer {alias}" for alias in self.cleared)
 
 
 def promotion_problems(registry: Registry, candidate: RegisteredVersion) -> list[str]:
@@ -126,9 +128,21 @@ def promote(registry: Registry, version: str, by: str, reason: str, force: bool)
     if not history or history[-1] != candidate.registry_version:
         history.append(candidate.registry_version)
     registry.set_model_tag(HISTORY, ",".join(history[-HISTORY_LENGTH:]))
+    cleared = _clear_challenger(registry, candidate.registry_version, by)
     change = Change("promote", CHAMPION, candidate.registry_version, _version(previous), by, reason,
-                    overruled=tuple(problems))  # fmt: skip
+                    overruled=tuple(problems), cleared=cleared)  # fmt: skip
     return record(registry, change)
+
+
+def _clear_challenger(registry: Registry, version: str, by: str) -> tuple[str, ...]:
+    """Remove the challenger alias from `version`, just promoted: the champion would shadow
+    itself. The aliases removed (recorded as a shadow-off)."""
+    challenger = registry.by_alias(CHALLENGER)
+    if challenger is None or challenger.registry_version != version:
+        return ()
+    registry.delete_alias(CHALLENGER)
+    record(registry, Change("shadow-off", CHALLENGER, None, version, by, f"promoted to {CHAMPION}"))
+    return (CHALLENGER,)
 
 
 def rollback(registry: Registry, by: str, reason: str) -> Change:

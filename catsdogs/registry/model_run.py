@@ -7,9 +7,20 @@ trained model and the packaged one reach the registry the same way.
 import json
 from pathlib import Path
 
-from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError
+from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
 
 SKIPPED = ("worst_mistakes", "reliability", "confusion_matrix")  # read apart, or not figures
+
+
+class AlreadyRegistered(Exception):
+    """The model file is already a version (same sha256): nothing was logged or registered."""
+
+    def __init__(self, model_path: Path, version: RegisteredVersion, name: str):
+        super().__init__(
+            f"{model_path.name} is already version {version.registry_version} of {name} "
+            f"({version.model_version}): nothing registered"
+        )
+        self.version = version
 
 
 def log_model(
@@ -22,7 +33,11 @@ def log_model(
     datasets: tuple[dict, ...] = (),
 ) -> RegisteredVersion:
     """Log a run for the model at `model_path` (cards beside it) and register it as a version,
-    with `checks`, its photos of known class (catsdogs/registry/check_photos.py)."""
+    with `checks`, its photos of known class (catsdogs/registry/check_photos.py).
+
+    AlreadyRegistered if a version holds the same file: two identical versions would only
+    make the history harder to read."""
+    refuse_if_registered(registry, model_path)
     card_path, report = model_path.with_suffix(".json"), model_path.with_suffix(".md")
     run_id = _logged_run(registry, model_path, origin, extra_files, tags, datasets)
     try:
@@ -39,6 +54,13 @@ def log_model(
         raise
     registry.runs.end(run_id)
     return version
+
+
+def refuse_if_registered(registry: Registry, model_path: Path) -> None:
+    """Raise AlreadyRegistered if a version of the model holds this very file."""
+    existing = registry.with_file(file_sha256(model_path))
+    if existing is not None:
+        raise AlreadyRegistered(model_path, existing, registry.name)
 
 
 def log_unregistered(

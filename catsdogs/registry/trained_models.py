@@ -10,7 +10,7 @@ from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry import lifecycle
 from catsdogs.registry.check_photos import write_check_photos
 from catsdogs.registry.client import NAME, RegisteredVersion, Registry
-from catsdogs.registry.model_run import log_model, log_unregistered
+from catsdogs.registry.model_run import log_model, log_unregistered, refuse_if_registered
 from catsdogs.store import feedback_manifest
 
 TIMEOUT = 60.0  # seconds per call: uploads of a 15 MB model on a slow link
@@ -28,7 +28,8 @@ def log_trained(
     registry: Registry, model: Path, origin: str, data: Path, extra_files: tuple[Path, ...] = ()
 ) -> RegisteredVersion:
     """A run and a registered version for `model`, with photos of known class drawn from the
-    test split of `data` that its card records."""
+    test split of `data` that its card records (AlreadyRegistered before any is written)."""
+    refuse_if_registered(registry, model)
     return log_model(registry, model, origin, extra_files, write_check_photos(data, model))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.registry import trained_models
 from catsdogs.registry.client import RegistryError
+from catsdogs.registry.model_run import AlreadyRegistered
 from catsdogs.training import pipeline
 from catsdogs.training.settings import Settings
 
@@ -67,6 +68,9 @@ def log_to_mlflow(model: Path, origin: str, log_file: str | None, data: Path) ->
     extra = (Path(log_file),) if log_file and Path(log_file).is_file() else ()
     try:
         version = trained_models.log_trained(registry, model, origin, data, extra)
+    except AlreadyRegistered as already:
+        print(f"MLflow: {already}.")
+        return 0
     except RegistryError as error:
         print(f"MLflow: {error}", file=sys.stderr)
         print(f"log it later: {os.path.relpath(sys.executable)} -m catsdogs.training log {model}")

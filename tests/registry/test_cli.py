@@ -8,6 +8,7 @@ import pytest
 
 from catsdogs import create_app
 from catsdogs.card import SHIPPED_MODEL
+from catsdogs.registry.model_run import AlreadyRegistered, log_model
 from tests import serve_helpers
 from tests.helpers import (
     DATASET,
@@ -75,16 +76,32 @@ def posts(discord, count):
 def test_register_packaged_then_list_shows_versions_aliases_and_figures(cli, registry, tmp_path):
     assert "No version of" in cli("list").output
     checks = photos_of_known_class(tmp_path / "checks")
-    for expected in ("1", "2"):
-        result = cli("register-packaged", "--checks", str(checks))
-        assert result.exit_code == 0, result.output
-        assert f"version {expected} (1.1.0+3ecc1288)" in result.output
+    result = cli("register-packaged", "--checks", str(checks))
+    assert result.exit_code == 0, result.output
+    size = f"{SHIPPED_MODEL.stat().st_size / 1e6:.0f} MB"
+    assert f"Uploading catsdogs.onnx ({size}) to {registry.tracking_uri}..." in result.output
+    assert f"Registered {registry.name} version 1 (1.1.0+3ecc1288), ready" in result.output
     assert registry.get("1").tags["origin"] == "packaged"
+    registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))  # a version 2
     assert cli("promote", "1").exit_code == 0
     lines = cli("list").output.splitlines()
     assert lines[0].split()[:4] == ["version", "aliases", "card", "test"]
     assert lines[1].split()[:5] == ["2", "-", "1.1.0+3ecc1288", "98.50%", "0.9992"]
     assert lines[2].split()[:5] == ["1", "champion", "1.1.0+3ecc1288", "98.50%", "0.9992"]
+
+
+def test_registering_the_same_file_again_says_which_version_holds_it(cli, registry, tmp_path):
+    checks = photos_of_known_class(tmp_path / "checks")
+    assert cli("register-packaged", "--checks", str(checks)).exit_code == 0
+    again = cli("register-packaged", "--checks", str(checks))
+    assert again.exit_code == 0, again.output
+    assert again.output == (
+        f"catsdogs.onnx is already version 1 of {registry.name} (1.1.0+3ecc1288): "
+        "nothing registered.\n"
+    )
+    assert [v.registry_version for v in registry.versions()] == ["1"]
+    with pytest.raises(AlreadyRegistered, match="already version 1"):
+        log_model(registry, SHIPPED_MODEL, "log")
 
 
 def test_promote_records_who_when_why_and_tells_discord(cli, registry, discord):
@@ -96,6 +113,10 @@ def test_promote_records_who_when_why_and_tells_discord(cli, registry, discord):
     tags = registry.get("1").tags
     assert tags["promote.by"] == "alice" and tags["promote.reason"] == "first model"
     assert abs(time.time() - _timestamp(tags["promote.at"])) < 300
+    assert result.output.splitlines()[-1] == (
+        "The service follows within MODEL_POLL_SECONDS (30 s), "
+        "or at once with POST /api/model/reload."
+    )
     last = json.loads(registry.model_tags()["last_change"])
     assert last["action"] == "promote" and last["by"] == "alice" and last["version"] == "1"
     [embed] = posts(discord, 1)
@@ -230,8 +251,33 @@ def test_a_broken_challenger_is_refused(cli, registry, tmp_path):
 
 def test_an_unknown_version_is_refused_clearly(cli, registry):
     registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
-    result = cli("promote", "9")
-    assert result.exit_code == 1 and "RESOURCE_DOES_NOT_EXIST" in result.output
+    for command in ("promote", "shadow"):
+        result = cli(command, "9")
+        assert result.exit_code == 1
+        assert (
+            result.output
+            == f"Error: no version 9 of {registry.name}; `flask models list` shows them\n"
+        )
+    not_a_number = cli("promote", "1.1.0+3ecc1288")
+    assert not_a_number.exit_code == 2
+    assert "'1.1.0+3ecc1288' is not a registry version" in not_a_number.output
+
+
+def test_promoting_the_challenger_makes_it_champion_only(cli, registry, discord):
+    for _ in range(2):
+        registry.register(SHIPPED_MODEL, SHIPPED_MODEL.with_suffix(".json"))
+    assert cli("promote", "1").exit_code == 0 and cli("shadow", "2").exit_code == 0
+    result = cli("promote", "2", "--reason", "better in the shadows")
+    assert result.exit_code == 0, result.output
+    assert (
+        "champion -> version 2 (was 1) by ops-user: better in the shadows; no longer challenger"
+        in (result.output)
+    )
+    assert registry.aliases() == {"champion": "2"}  # the champion no longer shadows itself
+    tags = registry.get("2").tags
+    assert tags["shadow-off.reason"] == "promoted to champion" and tags["promote.by"] == "ops-user"
+    last = json.loads(registry.model_tags()["last_change"])
+    assert last["action"] == "promote" and last["cleared"] == ["challenger"]
 
 
 def test_without_a_tracking_uri_the_commands_say_what_is_missing(make_cli, monkeypatch):

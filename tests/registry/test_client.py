@@ -105,11 +105,10 @@ def test_a_run_logs_params_metrics_and_tags_beyond_one_call(registry):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda r: r.get("7"),
         lambda r: r.set_alias("champion", "7"),
         lambda r: r.set_tag("7", "k", "v"),
     ],
-    ids=["get", "set_alias", "set_tag"],
+    ids=["set_alias", "set_tag"],
 )
 def test_an_unknown_version_is_a_registry_error(registry, call):
     register_packaged(registry)
@@ -117,6 +116,14 @@ def test_an_unknown_version_is_a_registry_error(registry, call):
         call(registry)
     assert caught.value.status == 404 and caught.value.code == "RESOURCE_DOES_NOT_EXIST"
     assert "HTTP 404" in str(caught.value)
+
+
+def test_an_unknown_version_is_named_as_such_not_in_mlflow_s_words(registry):
+    register_packaged(registry)
+    with pytest.raises(RegistryError) as caught:
+        registry.get("7")
+    assert caught.value.status == 404 and caught.value.code == "RESOURCE_DOES_NOT_EXIST"
+    assert str(caught.value) == f"no version 7 of {registry.name}"
 
 
 def test_an_unreachable_server_fails_at_once():
