@@ -1,12 +1,16 @@
 """Prometheus and Alertmanager configuration, checked by promtool and amtool themselves."""
 
 import re
+import shutil
 import subprocess
+import time
 
 import pytest
+import requests
 import yaml
 
 from tests.monitoring import monitoring_stack as stack
+from tests.monitoring.discord_stub import free_port
 
 SYSTEM = pytest.mark.system  # the checks that run Debian's promtool or amtool
 PROMETHEUS = stack.PROMETHEUS_DIR
@@ -197,3 +201,85 @@ def test_the_check_commands_in_docs_monitoring_run_as_written():
             check=False,
         )
         assert done.returncode == 0, command + "\n" + done.stdout + done.stderr
+
+
+def alerts_documented() -> set[str]:
+    """The alert names the first column of docs/monitoring.md's tables holds."""
+    return set(re.findall(r"^\| `([A-Za-z]+)`", MONITORING_DOC.read_text(), re.MULTILINE))
+
+
+def test_every_alert_has_a_row_in_docs_monitoring():
+    assert set(rules()) - alerts_documented() == set()
+
+
+def test_alerts_per_model_version_ask_for_a_version_that_answers_users():
+    per_version = {
+        name: rule["expr"] for name, rule in rules().items() if "version)" in rule["expr"]
+    }
+    assert {"NeitherShareJump", "PredictionShareDrift", "FeedbackAccuracyBelowCard"} <= set(
+        per_version
+    )
+    for name, expr in per_version.items():
+        assert re.search(r'cv_model_info\{role!="challenger"\}\)? == 1', expr), name
+
+
+def without_docker() -> str:
+    text = MONITORING_DOC.read_text()
+    return text.split("\n## Without Docker\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_local_prometheus_pages_are_named_as_debian_serves_them():
+    links = re.findall(r"<(http://127\.0\.0\.1:9090/[^>]*)>", without_docker())
+    assert links and all(link.startswith("http://127.0.0.1:9090/classic/") for link in links)
+    assert "make run PORT=8080" in without_docker()
+
+
+def port_commands() -> str:
+    """The doc's commands that point the local Prometheus at another port."""
+    block = without_docker().split("**Serving on another port**", 1)[1].split("\n\n")[1]
+    return block.replace("\\\n", " ")
+
+
+def test_the_doc_s_other_port_command_keeps_the_rules_and_scrapes_that_port(tmp_path):
+    shutil.copytree(PROMETHEUS, tmp_path / "prometheus")
+    (tmp_path / "instance").mkdir()
+    [sed] = [line for line in port_commands().splitlines() if line.strip().startswith("sed ")]
+
+    subprocess.run(["bash", "-c", sed], cwd=tmp_path, check=True, timeout=10)
+
+    config = stack.load_yaml(tmp_path / "instance" / "prometheus.yml")
+    [job] = config["scrape_configs"]
+    assert job["static_configs"] == [{"targets": ["127.0.0.1:8080"]}]
+    [pattern] = config["rule_files"]
+    found = sorted(path.name for path in (tmp_path / "instance").glob(pattern))
+    assert found == sorted(path.name for path in (PROMETHEUS / "rules").glob("*.yml"))
+
+
+@SYSTEM
+def test_debians_prometheus_serves_the_pages_the_doc_links(tmp_path):
+    need("prometheus")
+    port = free_port()
+    prometheus = stack.Service(
+        "prometheus",
+        [
+            stack.BINARIES["prometheus"],
+            f"--config.file={LOCAL / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        tmp_path,
+    )
+    try:
+        prometheus.wait_ready(f"http://127.0.0.1:{port}/-/ready")
+        links = re.findall(r"<http://127\.0\.0\.1:9090(/[^>]*)>", without_docker())
+        pages = {link: requests.get(f"http://127.0.0.1:{port}{link}", timeout=10) for link in links}
+        assert {link: page.status_code for link, page in pages.items()} == dict.fromkeys(links, 200)
+        deadline = time.monotonic() + 20  # the target is listed once discovery has run
+        while "127.0.0.1:8000" not in (
+            targets := requests.get(f"http://127.0.0.1:{port}/classic/targets", timeout=10).text
+        ):
+            assert time.monotonic() < deadline, targets
+            time.sleep(0.5)
+    finally:
+        prometheus.stop()
+    assert [name for name in rules() if name not in pages["/classic/alerts"].text] == []
