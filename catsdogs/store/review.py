@@ -8,38 +8,136 @@ Never touches `request`.
 
 import math
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import contains_eager, defer
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
 from catsdogs.card import CLASSES
-from catsdogs.store.tables import NEITHER, TrainingPhoto, utc_now
+from catsdogs.store import review_value as value
+from catsdogs.store.tables import NEITHER, Prediction, TrainingPhoto, utc_now
 from catsdogs.store.records import MAX_ID
 
 REJECT = "reject"
 DECISIONS = (*CLASSES, NEITHER, REJECT)
 PER_PAGE = 20
+ORDERS = ("value", "oldest")  # the queue's sort: the most useful label first, or oldest first
 REVIEWER_MAX_LENGTH = TrainingPhoto.reviewer.type.length
 
 
-def queue(page: int = 1, per_page: int = PER_PAGE) -> dict:
-    """One page of kept photos, those not reviewed yet first, each group oldest first."""
+def queue(
+    page: int = 1, per_page: int = PER_PAGE, order: str = "value", neither_above: float = math.inf
+) -> dict:
+    """One page of kept photos, those not reviewed yet first: in `order` ("value": the label that
+    would teach most first, see review_value; "oldest"), the reviewed ones oldest first.
+
+    `neither_above`: the served detector's threshold, for "maybe neither". `reasons`: why each
+    waiting photo of the page is there, for its card."""
+    if order not in ORDERS:
+        raise ServiceError("invalid_request", f"The order must be one of {', '.join(ORDERS)}.")
     total = db.session.scalar(select(func.count(TrainingPhoto.id))) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
+    reviewed = reviewed_labels()
+    waiting = TrainingPhoto.review.is_(None)
+    keys = [case((waiting, 0), else_=1)]
+    if order == "value":
+        keys.append(case((waiting, -value_sql(reviewed, neither_above)), else_=0.0))
     photos = db.session.scalars(
         select(TrainingPhoto)
-        .options(defer(TrainingPhoto.jpeg), joinedload(TrainingPhoto.prediction))
-        .order_by(
-            case((TrainingPhoto.review.is_(None), 0), else_=1),
-            TrainingPhoto.created_at,
-            TrainingPhoto.id,
-        )
+        .join(TrainingPhoto.prediction)
+        .options(defer(TrainingPhoto.jpeg), contains_eager(TrainingPhoto.prediction))
+        .order_by(*keys, TrainingPhoto.created_at, TrainingPhoto.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return {"photos": photos, "page": page, "pages": pages, "total": total}
+    reasons = {
+        photo.id: reasons_for(photo.prediction, reviewed, neither_above)
+        for photo in photos
+        if photo.review is None
+    }
+    return {
+        "photos": photos,
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "order": order,
+        "reasons": reasons,
+    }
+
+
+def reviewed_labels() -> dict[str, int]:
+    """How many reviewed photos carry each label (cat, dog, neither)."""
+    rows = db.session.execute(
+        select(TrainingPhoto.label, func.count(TrainingPhoto.id))
+        .where(TrainingPhoto.review.in_(("confirmed", "corrected")))
+        .group_by(TrainingPhoto.label)
+    ).all()
+    return {label: int(number) for label, number in rows if label is not None}
+
+
+def value_sql(reviewed: dict[str, int], neither_above: float) -> ColumnElement[float]:
+    """review_value.score() of a photo's prediction, as SQL: the page is sorted by the database,
+    so no more than a page of rows is ever read."""
+    shown = Prediction
+    near = []
+    if math.isfinite(neither_above):
+        near = [
+            (shown.neither_score >= value.NEAR_NEITHER * neither_above, value.NEAR_NEITHER_PART)
+        ]
+    parts = {
+        "unsure": 1.0 - func.abs(2.0 * func.coalesce(shown.proba_dog, 1.0) - 1.0),
+        "challenger": case(
+            (
+                and_(
+                    shown.shadow_result.is_not(None), shown.shadow_result != shown.prediction_result
+                ),
+                1.0,
+            ),
+            else_=0.0,
+        ),
+        "wrong": case((shown.user_feedback == 0, 1.0), else_=0.0),
+        "neither": case((shown.neither.is_(True), 1.0), *near, else_=0.0),
+        "balance": case(
+            *[(shown.prediction_result == c, value.balance(c, reviewed)) for c in CLASSES],
+            else_=0.0,
+        ),
+    }
+    return sum(value.WEIGHTS[name] * part for name, part in parts.items())  # type: ignore[return-value]
+
+
+def parts_of(
+    prediction: Prediction, reviewed: dict[str, int], neither_above: float
+) -> dict[str, float]:
+    """The parts of review_value.score() for one prediction, as value_sql computes them."""
+    disagrees = prediction.shadow_result not in (None, prediction.prediction_result)
+    return {
+        "unsure": value.unsure(prediction.proba_dog),
+        "challenger": float(disagrees),
+        "wrong": float(prediction.user_feedback == 0),
+        "neither": value.neither(prediction.neither, prediction.neither_score, neither_above),
+        "balance": value.balance(prediction.prediction_result, reviewed),
+    }
+
+
+def reasons_for(
+    prediction: Prediction, reviewed: dict[str, int], neither_above: float
+) -> list[tuple[str, object]]:
+    """Why a photo is high in the queue, for its card: (reason, what to show with it)."""
+    parts = parts_of(prediction, reviewed, neither_above)
+    confidence = prediction.confidence
+    why: list[tuple[str, object]] = []
+    if confidence is not None and confidence < value.UNSURE_BELOW:
+        why.append(("unsure", confidence))
+    if parts["challenger"]:
+        why.append(("challenger", prediction.shadow_result))
+    if parts["wrong"]:
+        why.append(("wrong", None))
+    if parts["neither"]:
+        why.append(("neither", None))
+    if parts["balance"] >= value.BALANCE_SHOWN:
+        why.append(("balance", prediction.prediction_result))
+    return why
 
 
 def get(photo_id: int) -> TrainingPhoto:

@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
-from catsdogs import ratelimit
+from catsdogs import ratelimit, serving
 from catsdogs.store import review
 from catsdogs.errors import N_, ServiceError, status_for
 from catsdogs.extensions import db
@@ -42,7 +42,9 @@ REFUSALS = {
     401: N_("Log in as a reviewer first."),
     403: N_("Review is disabled: REVIEWER_PASSWORD is not set."),
     503: N_("Login is closed for now: its attempt limits cannot be counted. Try again later."),
+    400: N_("The queue is sorted by value or oldest first: choose one of the two."),
 }
+ORDER = "value"  # the queue's default order
 # What a decision's refusal means on this page (other codes: the table's words).
 DECISION_ERRORS = {
     "invalid_request": N_("Choose Confirm, Correct, Neither or Reject."),
@@ -93,12 +95,22 @@ def reviewer() -> str | None:
     return session.get(SESSION_REVIEWER)
 
 
-def page_for(number: int = 1, **context: object) -> str:
-    """The login form, or the queue's page `number` for a logged-in reviewer."""
+def page_for(number: int = 1, order: str = ORDER, **context: object) -> str:
+    """The login form, or the queue's page `number` in `order` for a logged-in reviewer."""
     name = reviewer()
     if name is not None:
-        context.update(reviewer=name, queue=review.queue(number), counts=review.counts())
-    return render_template("web/review.html", review_enabled=password() is not None, **context)
+        threshold = serving.parts(current_app).classifier.card.neither_above
+        queue = review.queue(number, order=order, neither_above=threshold)
+        context.update(reviewer=name, queue=queue, counts=review.counts())
+    return render_template(
+        "web/review.html", review_enabled=password() is not None, order=order, **context
+    )
+
+
+def order_asked(values: dict) -> str | None:
+    """The queue's order the request names (the default when none), None when unknown."""
+    order = values.get("order") or ORDER
+    return order if order in review.ORDERS else None
 
 
 def refused(status: int, message: str | None = None, **context: Any) -> Response:
@@ -115,7 +127,10 @@ def page():
     """The login form, or the queue of kept photos for a logged-in reviewer."""
     requested = request.args.get("page", "1")
     number = requested.isascii() and requested.isdigit() and len(requested) < 7
-    return page_for(int(requested) if number else 1)
+    order = order_asked(request.args)
+    if order is None:
+        return refused(400)
+    return page_for(int(requested) if number else 1, order)
 
 
 @bp.route("/login", methods=["POST"])
@@ -179,19 +194,21 @@ def decide(photo_id: int) -> ResponseReturnValue:
     name = reviewer()
     if name is None:
         return refused(403 if password() is None else 401)
+    order = order_asked(request.form) or ORDER
     try:
         decision, shown = request.form.get("decision", ""), request.form.get("request_id", "")
         photo = review.review(photo_id, decision, name, shown)
     except ServiceError as error:
-        return refused(status_for(error), messages.for_error(error, DECISION_ERRORS))
+        return refused(status_for(error), messages.for_error(error, DECISION_ERRORS), order=order)
     if not wants_fragment():
-        return redirect(url_for("review.page"), 303)
+        return redirect(url_for("review.page", order=order), 303)
     return render(
         "web/review.html",
         "web/_review_decided.html",
         photo=photo,
         just_reviewed=True,
         counts=review.counts(),
+        order=order,
     )
 
 

@@ -111,17 +111,18 @@ def test_bad_decisions_are_refused_and_change_nothing(ctx, photo, decision, revi
     assert row(photo_id) == (None, None, None, None)
 
 
-def test_the_queue_puts_waiting_photos_first_oldest_first_and_pages(ctx):
+@pytest.mark.parametrize("order", ["oldest", "value"])  # equal photos: value ties, oldest first
+def test_the_queue_puts_waiting_photos_first_oldest_first_and_pages(ctx, order):
     ids = [keep_photo("cat", YES) for _ in range(5)]
     review.review(ids[0], "cat", "ada")
     review.review(ids[2], "reject", "ada")
-    first = review.queue(1, per_page=2)
+    first = review.queue(1, per_page=2, order=order)
     assert [p.id for p in first["photos"]] == [ids[1], ids[3]]
     assert (first["page"], first["pages"], first["total"]) == (1, 3, 5)
-    assert [p.id for p in review.queue(2, per_page=2)["photos"]] == [ids[4], ids[0]]
-    assert [p.id for p in review.queue(3, per_page=2)["photos"]] == [ids[2]]
-    assert review.queue(99, per_page=2)["page"] == 3  # past the end: the last page
-    assert review.queue(1, per_page=2)["photos"][0].prediction.prediction_result == "cat"
+    assert [p.id for p in review.queue(2, per_page=2, order=order)["photos"]] == [ids[4], ids[0]]
+    assert [p.id for p in review.queue(3, per_page=2, order=order)["photos"]] == [ids[2]]
+    assert review.queue(99, per_page=2, order=order)["page"] == 3  # past the end: the last page
+    assert first["photos"][0].prediction.prediction_result == "cat"
 
 
 def test_counts(ctx):

@@ -9,6 +9,7 @@ from catsdogs.extensions import db
 from catsdogs.store.tables import TrainingPhoto
 from tests.helpers import metric_samples
 from tests.store.feedback_photos import keep_photo, row, small_jpeg
+from tests.store.test_review_order import keep
 from tests.web.forms import HX, PLAIN, csrf_token
 
 PASSWORD = "correct horse battery staple"
@@ -147,9 +148,69 @@ def test_the_page_speaks_french_for_neither(review_app, reviewer, photos):
 
 def test_without_htmx_a_decision_goes_back_to_the_page(review_app, reviewer, photos):
     answer = decide(reviewer, photos[0], "cat", headers=PLAIN)
-    assert answer.status_code == 303 and answer.headers["Location"].endswith("/review")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/review?order=value")
     body = reviewer.get("/review").get_data(as_text=True)
     assert "2 kept, 1 reviewed, 0 rejected, 1 waiting. Neither a cat nor a dog: 0." in body
+
+
+WHY = {
+    "en": ("unsure 55%", "challenger said cat", "user said wrong", "maybe neither"),
+    "fr": ("peu sûr 55\u00a0%", "le challenger a dit chat", "l’utilisateur a dit faux",
+           "peut-être ni chat ni chien"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_queue_puts_the_most_useful_photo_first_and_says_why(
+    review_app, reviewer, photos, language
+):
+    with review_app.app_context():
+        useful = keep("dog", 0.55, vote=0, shadow="cat", neither=True)
+    body = reviewer.get("/review", headers={"Accept-Language": language}).get_data(as_text=True)
+    cards = re.findall(r'<article class="card review-card[^"]*" id="photo-(\d+)"', body)
+    assert [int(card) for card in cards] == [useful, *photos]  # the sure ones: oldest first
+    first = body[body.index(f'id="photo-{useful}"') : body.index(f'id="photo-{photos[0]}"')]
+    chips = [re.sub(r"[ \n]+", " ", chip).strip() for chip in re.findall(r"<li>(.*?)</li>", first)]
+    assert chips == list(WHY[language])
+    assert "<li>" not in body[body.index(f'id="photo-{photos[0]}"') :]  # sure: nothing to say
+    current = {"en": "most useful first", "fr": "les plus utiles d’abord"}[language]
+    assert f'aria-current="page">{current}</a>' in body
+
+
+def test_the_oldest_first_order_survives_decisions_and_pages(review_app, reviewer, photos):
+    with review_app.app_context():
+        useful = keep("cat", 0.5, vote=0)
+        more = [keep_photo("cat", 1) for _ in range(20)]
+    body = reviewer.get("/review?order=oldest").get_data(as_text=True)
+    cards = re.findall(r'<article class="card review-card[^"]*" id="photo-(\d+)"', body)
+    assert [int(card) for card in cards] == [*photos, useful, *more[:17]]
+    assert 'aria-current="page">oldest first</a>' in body
+    assert 'href="/review?page=2&amp;order=oldest">Next page</a>' in body
+    assert 'name="order" value="oldest"' in body  # each card's form sends it back
+    second = reviewer.get("/review?page=2&order=oldest").get_data(as_text=True)
+    assert re.findall(r'id="photo-(\d+)"', second)[0] == str(more[17])
+    assert 'href="/review?page=1&amp;order=oldest">Previous page</a>' in second
+    form = {"decision": "cat", "csrf_token": csrf_token(reviewer), "order": "oldest"}
+    with review_app.app_context():
+        form["request_id"] = db.session.get(TrainingPhoto, useful).prediction.request_id
+    answer = reviewer.post(f"/review/photos/{useful}", data=form, headers=PLAIN)
+    assert answer.headers["Location"].endswith("/review?order=oldest")
+    with review_app.app_context():
+        form["request_id"] = db.session.get(TrainingPhoto, more[0]).prediction.request_id
+    swapped = reviewer.post(f"/review/photos/{more[0]}", data=form, headers=HX)
+    assert "Confirmed: cat, by Ada" in swapped.get_data(as_text=True)
+    assert 'name="order" value="oldest"' in swapped.get_data(as_text=True)  # the next decision too
+    value_first = reviewer.get("/review").get_data(as_text=True)
+    # Two cats reviewed, no dog: the one dog waiting comes first.
+    assert re.findall(r'id="photo-(\d+)"', value_first)[0] == str(photos[1])
+    assert "few dog labels yet" in value_first
+
+
+@pytest.mark.parametrize("order", ["newest", "VALUE", "oldest%00"])
+def test_an_unknown_order_is_a_readable_400(reviewer, photos, order):
+    answer = reviewer.get(f"/review?order={order}")
+    assert answer.status_code == 400
+    assert "sorted by value or oldest first" in answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("headers", [HX, PLAIN])
