@@ -117,6 +117,9 @@ ERRORS: dict[str, Error] = {
         N_("Something went wrong"),
     ),
     "model_unavailable": Error(503, N_("The model is unavailable right now; try again later.")),
+    "registry_unreachable": Error(
+        503, N_("The model registry cannot be reached; the current model keeps serving.")
+    ),
     "storage_full": Error(
         503,
         N_(

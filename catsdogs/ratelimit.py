@@ -33,6 +33,11 @@ def token_name() -> str:
     return verify_token(token.strip()) or ""
 
 
+def described(app: Flask, setting: str, per: str) -> str:
+    """The limit a client ran into, as the 429's message names it: value, scope and setting."""
+    return f"{app.config[setting]} {per} (the setting {setting})"
+
+
 def init_app(app: Flask) -> Limiter:
     """Create this app's limiter (its own memory storage unless RATELIMIT_STORAGE_URI says)."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
@@ -43,19 +48,23 @@ def init_app(app: Flask) -> Limiter:
         key_function=lambda: f"token:{token_name()}",
         scope="token",
         exempt_when=lambda: not token_name(),
+        error_message=lambda: described(app, "RATE_LIMIT_PER_TOKEN", "per API token"),
     )
     per_address = ApplicationLimit(
         lambda: app.config["RATE_LIMIT_PER_ADDRESS"],
         key_function=get_remote_address,
         scope="address",
         exempt_when=lambda: bool(token_name()),
+        error_message=lambda: described(app, "RATE_LIMIT_PER_ADDRESS", "per client address"),
     )
     per_login = ApplicationLimit(
-        LOGIN_LIMIT, key_function=get_remote_address, scope="login", exempt_when=not_login
-    )
+        LOGIN_LIMIT, key_function=get_remote_address, scope="login", exempt_when=not_login,
+        error_message=f"{LOGIN_LIMIT} review logins per client address",
+    )  # fmt: skip
     all_logins = ApplicationLimit(
-        LOGIN_LIMIT_ALL, key_function=lambda: "all", scope="login-all", exempt_when=not_login
-    )
+        LOGIN_LIMIT_ALL, key_function=lambda: "all", scope="login-all", exempt_when=not_login,
+        error_message=f"{LOGIN_LIMIT_ALL} review logins from all addresses together",
+    )  # fmt: skip
     limiter = Limiter(
         get_remote_address,
         application_limits=[per_token, per_address, per_login, all_logins],

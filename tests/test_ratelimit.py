@@ -15,6 +15,10 @@ def test_the_token_limit_answers_429_with_retry_after(make_app):
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/predictions", headers=bearer(TOKEN))  # the limit is per token
     assert response.status_code == 429 and response.get_json()["error"] == "rate_limited"
+    assert response.get_json()["message"] == (
+        "Too many requests: at most 3/minute per API token (the setting RATE_LIMIT_PER_TOKEN). "
+        "Retry-After says when."
+    )
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert client.get("/api/statistics", headers=bearer(OTHER)).status_code == 200
 
@@ -25,6 +29,8 @@ def test_the_address_limit_counts_requests_without_a_valid_token(make_app):
         assert client.get("/api/statistics", headers=headers).status_code in (200, 401)
     response = client.get("/")
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    message = client.get("/api/statistics").get_json()["message"]
+    assert "3/minute per client address (the setting RATE_LIMIT_PER_ADDRESS)" in message
     assert client.get("/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
 
 

@@ -10,6 +10,11 @@ from catsdogs.errors import ERRORS
 from catsdogs.extensions import auth
 
 QUERY_TOKEN_NAMES = ("token", "access_token", "api_token", "api_key")
+# Where a caller finds the token: the service's operator has it, never the caller's browser.
+TOKEN_HELP = (
+    "The token is the service's API_TOKEN or one of API_TOKENS (its environment); `make run` "
+    "prints the one it generates (docs/api.md)."
+)
 
 
 @auth.verify_token
@@ -47,6 +52,6 @@ def auth_error(status: int) -> Response:
     return error_response(
         status,
         "unauthorized",
-        "A valid API token is required: Authorization: Bearer <token>.",
+        "A valid API token is required: Authorization: Bearer <token>. " + TOKEN_HELP,
         {"WWW-Authenticate": 'Bearer realm="catsdogs"'},
     )

@@ -9,6 +9,7 @@ blueprint: routing errors (404, 405) and rate limits (429) never reach a bluepri
 from dataclasses import replace
 
 from flask import Response, current_app, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from catsdogs import monitoring
@@ -43,6 +44,8 @@ def json_error(error: Exception) -> Response:
     message = error.message if isinstance(error, ServiceError) else entry.sentence
     if isinstance(error, HTTPException) and error.code == 422:  # webargs: say which fields
         message = _describe(getattr(error, "data", {}).get("messages", {}))
+    if isinstance(error, RateLimitExceeded):  # which limit, and the setting that raises it
+        message = f"Too many requests: at most {error.description}. Retry-After says when."
     return error_response(entry.status, code, message or UNKNOWN.sentence, kept_headers(error))
 
 

@@ -64,6 +64,7 @@ def readiness():
 @bp.alt_response(401, schema=ApiError, description="Missing or wrong API token")
 @bp.alt_response(403, schema=ApiError, description="The token lacks the `admin` scope")
 @bp.alt_response(409, schema=ApiError, description="No model registry is configured")
+@bp.alt_response(503, schema=ApiError, description="The registry did not answer; nothing moved")
 @bp.doc(security=BEARER)
 @auth.login_required(role="admin")
 def reload_model():
@@ -71,7 +72,15 @@ def reload_model():
     models = serving.parts(current_app).models
     if models.registry is None:
         raise ServiceError("no_registry", "No model registry: set MLFLOW_TRACKING_URI.")
-    return models.check()
+    state = models.check()
+    if state["registry"]["reachable"] is False:  # the admin token may see the registry's error
+        serving_now = state["serving"]["version"]
+        raise ServiceError(
+            "registry_unreachable",
+            f"The model registry cannot be reached ({state['registry']['last_error']}); "
+            f"{serving_now} keeps serving.",
+        )
+    return state
 
 
 @bp.route("/api/statistics")

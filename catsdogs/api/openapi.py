@@ -10,6 +10,13 @@ api = Api()
 SECURITY_SCHEME = "bearerAuth"
 # The `security` of every token-protected operation in /openapi.json.
 BEARER: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+# Where the token that "Authorize" asks for comes from: shown atop /docs and in that dialog.
+TOKEN_SOURCE = (
+    "The token is the service's `API_TOKEN`, or one of `API_TOKENS` (`name:token`, with scopes), "
+    "read from its environment; without either, `make run` generates one and prints it, and "
+    "`.venv/bin/flask --app catsdogs api-token --show` shows it again. See docs/api.md and "
+    "docs/configuration.md (the API token) in the repository."
+)
 SETTINGS = {
     "API_TITLE": "catsdogs",
     "API_VERSION": "1.0.0",
@@ -19,6 +26,12 @@ SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     # Swagger UI's files come from the swagger-ui-bundle package, not a CDN (CSP: 'self' only).
     "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Cats or dogs, with a token-protected JSON API. Click **Authorize** "
+            "and paste an API token (without `Bearer`). " + TOKEN_SOURCE
+        }
+    },
 }
 
 
@@ -26,7 +39,9 @@ def init_app(app: Flask) -> None:
     """Serve the spec, the Swagger UI page and its files."""
     app.config.update(SETTINGS)
     api.init_app(app)
-    api.spec.components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME, {"type": "http", "scheme": "bearer", "description": TOKEN_SOURCE}
+    )
     app.add_url_rule(
         "/docs/assets/<path:filename>",
         "swagger_assets",

@@ -132,14 +132,18 @@ class ServedModel(ma.Schema):
     registry_version = ma.fields.String(
         allow_none=True, metadata={"description": "The MLflow model version; null if packaged"}
     )
-    source = ma.fields.String(validate=ma.validate.OneOf(["packaged", "registry"]))
+    source = ma.fields.String(
+        validate=ma.validate.OneOf(["packaged", "registry", "cache"]),
+        metadata={"description": "cache: the last champion verified, the registry unreachable"},
+    )
 
 
 class RegistryHealth(ma.Schema):
     configured = ma.fields.Boolean(metadata={"description": "MLFLOW_TRACKING_URI is set"})
     reachable = ma.fields.Boolean(allow_none=True, metadata={"description": "null: not asked"})
-    last_success = ma.fields.Float(
-        allow_none=True, metadata={"description": "Unix time the registry last answered"}
+    last_success = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "When the registry last answered, ISO 8601 in UTC"},
     )
     last_error = ma.fields.String(allow_none=True)
     refused_versions = ma.fields.Dict(

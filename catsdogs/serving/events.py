@@ -35,14 +35,17 @@ class ModelEvents:
 
     def __call__(self, kind: str, details: dict) -> None:
         if kind == "checked":
+            state = self.models.state  # the time as a number: the metric is Unix seconds
             self.telemetry.record_registry_check(
-                self.model_name, details["reachable"], details["last_success"]
+                self.model_name, details["reachable"], state.last_success
             )
             return
         if kind == "swapped":
             self.telemetry.serving(details["to"]["version"], previous=details["from"]["version"])
             champion = self.models.champion.classifier  # drift against its own profile
             self.model_health.track(champion.card, champion.model_version)
+            if details.get("at_start"):  # the first model loaded: no change to tell anyone
+                return
             self.telemetry.model_swaps.inc()
         elif kind == "refused":
             self.telemetry.record_refusal(details["reason"])

@@ -7,14 +7,16 @@ Knows nothing of Flask; the app calls `check()` from a background loop and from 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from catsdogs.serving import remembered
 from catsdogs.serving.candidates import VersionRefused, fetch, verify
 from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
@@ -30,6 +32,7 @@ class Served:
 
     classifier: Classifier
     registry_version: str | None = None
+    from_cache: bool = False  # the remembered champion, served while the registry is unreachable
 
     @property
     def model_version(self) -> str:
@@ -39,6 +42,7 @@ class Served:
     def describe(self) -> dict:
         """As /health and the model events show it: "version" is the model version."""
         source = "packaged" if self.registry_version is None else "registry"
+        source = "cache" if self.from_cache else source
         versions = {"version": self.model_version, "registry_version": self.registry_version}
         return {**versions, "source": source}
 
@@ -54,8 +58,13 @@ class RegistryState:
     refused: dict[str, str] = field(default_factory=dict)  # registry version -> why, for good
 
     def describe(self) -> dict:
-        found = ("configured", "reachable", "last_success", "last_error")
-        return {key: getattr(self, key) for key in found} | {"refused_versions": dict(self.refused)}
+        found = ("configured", "reachable", "last_error")
+        success = self.last_success  # ISO 8601 in UTC: people read /health; metrics keep Unix time
+        when = None if success is None else datetime.datetime.fromtimestamp(success, datetime.UTC)
+        return {key: getattr(self, key) for key in found} | {
+            "last_success": when.isoformat(timespec="seconds") if when else None,
+            "refused_versions": dict(self.refused),
+        }
 
 
 class Serving:
@@ -78,6 +87,7 @@ class Serving:
         self.check_folder, self.on_event = check_folder, on_event
         self.state = RegistryState(configured=registry is not None)
         self._lock = threading.Lock()  # one check at a time: the poller's and the reload API's
+        self._started = False  # after the first check: a new champion is then a change
 
     def check(self) -> dict:
         """Follow the registry's aliases now; return the status (see `describe`)."""
@@ -88,7 +98,9 @@ class Serving:
                 champion = self.registry.by_alias(CHAMPION)
                 challenger = self.registry.by_alias(CHALLENGER)
             except RegistryError as error:
-                self._unreachable(error)
+                if not self._started:
+                    self._start_offline(error)
+                self._unreachable(error, told=not self._started)
             else:
                 if self.state.reachable is False:
                     log.info("model registry reachable again")
@@ -99,6 +111,7 @@ class Serving:
                     self._follow(CHAMPION, champion)
                 self._follow_challenger(challenger)
             self.on_event("checked", self.state.describe())
+            self._started = True
         return self.describe()
 
     def describe(self) -> dict:
@@ -109,26 +122,62 @@ class Serving:
             "registry": self.state.describe(),
         }
 
-    def _unreachable(self, error: Exception) -> None:
+    def _unreachable(self, error: Exception, told: bool = False) -> None:
         was_reachable = self.state.reachable
         self.state.reachable, self.state.last_error = False, str(error)
         if was_reachable is False:  # said once per outage; /health keeps the latest error
             log.debug("model registry still unreachable: %s", error)
             return
-        serving = self.champion.model_version
-        log.warning("model registry unreachable, still serving %s: %s", serving, error)
+        if not told:  # at start, _start_offline has said what serves and why
+            still = "still " if self._started else ""
+            log.warning("model registry unreachable, %sserving %s: %s", still, self._name(), error)
         self.on_event("registry_unreachable", {"error": str(error)})
+
+    def _start_offline(self, error: Exception) -> None:
+        """At start with no registry: serve the champion remembered in the cache if its file
+        still passes every check, else the packaged model; say which, and why."""
+        assert self.cache is not None  # a registry comes with its cache
+        found = remembered.load(self.cache, self.threads, self.check_folder)
+        if isinstance(found, str):
+            log.warning(
+                "model registry unreachable at start (%s): serving the packaged model %s: %s",
+                error, self.champion.model_version, found,
+            )  # fmt: skip
+            return
+        record, classifier = found
+        old = self.champion
+        self.champion = Served(classifier, record.registry_version, from_cache=True)
+        log.warning(
+            "model registry unreachable at start (%s): serving the last champion this service "
+            "verified, %s, from the model cache (verified %s)",
+            error, self._name(), record.verified_at,
+        )  # fmt: skip
+        details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
+        self.on_event("swapped", details | {"at_start": True})
+
+    def _name(self) -> str:
+        """The serving model as the log names it: its model version, and registry version."""
+        served = self.champion
+        number = f" (registry version {served.registry_version})" if served.registry_version else ""
+        return served.model_version + number
 
     def _follow(self, alias: str, version: RegisteredVersion) -> None:
         number = version.registry_version
         if self.champion.registry_version == number:
+            if self.champion.from_cache:  # the registry confirms the remembered champion
+                self.champion = replace(self.champion, from_cache=False)
+                log.info("the registry's champion is the cached one: %s", self._name())
             return
         served = self._load(version)
         if served is None:
             return
         old, self.champion = self.champion, served  # the swap: one assignment
         log.info("now serving %s (registry version %s)", served.model_version, number)
-        self.on_event("swapped", {"alias": alias, "from": old.describe(), "to": served.describe()})
+        assert self.cache is not None  # _load needs it
+        digest = served.classifier.card.data["sha256"]  # the file's: verify() compared them
+        remembered.remember(self.cache, number, served.model_version, digest)
+        details = {"alias": alias, "from": old.describe(), "to": served.describe()}
+        self.on_event("swapped", details | {"at_start": not self._started})
 
     def _follow_challenger(self, version: RegisteredVersion | None) -> None:
         current = self.challenger

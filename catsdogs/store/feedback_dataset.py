@@ -39,6 +39,13 @@ EMPTY = (
 )
 
 
+def in_utc(moment: datetime.datetime | None) -> str | None:
+    """ISO 8601 with its offset, like exported_at: SQLite gives back naive times, stored in UTC."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).isoformat()
+
+
 def reviewed_photos() -> list[TrainingPhoto]:
     """Photos whose label a reviewer confirmed or corrected, oldest first."""
     query = (
@@ -79,7 +86,7 @@ def export(out: Path, allow_empty: bool = False) -> dict:
             "label": label,
             "label_source": LABEL_SOURCES[review],
             "reviewer": row.reviewer,
-            "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
+            "reviewed_at": in_utc(row.reviewed_at),
             "part": part_of(row.sha256),
             "file": file,
         }

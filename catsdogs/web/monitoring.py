@@ -44,7 +44,7 @@ def figures() -> dict:
     """Everything the page shows; empty figures when the database does not answer."""
     served = serving.parts(current_app)
     version, models = served.classifier.model_version, served.models.describe()
-    success = models["registry"]["last_success"]
+    success = served.models.state.last_success
     last_registry_success = (
         datetime.datetime.fromtimestamp(success, datetime.UTC) if success else None
     )

@@ -39,6 +39,7 @@ def test_a_missing_or_wrong_token_is_401_with_a_challenge(client, method, path, 
     response = getattr(client, method)(path, headers=headers)
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "API_TOKEN" in response.get_json()["message"]  # where a caller gets one
 
 
 @pytest.mark.parametrize(

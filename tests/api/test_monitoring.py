@@ -9,7 +9,9 @@ import pytest
 from catsdogs import monitoring
 from catsdogs.monitoring import health as checks
 
+from catsdogs.serving.served_models import RegistryState
 from tests.helpers import AUTH, BrokenClassifier, serve_model
+from tests.serve_helpers import free_port
 
 
 def predict(api, data: bytes, **form) -> int:
@@ -165,6 +167,22 @@ def test_readiness_is_503_when_the_model_fails_but_liveness_is_not(app, client):
 def test_readiness_does_not_depend_on_the_database(make_app):
     app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://nobody@127.0.0.1:9/none")
     assert app.test_client().get("/health/ready").status_code == 200
+
+
+def test_reload_answers_503_when_the_registry_cannot_be_reached(make_app):
+    app = make_app(MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}")
+    answer = app.test_client().post("/api/model/reload", headers=AUTH)
+    assert answer.status_code == 503
+    body = answer.get_json()
+    assert body["error"] == "registry_unreachable"
+    assert body["message"].startswith("The model registry cannot be reached (cannot reach MLflow")
+    assert body["message"].endswith("1.1.0+3ecc1288 keeps serving.")
+
+
+def test_the_registry_s_last_success_reads_as_a_utc_time():
+    state = RegistryState(configured=True, reachable=True, last_success=1_765_000_000.5)
+    assert state.describe()["last_success"] == "2025-12-06T05:46:40+00:00"
+    assert RegistryState(configured=True).describe()["last_success"] is None
 
 
 def test_reload_needs_the_token_and_a_registry(client, api):

@@ -26,6 +26,15 @@ def test_openapi_documents_every_endpoint(client):
     )
 
 
+def test_the_docs_say_where_the_token_for_authorize_comes_from(client):
+    spec = client.get("/openapi.json").get_json()
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    for said in (spec["info"]["description"], scheme["description"]):  # atop /docs; the dialog
+        assert "`API_TOKEN`" in said and "`API_TOKENS`" in said and "make run" in said
+        assert "api-token --show" in said and "docs/api.md" in said
+    assert "**Authorize**" in spec["info"]["description"]
+
+
 def test_docs_are_served_with_local_assets(client):
     page = client.get("/docs")
     assert page.status_code == 200

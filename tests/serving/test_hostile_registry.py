@@ -53,10 +53,12 @@ def test_a_version_that_climbs_out_of_the_cache_is_neither_loaded_nor_deleted(
 def test_a_version_with_a_slash_is_refused_not_a_500(make_app, fake):
     fake.version = "1/2"
     app = make_app(MLFLOW_TRACKING_URI=fake.url)
-    response = app.test_client().post("/api/model/reload", headers=AUTH)
-    assert response.status_code == 200
-    assert response.json["serving"]["source"] == "packaged"
-    assert "1/2" in response.json["registry"]["last_error"]
+    client = app.test_client()
+    response = client.post("/api/model/reload", headers=AUTH)
+    assert response.status_code == 503 and response.json["error"] == "registry_unreachable"
+    assert "1/2" in response.json["message"]
+    health = client.get("/health", headers=AUTH).json
+    assert health["serving"]["source"] == "packaged" and "1/2" in health["registry"]["last_error"]
 
 
 def test_artifacts_are_fetched_only_from_the_tracking_servers_host(serving, fake, tmp_path):

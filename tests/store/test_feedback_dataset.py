@@ -1,6 +1,7 @@
 """`flask dataset export`: the reviewed photos as PetImages, those labelled neither a cat nor a
 dog in neither/, with a manifest (SQLite and PostgreSQL)."""
 
+import datetime
 import hashlib
 import json
 import random
@@ -53,7 +54,10 @@ def test_export_writes_only_reviewed_photos_in_the_petimages_layout(app, runner,
     assert by_label["cat"]["label_source"] == "feedback confirmed"
     assert by_label["dog"]["label_source"] == "reviewer corrected"
     assert (by_label["cat"]["reviewer"], by_label["dog"]["reviewer"]) == ("ann", "bob")
-    assert by_label["cat"]["sha256"] == sha["cat"] and by_label["cat"]["reviewed_at"]
+    assert by_label["cat"]["sha256"] == sha["cat"]
+    reviewed = datetime.datetime.fromisoformat(by_label["cat"]["reviewed_at"])
+    assert reviewed.utcoffset() == datetime.timedelta(0)  # in UTC and saying so, on SQLite too
+    assert manifest["exported_at"].endswith("+00:00")
     assert by_label["cat"]["prediction_id"] and by_label["cat"]["part"] == part_of(sha["cat"])
     counts = manifest["counts"]
     assert counts["total"] == 2
