@@ -5,6 +5,7 @@ import itertools
 import logging
 
 from flask import Blueprint, current_app
+from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 
 from catsdogs import monitoring, serving
@@ -63,6 +64,7 @@ def figures() -> dict:
             "database_up": True,
             "model_version": version,
             "detector": served.classifier.card.neither_output is not None,
+            "unsure_below": served.classifier.card.unsure_below,  # marks the table's unsure rows
             "health": model_health(),
         }
     except SQLAlchemyError:
@@ -127,7 +129,14 @@ def _describe(signal: signals.Signal, entry: dict | None) -> str:
         return decimal(entry["mean"], 0 if signal.name in ("width", "height") else 2)
     shares = sorted(zip(entry["shares"], signal.bins, strict=True), reverse=True)
     return ", ".join(
-        f"{animal(name) if signal.name == 'class' else name} {percent(share, 0)}"
-        for share, name in shares[:2]
-        if share
+        f"{_category(signal.name, name)} {percent(share, 0)}" for share, name in shares[:2] if share
     )
+
+
+def _category(signal: str, name: str) -> str:
+    """A bin's name in words: the class in the page's language, colour or grayscale, "JPEG"."""
+    if signal == "class":
+        return animal(name)
+    if signal == "grayscale":  # the bins are "no" and "yes": alone they answer no question
+        return gettext("grayscale") if name == "yes" else gettext("colour")
+    return name

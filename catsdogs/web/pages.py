@@ -91,13 +91,18 @@ def feedback(prediction_id: int) -> ResponseReturnValue:
 def erase(prediction_id: int) -> ResponseReturnValue:
     """Delete, at once and entirely, a consented prediction this browser made."""
     mine = session.get(SESSION_IDS, [])
+    shown = request.form.get(SHOWN, "")
     try:
-        records.erase(prediction_id, allowed_ids=set(mine), shown=request.form.get(SHOWN, ""))
+        # Read before the row goes: the card then says whether a kept photo went with it.
+        photo_erased = records.named(prediction_id, set(mine), shown).photo is not None
+        records.erase(prediction_id, allowed_ids=set(mine), shown=shown)
     except ServiceError as error:
         monitoring.parts(current_app).telemetry.record_error(error.code)
         return _erase_error(status_for(error), messages.for_error(error, id=prediction_id))
     session[SESSION_IDS] = [kept for kept in mine if kept != prediction_id]
-    return render("web/index.html", "web/_result.html", erased=prediction_id)
+    return render(
+        "web/index.html", "web/_result.html", erased=prediction_id, photo_erased=photo_erased
+    )
 
 
 @bp.route("/info")

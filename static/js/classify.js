@@ -86,12 +86,12 @@
   // The feedback and erase forms live inside the result card: tell their failures beside them.
   ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
     result.addEventListener(name, function (event) {
-      var inner = event.target.closest("#feedback form, form.erase");
+      var inner = event.target.closest("#feedback form, .erase form");
       if (!inner) { return; }
       var note = inner.querySelector(".error-text") || document.createElement("p");
       note.className = "error-text";
       note.setAttribute("role", "alert");
-      note.textContent = inner.classList.contains("erase") ? say.erase_failed : say.feedback_failed;
+      note.textContent = inner.closest(".erase") ? say.erase_failed : say.feedback_failed;
       inner.prepend(note);
     });
   });

@@ -41,7 +41,9 @@ WORDS = {
         "thanks": "Thank you!",
         "unsure": {"cat": "Not sure: maybe a cat", "dog": "Not sure: maybe a dog"},
         "delete": "Delete this prediction",
+        "confirm_delete": "Yes, delete it",
         "deleted": "Prediction deleted",
+        "right_cell": "right",
         "not_found": "Page not found",
     },
     "fr": {
@@ -55,7 +57,9 @@ WORDS = {
             "dog": "Pas sûr\u00a0: peut-être un chien",
         },
         "delete": "Supprimer cette prédiction",
+        "confirm_delete": "Oui, la supprimer",
         "deleted": "Prédiction supprimée",
+        "right_cell": "juste",
         "not_found": "Page introuvable",
     },
 }
@@ -63,6 +67,16 @@ WORDS = {
 CHARTED = """count => {
   const chart = Chart.getChart("chart-predictions");
   return chart.data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0) === count;
+}"""
+LOOK = """button => {
+  const style = getComputedStyle(button);
+  return [style.backgroundColor, style.color, style.borderTopWidth, style.boxShadow];
+}"""
+# A cell's height in lines of its own text (its padding left out).
+LINES = """cell => {
+  const style = getComputedStyle(cell);
+  const inner = cell.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  return inner / parseFloat(style.lineHeight);
 }"""
 DROP = """bytes => {
   const transfer = new DataTransfer();
@@ -197,11 +211,18 @@ def test_classify_give_feedback_and_see_it_counted(app, site, page, surest_cat, 
     page.get_by_role("button", name=words["right"]).click()
     page.wait_for_selector('#feedback button[value="1"][aria-pressed="true"]')
     assert page.input_value("#feedback textarea") == "Spot on, that is Minou."
+    # The recorded vote looks pressed: filled, a thicker edge and a check mark, not colour alone.
+    pressed, other = (page.locator(f'#feedback button[value="{v}"]') for v in ("1", "0"))
+    pressed_look, other_look = pressed.evaluate(LOOK), other.evaluate(LOOK)
+    assert [a != b for a, b in zip(pressed_look, other_look, strict=True)] == [True] * 4
+    assert pressed.locator(".pressed-mark").is_visible()
+    assert not other.locator(".pressed-mark").is_visible()
     shot("05-feedback-sent")
 
     page.goto(site + "/monitoring")
     assert page.inner_text("#kpi-total") == "1"
-    assert "👍" in page.inner_text("#live table") and "my-cat.jpg" not in page.content()
+    assert words["right_cell"] in page.inner_text("#live table")
+    assert "my-cat.jpg" not in page.content()
     page.wait_for_function(CHARTED, arg=1)
     shot("06-monitoring")
 
@@ -234,7 +255,13 @@ def test_an_unsure_answer_and_its_deletion(app, site, page, violations):
     assert page.locator("#result meter.unsure").count() == 1
     step(page, f"12-unsure{suffix}", violations)
 
-    page.get_by_role("button", name=words["delete"]).click()
+    # The first click only asks; nothing is deleted until the answer is yes.
+    page.locator("#result summary", has_text=words["delete"]).click()
+    confirm = page.get_by_role("button", name=words["confirm_delete"])
+    assert confirm.is_visible()
+    with app.app_context():
+        assert len(records.recent(10, 0)) == 1
+    confirm.click()
     page.wait_for_selector("#result [role=status]")
     assert page.inner_text("#result h2") == words["deleted"]
     step(page, f"13-deleted{suffix}", violations)
@@ -298,6 +325,24 @@ def test_errors_info_and_a_phone_screen(site, page, violations):
     page.goto(site + "/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     step(page, "10-phone", violations)
+
+
+def test_the_latest_predictions_fit_a_phone(app, site, page, violations):
+    from tests.web.test_monitoring import store
+
+    with app.app_context():
+        for number in range(5):
+            store("cat" if number % 2 else "dog", 0.55 + number / 10, feedback=number % 2)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(site + "/monitoring")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    wrap = page.locator(".table-wrap", has=page.locator("table.latest"))
+    assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth")  # no sideways swipe inside
+    times = page.locator("table.latest td.time")
+    assert times.count() == 5
+    assert max(times.nth(n).evaluate(LINES) for n in range(5)) <= 2
+    assert page.locator("table.latest tr.unsure").count() >= 1
+    step(page, "17-monitoring-phone", violations)
 
 
 def test_the_language_switch_keeps_the_page(site, page, violations):

@@ -5,7 +5,16 @@ import datetime
 import pytest
 from flask_babel import format_datetime
 
-from catsdogs.web.formats import MISSING, animal, day, decimal, milliseconds, percent
+from catsdogs.web.formats import (
+    MISSING,
+    animal,
+    day,
+    decimal,
+    milliseconds,
+    percent,
+    percentages,
+    utc_time,
+)
 
 MOMENT = datetime.datetime(2026, 1, 5, 15, 4, 5, tzinfo=datetime.UTC)
 NBSP, NNBSP = "\u00a0", "\u202f"
@@ -31,6 +40,42 @@ def test_a_percentage_is_cut_never_rounded_up_to_certainty(language):
     assert percent(0.9995) == expect(language, "99.9%", f"99,9{NBSP}%")
     assert percent(0.99999, 0) == expect(language, "99%", f"99{NBSP}%")
     assert percent(0.29) == expect(language, "29.0%", f"29,0{NBSP}%")  # 0.29 * 100 is 28.99...
+
+
+@pytest.mark.parametrize(
+    ("cat", "dog", "shown"),
+    [
+        (0.12345, 0.87655, ("12.3%", "87.7%")),  # cut, they read 12.3 + 87.6 = 99.9
+        (0.5, 0.5, ("50.0%", "50.0%")),
+        (0.0219, 0.9781, ("2.2%", "97.8%")),  # the larger remainder gets the missing step
+        (0.9996, 0.0004, ("99.9%", "0.1%")),  # rounding up would show certainty
+        (1.0, 0.0, ("100.0%", "0.0%")),
+    ],
+)
+def test_a_prediction_s_probabilities_add_up_to_100_percent(app, cat, dog, shown):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert percentages({"cat": cat, "dog": dog}) == {"cat": shown[0], "dog": shown[1]}
+
+
+def test_probabilities_add_up_at_any_precision_and_in_french(app):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert percentages({"cat": 0.335, "dog": 0.665}, 0) == {
+            "cat": f"33{NBSP}%",
+            "dog": f"67{NBSP}%",
+        }
+        assert percentages({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, 0) == {
+            "a": f"33{NBSP}%",
+            "b": f"33{NBSP}%",
+            "c": f"34{NBSP}%",
+        }
+        assert percentages({"cat": None, "dog": 0.4}) == {"cat": MISSING, "dog": f"40,0{NBSP}%"}
+
+
+def test_times_carry_their_utc_mark(language):
+    assert utc_time(MOMENT) == expect(
+        language, f"Jan 5, 2026, 3:04:05{NNBSP}PM{NBSP}UTC", f"5 janv. 2026, 15:04:05{NBSP}UTC"
+    )
+    assert utc_time(None) == MISSING
 
 
 def test_decimals(language):

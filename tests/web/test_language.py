@@ -12,7 +12,7 @@ FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 PAGES = {
     "/": ("Chat ou chien\u00a0?", "Choisissez une photo et appuyez sur Classer."),
     "/info": ("Le modèle et vos données", "Votre photo n’est pas conservée"),
-    "/monitoring": ("Dernières prédictions (UTC)", "Aucune prédiction pour l’instant."),
+    "/monitoring": ("Dernières prédictions", "Aucune prédiction pour l’instant."),
 }
 
 

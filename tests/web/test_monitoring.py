@@ -77,7 +77,7 @@ def test_other_peoples_file_names_and_comments_never_reach_the_page(client, app)
     for headers in ({"HX-Request": "false"}, {"HX-Request": "true"}):
         body = client.get("/monitoring", headers=headers).get_data(as_text=True)
         assert "onerror" not in body and "secret remark" not in body
-        assert "👍" in body
+        assert 'data-label="Feedback"><svg class="icon"' in body and "</svg> right</td>" in body
 
 
 def test_the_model_health_section_shows_the_window_the_reference_and_a_light_per_signal(
@@ -133,7 +133,7 @@ def test_the_page_shows_the_share_of_neither_answers_and_the_expected_one(
     classify(app, cat_photo, dog_photo, dog_photo, dog_photo)
     client = app.test_client()
     body = client.get("/monitoring").get_data(as_text=True)
-    assert "Not a cat or a dog: 25.00% of the window's answers, against 0.95% expected" in body
+    assert "Not a cat or a dog: 25.00% of the window’s answers, against 0.95% expected" in body
     assert re.search(r"not a cat or a dog</th><td>25.00%</td><td>0.95%</td>", body)
     assert re.search(r"detector score \(1 = threshold\)</th><td>0.\d\d</td>", body)
     assert 'id="kpi-neither">1<' in body and "not a cat or a dog (25.0%)" in body
@@ -153,3 +153,48 @@ def test_a_model_without_a_detector_shows_no_neither_signal(make_app, tmp_path, 
     assert "Model health" in body and 'id="neither-share"' not in body
     assert "not a cat or a dog</th>" not in body and "detector score" not in body
     assert 'id="kpi-neither"' not in body
+
+
+def test_the_training_photos_add_up_and_link_to_the_review(client, app, monkeypatch):
+    counts = {"kept": 117, "reviewed": 3, "rejected": 1, "waiting": 113, "neither": 0}
+    monkeypatch.setattr("catsdogs.store.review.counts", lambda: counts)
+    body = client.get("/monitoring").get_data(as_text=True)
+    assert re.search(
+        r'id="training-photos">117 kept, 3 reviewed, 1 rejected, 113 waiting'
+        r' · <a href="/review">Review them</a>',
+        body,
+    )
+    counts.update(kept=3, reviewed=1, rejected=1, waiting=1)
+    french = client.get("/monitoring", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "3 gardées, 1 relue, 1 rejetée, 1 en attente" in french
+
+
+def test_every_time_on_the_page_carries_its_utc_mark(client, app):
+    with app.app_context():
+        store("cat", 0.9)
+    body = client.get("/monitoring").get_data(as_text=True)
+    times = re.findall(r'<td data-label="Time" class="time">([^<]*)</td>', body)
+    assert len(times) == 1 and times[0].endswith("\u00a0UTC")
+
+
+def test_the_latest_predictions_mark_the_unsure_ones_in_words(client, app):
+    unsure_below = serving.parts(app).classifier.card.unsure_below
+    with app.app_context():
+        store("cat", unsure_below - 0.05)
+        store("dog", 0.02)
+    body = client.get("/monitoring").get_data(as_text=True)
+    rows = re.findall(r"<tr( class=\"unsure\")?>\s*<td data-label=\"Time\"", body)
+    assert sorted(rows) == ["", ' class="unsure"']
+    assert body.count('<span class="tag">not sure</span>') == 1
+
+
+def test_the_grayscale_signal_reads_colour_or_grayscale(make_app, cat_photo):
+    app = make_app(MODEL_HEALTH_WINDOW=1)
+    with app.app_context():
+        serving.parts(app).classification.classify(cat_photo, None, consent=False)
+    for language, row in (
+        ("en", r"colour or grayscale</th><td>colour 100%</td><td>colour \d+%, grayscale \d+%"),
+        ("fr", r"couleur ou niveaux de gris</th><td>couleur 100\xa0%</td><td>couleur \d+\xa0%"),
+    ):
+        body = app.test_client().get("/monitoring", headers={"Accept-Language": language}).text
+        assert re.search(row, body), language

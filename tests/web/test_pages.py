@@ -36,7 +36,7 @@ def test_the_consent_box_is_unticked_and_says_what_is_kept(client, app):
     body = client.get("/").get_data(as_text=True)
     box = re.search(r'<input id="consent"[^>]*>', body).group(0)
     assert "checked" not in box
-    assert f"for {app.config['RETENTION_DAYS']} days" in body
+    assert f"After {app.config['RETENTION_DAYS']} days the file name" in body
     assert "The photo itself is stored only if you tick the box below" in body
 
 
@@ -279,3 +279,81 @@ def test_a_full_disk_during_a_database_outage_says_the_photo_was_not_kept(
     answer = classify(down.test_client(), cat_photo)
     assert answer.status_code == 503
     assert "its disk is full), so this one was not kept" in answer.get_data(as_text=True)
+
+
+# Emoji and pictographs: a device without an emoji font draws them as empty boxes.
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+
+
+def test_the_shown_probabilities_add_up_to_100_percent(htmx, cat_photo):
+    body = classify(htmx, cat_photo).get_data(as_text=True)
+    shares = [float(s) for s in re.findall(r"</meter> (\d+\.\d)%</dd>", body)]
+    assert len(shares) == 2 and round(sum(shares), 1) == 100.0
+    confident = float(re.search(r'class="big">(\d+\.\d)% confident', body).group(1))
+    assert confident == max(shares)  # the headline reads as the predicted class's own share
+
+
+def test_deleting_asks_first_and_says_the_kept_photo_went_too(app, htmx, cat_photo):
+    result = classify(htmx, cat_photo, training_consent=True).get_data(as_text=True)
+    # The button only opens the question; the form that deletes sits behind it.
+    question = re.search(r'<details class="erase">.*?</details>', result, re.S).group(0)
+    assert "<summary" in question and "Delete this prediction</summary>" in question
+    assert "and the kept copy of your photo now? This cannot be undone." in question
+    assert 'action="/erase/1"' in question and ">Yes, delete it</button>" in question
+    assert result.count('action="/erase/1"') == 1
+    body = erase(htmx, 1).get_data(as_text=True)
+    assert "feedback and the small copy of your photo kept to improve the model." in body
+
+
+def test_the_deleted_card_names_no_photo_when_none_was_kept(htmx, cat_photo):
+    classify(htmx, cat_photo)
+    body = erase(htmx, 1).get_data(as_text=True)
+    assert "file name, result and feedback." in body and "copy of your photo" not in body
+
+
+def test_the_pages_hold_no_emoji(app, htmx, cat_photo):
+    pages = [htmx.get(path, headers=PLAIN).get_data(as_text=True) for path in PAGES]
+    pages.append(classify(htmx, cat_photo).get_data(as_text=True))
+    pages.append(send_feedback(htmx, 1, "1").get_data(as_text=True))
+    pages.append(htmx.get("/monitoring", headers=PLAIN).get_data(as_text=True))  # a vote listed
+    pages.append(erase(htmx, 1).get_data(as_text=True))
+    assert [EMOJI.findall(page) for page in pages] == [[]] * len(pages)
+    assert pages[4].count('class="icon"') == 2  # the vote buttons' thumbs, drawn in SVG
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        (
+            "en",
+            "After 30 days the file name and your comment are deleted; only your anonymous vote"
+            " (right or wrong) stays, with the anonymous result.",
+        ),
+        (
+            "fr",
+            "Au bout de 30 jours, le nom du fichier et votre commentaire sont effacés\u00a0; seul"
+            " votre vote anonyme (juste ou faux) reste, avec le résultat anonyme.",
+        ),
+    ],
+)
+def test_home_and_info_say_the_same_about_what_retention_deletes(client, app, language, sentence):
+    app.config["RETENTION_DAYS"] = 30
+    headers = {"Accept-Language": language}
+    for path in ("/", "/info"):
+        assert sentence in client.get(path, headers=headers).get_data(as_text=True), path
+
+
+def test_the_info_page_says_where_not_sure_begins(client, app):
+    unsure_below = serving.parts(app).classifier.card.unsure_below
+    body = client.get("/info").get_data(as_text=True)
+    assert f"{unsure_below * 100:.0f}% confidence: under it, the answer says" in body
+    french = client.get("/info", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert f"{unsure_below * 100:.0f}\u00a0% de confiance\u00a0: en dessous" in french
+
+
+def test_the_info_page_builds_its_phrases_in_french(client):
+    body = client.get("/info", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "processeur x86_64, 2\u00a0cœurs" in body or "processeur x86_64, 2 cœurs" in body
+    assert "2 cores" not in body
+    assert "Affiné à partir de la couche</dt><dd>block_12_add</dd>" in body
+    assert '<span lang="en">MobileNetV2' in body  # the card's own words, marked as English

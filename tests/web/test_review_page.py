@@ -322,7 +322,9 @@ def test_the_monitoring_page_and_metrics_count_the_photos(review_app, reviewer, 
     decide(reviewer, photos[0], "cat")
     client = review_app.test_client()
     body = client.get("/monitoring").get_data(as_text=True)
-    assert re.search(r"Training photos</dt>\s*<dd[^>]*>2 kept, 1 reviewed, 1 waiting</dd>", body)
+    assert re.search(
+        r"Training photos</dt>\s*<dd[^>]*>2 kept, 1 reviewed, 0 rejected, 1 waiting ·", body
+    )
     counts = metric_samples(client, "cv_training_photos")
     assert counts == {
         (("state", "kept"),): 2,
