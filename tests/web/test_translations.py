@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask_babel import ngettext
 
 from tests.helpers import ROOT
 
@@ -79,6 +80,31 @@ def test_french_uses_non_breaking_spaces_before_high_punctuation(catalog):
         if re.search(r" [:;?!»]| %(?!\()|« ", text)
     ]
     assert loose == []
+
+
+def test_french_plurals_have_two_forms_singular_up_to_one(catalog):
+    # French says "0 photo relue", "1 photo relue", "2 photos relues": n > 1 takes the plural.
+    assert (catalog.num_plurals, catalog.plural_expr) == (2, "(n > 1)")
+    plurals = [m.id for m in entries(catalog) if m.pluralizable]
+    assert plurals and all(len(catalog[m[0]].string) == 2 for m in plurals)
+
+
+@pytest.mark.parametrize(
+    ("english", "french"),
+    [
+        ("%(num)s reviewed", ("0 relue", "1 relue", "2 relues")),
+        ("%(num)s rejected", ("0 rejetée", "1 rejetée", "2 rejetées")),
+        ("%(num)s kept", ("0 gardée", "1 gardée", "2 gardées")),
+    ],
+)
+def test_counts_take_the_french_plural_from_the_compiled_catalog(app, english, french):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert tuple(ngettext(english, english, n) for n in (0, 1, 2)) == french
+
+
+def test_french_uses_typographic_apostrophes(catalog):
+    straight = [text for m in entries(catalog) for text in _strings(m) if "'" in text]
+    assert straight == [], "French writes ’, not '"
 
 
 def _strings(message) -> tuple:
