@@ -171,6 +171,12 @@ translations: $(VENV)/.serve  ## re-extract the pages' words, update the catalog
 		--ignore-obsolete --previous
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
+# The docs' pictures (tests/web/screenshots.py): result after a vote, deleted card, monitoring and
+# review queue, English and French, 1280 px and 390 px, in Debian's chromium.
+.PHONY: screenshots
+screenshots: $(VENV)/.test  ## take docs/screenshots/*.png again (headless Chromium, both languages)
+	$(BIN)/pytest tests/web/screenshots.py -q -p no:cacheprovider
+
 clean:  ## remove the virtualenvs, build/ and caches
 	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) $(LOCK_VENV) build *.egg-info .pytest_cache
 
