@@ -46,13 +46,25 @@ $(VENV)/.test: requirements/test.txt setup.cfg pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.check $(VENV)/.serve
 
 $(MLFLOW_VENV)/.mlflow: ops/mlflow/requirements.txt requirements/pip.txt
+	@echo "Installing the MLflow tracking server into $(MLFLOW_VENV):" \
+		"$$(grep -c '==' ops/mlflow/requirements.txt) pinned packages" \
+		"($$(grep -o '^mlflow==[0-9.]*' ops/mlflow/requirements.in) and its dependencies," \
+		"ops/mlflow/requirements.txt); about 2 minutes, quiet until done."
 	$(PYTHON) -m venv $(MLFLOW_VENV)
 	$(MLFLOW_VENV)/bin/pip install --quiet --require-hashes -r requirements/pip.txt
 	$(MLFLOW_VENV)/bin/pip install --quiet --require-hashes -r ops/mlflow/requirements.txt
 	touch $@
 
-.PHONY: mlflow
+.PHONY: mlflow mlflow-server
 mlflow: $(MLFLOW_VENV)/.mlflow  ## install the MLflow tracking server the tests run (.venv-mlflow)
+	@echo "MLflow ready in $(MLFLOW_VENV); make mlflow-server starts it."
+
+# The tests' light settings (1 worker, no job runners): MLflow 3's defaults start a dozen processes.
+MLFLOW_PORT ?= 5000
+MLFLOW_DATA ?= instance/mlflow
+mlflow-server: $(MLFLOW_VENV)/.mlflow  ## run MLflow on 127.0.0.1:MLFLOW_PORT (5000), foreground
+	MLFLOW_VENV=$(MLFLOW_VENV) MLFLOW_PORT=$(MLFLOW_PORT) MLFLOW_DATA=$(MLFLOW_DATA) \
+		ops/mlflow/serve-local.sh
 
 $(TRAIN_VENV)/.train: requirements/train.txt requirements/pip.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(TRAIN_VENV)
