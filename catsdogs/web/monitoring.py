@@ -20,7 +20,7 @@ from catsdogs.monitoring import signals
 from catsdogs.monitoring import statistics
 from catsdogs.extensions import db
 from catsdogs.store.tables import utc_now
-from catsdogs.web.formats import MISSING, animal, decimal, percent
+from catsdogs.web.formats import MISSING, animal, decimal, percent, percentages
 from catsdogs.web.render import render
 
 bp = Blueprint("monitoring_page", __name__)
@@ -128,8 +128,9 @@ def _describe(signal: signals.Signal, entry: dict | None) -> str:
     if "mean" in entry:
         return decimal(entry["mean"], 0 if signal.name in ("width", "height") else 2)
     shares = sorted(zip(entry["shares"], signal.bins, strict=True), reverse=True)
+    shown = percentages({name: share for share, name in shares}, 0)  # the bins add up to 100%
     return ", ".join(
-        f"{_category(signal.name, name)} {percent(share, 0)}" for share, name in shares[:2] if share
+        f"{_category(signal.name, name)} {shown[name]}" for share, name in shares[:2] if share
     )
 
 
