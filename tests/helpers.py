@@ -62,7 +62,10 @@ def database_url_for(backend: str, folder: Path) -> str:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(
-            text("DROP TABLE IF EXISTS training_photos, predictions_feedback, alembic_version")
+            text(
+                "DROP TABLE IF EXISTS erased_photos, training_photos, predictions_feedback, "
+                "alembic_version"
+            )
         )
     engine.dispose()
     return url

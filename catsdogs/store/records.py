@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, u
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
+from catsdogs.store import erased_photos
 from catsdogs.store.cleaning import clean_comment, clean_filename
 from catsdogs.store.photo_intake import already_kept
 from catsdogs.store.tables import COMMENT_MAX_LENGTH, Prediction, TrainingPhoto, utc_now
@@ -215,8 +216,10 @@ def erase(
     prediction_id: int, allowed_ids: set[int] | None = None, shown: str | None = None
 ) -> None:
     """Delete one prediction row entirely (right to erasure), the one `named` names; its kept
-    photo goes with it (ON DELETE CASCADE)."""
+    photo goes with it (ON DELETE CASCADE), its sha256 stays in erased_photos so that the
+    models trained on it can be found (catsdogs/store/erased_photos.py)."""
     named(prediction_id, allowed_ids, shown)
+    erased_photos.record(prediction_id)  # committed with the erasure, or not at all
     db.session.execute(delete(Prediction).where(Prediction.id == prediction_id))
     db.session.commit()
 

@@ -177,3 +177,20 @@ class TrainingPhoto(Model):
         if self.prediction.neither:
             return NEITHER if vote else None
         return predicted if vote else CLASSES[1 - CLASSES.index(predicted)]
+
+
+class ErasedPhoto(Model):
+    """The sha256 of a kept photo whose prediction was erased: what is needed to find the
+    registered models trained on it (catsdogs/registry/lineage.py), and nothing of the photo.
+
+    `marked_at` is when the service compared it with every registered version's training
+    manifest (and tagged those trained on it); None until then.
+    """
+
+    __tablename__ = "erased_photos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime.datetime] = mapped_column(
+        db.DateTime(timezone=True), default=utc_now
+    )
+    marked_at: Mapped[datetime.datetime | None] = mapped_column(db.DateTime(timezone=True))
