@@ -138,6 +138,13 @@ class ServedModel(ma.Schema):
     )
 
 
+class ErasureMark(ma.Schema):
+    count = ma.fields.Integer(metadata={"description": "Erased photos it was trained on"})
+    since = ma.fields.String(metadata={"description": "When it was first marked (ISO 8601)"})
+    champion = ma.fields.Boolean(metadata={"description": "It is the champion"})
+    challenger = ma.fields.Boolean(metadata={"description": "It is the challenger"})
+
+
 class RegistryHealth(ma.Schema):
     configured = ma.fields.Boolean(metadata={"description": "MLFLOW_TRACKING_URI is set"})
     reachable = ma.fields.Boolean(allow_none=True, metadata={"description": "null: not asked"})
@@ -148,6 +155,11 @@ class RegistryHealth(ma.Schema):
     last_error = ma.fields.String(allow_none=True)
     refused_versions = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.String(), metadata={"description": "Why"}
+    )
+    marked_versions = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(ErasureMark),
+        metadata={"description": "Registry versions trained on photos erased since"},
     )
 
 

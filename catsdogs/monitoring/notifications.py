@@ -111,6 +111,24 @@ def model_event(kind: str, details: dict, language: str = "en") -> Event:
         )
 
 
+def erasure_event(details: dict, language: str = "en") -> Event:
+    """The message for a serving champion found trained on an erased photo, in `language`."""
+    with force_locale(language):
+        return _event(
+            "model-erasure",
+            f"marked {details['registry_version']}",
+            "warning",
+            gettext("Champion trained on an erased photo"),
+            gettext(
+                "Registry version %(number)s was trained on %(count)s photo(s) whose prediction "
+                "was erased. Retrain without them, promote the new version, then archive this "
+                "one (docs/personal-data.md).",
+                number=details["registry_version"],
+                count=details["count"],
+            ),
+        )
+
+
 class Alerts:
     """Send the catalogue's messages in NOTIFY_LANGUAGE through the app's notifier."""
 
@@ -125,6 +143,10 @@ class Alerts:
     def model(self, kind: str, details: dict) -> None:
         """Tell a change of the served models (one of Serving's events)."""
         self._send(model_event, kind, details)
+
+    def erasure(self, details: dict) -> None:
+        """Tell that the serving champion was trained on an erased photo (said once)."""
+        self._send(erasure_event, details)
 
     def model_failed(self, error: Exception) -> None:
         """Tell that the model cannot load, and wait for the message to leave: the process is

@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale, gettext
 
-from catsdogs.registry import lifecycle
+from catsdogs.registry import lifecycle, lineage
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry.check_photos import PER_CLASS, write_check_photos
 from catsdogs.registry.mlflow_rest import MISSING, shown
@@ -56,13 +56,14 @@ reason_option = click.option("--reason", default="", help="Why: recorded with th
 
 @models.command("list")
 def list_versions() -> None:
-    """Versions, newest first, with their aliases and test figures."""
+    """Versions, newest first, with their aliases, test figures and erasure marks."""
     reg = registry()
     versions = _call(reg.versions)
     if not versions:
         click.echo(f"No version of {reg.name} is registered.")
         return
-    click.echo(f"{'version':>7}  {'aliases':<20} {'card':<20} {'test acc.':>9} {'AUC':>7}  created")
+    header = f"{'version':>7}  {'aliases':<20} {'card':<20} {'test acc.':>9} {'AUC':>7}  "
+    click.echo(header + f"{'created':<16}  erasure")
     for version in versions:
         test = _test_figures(reg, version)
         accuracy = f"{test['accuracy']:.2%}" if "accuracy" in test else "?"
@@ -70,7 +71,8 @@ def list_versions() -> None:
         created = version.created.strftime("%Y-%m-%d %H:%M") if version.created else "?"
         click.echo(
             f"{version.registry_version:>7}  {','.join(version.aliases) or '-':<20} "
-            f"{version.model_version or '?':<20} {accuracy:>9} {auc:>7}  {created}"
+            f"{version.model_version or '?':<20} {accuracy:>9} {auc:>7}  {created:<16}  "
+            f"{_erasure(version)}"
         )
 
 
@@ -156,6 +158,14 @@ def register_packaged(checks: Path | None, data: Path | None) -> None:
         f"ready; promote it: .venv/bin/flask --app catsdogs models promote "
         f"{version.registry_version}"
     )
+
+
+def _erasure(version: RegisteredVersion) -> str:
+    """'-', or the mark of a version trained on photos erased since (registry/lineage.py)."""
+    mark = lineage.Mark.of(version)
+    if mark is None:
+        return "-"
+    return f"MARKED: trained on {mark.count} erased photo(s) since {mark.since[:16]}"
 
 
 def _test_figures(reg: Registry, version: RegisteredVersion) -> dict:

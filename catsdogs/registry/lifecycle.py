@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
+from catsdogs.registry import lineage
 from catsdogs.registry.client import CARD, ONNX, RegisteredVersion, Registry, file_sha256
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -57,15 +58,30 @@ class Change:
 
 def promotion_problems(registry: Registry, candidate: RegisteredVersion) -> list[str]:
     """Why `candidate` should not become champion; empty when nothing stands in the way."""
+    erased = erasure_problems(registry, candidate)
     problems = card_problems(registry, candidate)
     if problems:
-        return problems
+        return erased + problems
     champion = registry.by_alias(CHAMPION)
     if champion is None or champion.registry_version == candidate.registry_version:
-        return []
-    return accuracy_problems(
+        return erased
+    return erased + accuracy_problems(
         registry.card(candidate), registry.card(champion), champion.registry_version
     )
+
+
+def erasure_problems(registry: Registry, version: RegisteredVersion | str) -> list[str]:
+    """Why `version` should not serve anyone: it was trained on photos erased since, as the
+    service's lineage check marked it (catsdogs/registry/lineage.py); empty when unmarked."""
+    if isinstance(version, str):
+        version = registry.get(version)
+    mark = lineage.Mark.of(version)
+    if mark is None:
+        return []
+    return [
+        f"version {version.registry_version} was trained on {mark.count} erased photo(s) "
+        f"(marked {mark.since}): retrain without them (docs/personal-data.md)"
+    ]
 
 
 def card_problems(registry: Registry, version: RegisteredVersion) -> list[str]:

@@ -31,9 +31,11 @@ def log_model(
     checks: Path | None = None,
     tags: dict | None = None,
     datasets: tuple[dict, ...] = (),
+    version_tags: dict | None = None,
 ) -> RegisteredVersion:
     """Log a run for the model at `model_path` (cards beside it) and register it as a version,
-    with `checks`, its photos of known class (catsdogs/registry/check_photos.py).
+    with `checks`, its photos of known class (catsdogs/registry/check_photos.py); `tags` go to
+    the run, `version_tags` to the version.
 
     AlreadyRegistered if a version holds the same file: two identical versions would only
     make the history harder to read."""
@@ -46,7 +48,7 @@ def log_model(
             card_path,
             report if report.exists() else None,
             run_id=run_id,
-            tags={"origin": origin},
+            tags={"origin": origin} | (version_tags or {}),
             checks=checks,
         )
     except BaseException:

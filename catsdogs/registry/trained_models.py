@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.registry import lifecycle
+from catsdogs.registry import lifecycle, lineage
 from catsdogs.registry.check_photos import write_check_photos
 from catsdogs.registry.client import NAME, RegisteredVersion, Registry
 from catsdogs.registry.model_run import log_model, log_unregistered, refuse_if_registered
@@ -59,7 +59,9 @@ def register_challenger(
     """The run and version of a candidate the gate passed, given the challenger alias."""
     tags, datasets, files = _candidate_run(candidate, data, feedback, files, True, reasons)
     checks = write_check_photos(data, candidate)
-    version = log_model(registry, candidate, RETRAIN, files, checks, tags, datasets)
+    version = log_model(
+        registry, candidate, RETRAIN, files, checks, tags, datasets, lineage.manifest_tags()
+    )  # the manifest's tag ties the version to the photos it was trained on
     lifecycle.shadow(registry, version.registry_version, by, why[:500])
     return version
 

@@ -17,6 +17,7 @@ from catsdogs.monitoring.notifications import Alerts
 from catsdogs.registry.client import Registry
 from catsdogs.serving.classifier import Classifier, load_classifier
 from catsdogs.serving.classify import Classification
+from catsdogs.serving.erasure_marks import ErasureMarks, MarkingWatch
 from catsdogs.serving.events import ModelEvents, ShadowAnswers
 from catsdogs.serving.served_models import ModelWatch, Serving
 from catsdogs.serving.shadow import ShadowWorker
@@ -64,7 +65,8 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
     shadow = ShadowWorker(
         app.config["SHADOW_SAMPLE"], answers.challenger, answers.record, answers.dropped
     )
-    watch = ModelWatch(models, app.config["MODEL_POLL_SECONDS"])
+    marks = ErasureMarks(app, models, Path(app.instance_path) / "lineage", watched.alerts.erasure)
+    watch = MarkingWatch(models, app.config["MODEL_POLL_SECONDS"], marks)
     service = Classification(models, stored.writer, telemetry, health, shadow, stored.intake)
     app.extensions[KEY] = ServingParts(models, shadow, watch, service)
     if uri and config.serves_requests(app):

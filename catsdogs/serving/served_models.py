@@ -56,6 +56,7 @@ class RegistryState:
     last_success: float | None = None  # time.time() of the last check that reached the registry
     last_error: str | None = None
     refused: dict[str, str] = field(default_factory=dict)  # registry version -> why, for good
+    marked: dict[str, dict] = field(default_factory=dict)  # trained on erased photos: the marks
 
     def describe(self) -> dict:
         found = ("configured", "reachable", "last_error")
@@ -64,6 +65,7 @@ class RegistryState:
         return {key: getattr(self, key) for key in found} | {
             "last_success": when.isoformat(timespec="seconds") if when else None,
             "refused_versions": dict(self.refused),
+            "marked_versions": dict(self.marked),
         }
 
 

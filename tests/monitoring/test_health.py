@@ -28,6 +28,7 @@ def test_report_is_healthy_with_the_model_and_the_database(app):
             "last_success": None,
             "last_error": None,
             "refused_versions": {},
+            "marked_versions": {},
         },
     }
 
