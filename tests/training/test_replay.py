@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import pytest
 
-from catsdogs.training import replay, replay_report
+from catsdogs.training import replay, replay_figure, replay_report
 
 
 def blobs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +92,7 @@ def test_the_report_gives_the_labels_each_order_needs_and_draws_the_curves(curve
     text = replay_report.report(runs, setup, "review-replay.svg")
     assert "the value order needs" in text and "at most half" in text
     assert "![test accuracy against labels, per strategy](review-replay.svg)" in text
-    svg = ElementTree.fromstring(replay_report.figure(runs))
+    svg = ElementTree.fromstring(replay_figure.figure(runs))
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(lines) == 3
     assert all(len(line.get("points").split()) == len(curves["oldest"]) for line in lines)
