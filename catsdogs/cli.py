@@ -106,6 +106,8 @@ def init_app(app: Flask) -> None:
     """Add the `flask` commands: init-db, api-token, purge, models and dataset."""
     from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
     from catsdogs.registry.cli import models
+    from catsdogs.registry.canary_cli import canary
 
+    models.add_command(canary)
     for command in (init_db, api_token, purge, models, dataset):
         app.cli.add_command(command)

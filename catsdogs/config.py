@@ -12,15 +12,15 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from catsdogs import logs
-
 from catsdogs.store import database
 from catsdogs.card import SHIPPED_MODEL
+from catsdogs.monitoring.canary_guards import CANARY_SETTINGS  # checked by serving's init_app
 
 log = logging.getLogger("catsdogs")  # the start-up lines' logger, as the factory's
 TOKEN_FILE = "api_token"  # in the instance folder: the token `flask api-token` generates
 SCOPES = ("predict", "read", "admin")  # what an API token may do (docs/api.md lists by endpoint)
 LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
-DEFAULTS = {
+DEFAULTS: dict[str, object] = {
     "MODEL_PATH": str(SHIPPED_MODEL),
     "MAX_UPLOAD_MB": 10,
     "ENABLE_PROMETHEUS": True,
@@ -56,6 +56,7 @@ DEFAULTS = {
     "MODEL_POLL_SECONDS": 30.0,
     "MODEL_CHECK_PHOTOS": None,  # a folder of cat/ and dog/ photos; else each version's own
     "SHADOW_SAMPLE": 0.1,  # share of photos the `challenger` also classifies
+    **CANARY_SETTINGS,  # the canary's guards (docs/registry.md, Canary)
     "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
     "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
     "REVIEWER_PASSWORD": None,  # the label review page's login; unset: review is disabled
@@ -97,6 +98,7 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "MODEL_POLL_SECONDS": float,
     "MODEL_CHECK_PHOTOS": str,
     "SHADOW_SAMPLE": float,
+    **{name: type(value) for name, value in CANARY_SETTINGS.items()},
     "MODEL_HEALTH_WINDOW": int,
     "FEEDBACK_ACCURACY_DAYS": float,
     "REVIEWER_PASSWORD": str,

@@ -116,7 +116,12 @@ def close_app(app) -> None:
     """Stop the app's background threads; return its database connections (PostgreSQL would
     keep them open)."""
     served = serving.parts(app)
-    for background in (served.shadow, served.model_watch):
+    for background in (
+        served.shadow,
+        served.reverse_shadow,
+        served.model_watch,
+        served.canary_guard,
+    ):
         background.stop()
     with app.app_context():
         db.session.remove()

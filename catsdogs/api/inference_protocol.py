@@ -106,12 +106,14 @@ def model_ready(model_name: str, model_version: str | None = None) -> ResponseRe
 @auth.login_required(role="predict")
 def infer(model_name: str, model_version: str | None = None) -> ResponseReturnValue:
     """Classify photos (BYTES, base64 in JSON) or resized pixels (FP32); each is stored."""
-    model = _model(model_name, model_version)  # the one that answers, even if swapped meanwhile
+    # The one that answers, even if swapped meanwhile: the canary for the tokens it routes.
+    model, role = _answering(model_name, model_version)
     max_batch = current_app.config["OIP_MAX_BATCH"]
     inference = oip.read_request(
         request.get_data(), request.headers.get(HEADER_LENGTH), model.card, max_batch
     )
-    predictions = serving.parts(current_app).classification.classify_batch(inference.images, model)
+    service = serving.parts(current_app).classification
+    predictions = service.classify_batch(inference.images, model, role)
     answer, binary = oip.response(inference, predictions, model.card)
     if not binary:
         return answer
@@ -133,6 +135,16 @@ def _model(name: str, version: str | None) -> Classifier:
     if version not in (None, classifier.model_version):
         raise ServiceError("not_found", f"Unknown version {version!r} of {oip.MODEL_NAME}.")
     return classifier
+
+
+def _answering(name: str, version: str | None) -> tuple[Classifier, str]:
+    """The model that answers this token, and its role; a path naming the champion's version
+    gets the champion."""
+    _model(name, None)  # an unknown model name is 404 whoever asks
+    model, role = serving.parts(current_app).classification.route(f"token:{auth.current_user()}")
+    if version in (None, model.model_version):
+        return model, role
+    return _model(name, version), "champion"
 
 
 def _check_ready() -> None:

@@ -163,9 +163,26 @@ class RegistryHealth(ma.Schema):
     )
 
 
+class CanaryState(ma.Schema):
+    registry_version = ma.fields.String(metadata={"description": "The challenger answering"})
+    percent = ma.fields.Float(metadata={"description": "Share of clients it answers here now"})
+    set_percent = ma.fields.Float(metadata={"description": "The share last set in the registry"})
+    by = ma.fields.String(metadata={"description": "Who set it (catsdogs service: a guard)"})
+    at = ma.fields.String(metadata={"description": "When, ISO 8601"})
+    reason = ma.fields.String()
+    tripped = ma.fields.String(
+        allow_none=True, metadata={"description": "The guards this app saw trip, and figures"}
+    )
+
+
 class ModelState(ma.Schema):
     serving = ma.fields.Nested(ServedModel)
     shadow = ma.fields.Nested(ServedModel, allow_none=True)
+    canary = ma.fields.Nested(
+        CanaryState,
+        allow_none=True,
+        metadata={"description": "The challenger answering a share of clients (docs/registry.md)"},
+    )
     registry = ma.fields.Nested(RegistryHealth)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -50,6 +50,8 @@ class Telemetry:
     def __init__(self, registry: CollectorRegistry, model_version: str | None):
         self.registry = registry  # model health adds its metrics to it
         self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
+        # Told each vote's model version: the canary's guards count votes by role.
+        self.on_vote: Callable[[str, bool], None] = lambda model_version, satisfied: None
 
         def counter(name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
             return Counter(name, doc, labels, registry=registry)
@@ -183,9 +185,11 @@ class Telemetry:
     def record_refusal(self, reason: str) -> None:
         self.model_refused.labels(reason if reason in REFUSALS else "other").inc()
 
-    def record_feedback(self, satisfied: bool) -> None:
+    def record_feedback(self, satisfied: bool, model_version: str | None = None) -> None:
         self.feedback.labels("satisfied" if satisfied else "unsatisfied").inc()
         self.votes_recorded += 1
+        if model_version:
+            self.on_vote(model_version, satisfied)
 
     def record_purge(self, cleared: int, photos: int = 0) -> None:
         self.purged.inc(cleared)

@@ -56,7 +56,7 @@ def model_event(kind: str, details: dict, language: str = "en") -> Event:
     """The message for a change of the served model seen by the registry watch, in `language`.
 
     `kind` is one of Serving's events: swapped, refused, registry_unreachable, registry_back,
-    shadow_on, shadow_off.
+    shadow_on, shadow_off, canary_tripped.
     """
     with force_locale(language):
         if kind == "swapped":
@@ -96,6 +96,22 @@ def model_event(kind: str, details: dict, language: str = "en") -> Event:
                 gettext("The current model keeps serving.")
                 if down
                 else gettext("The registry answers again."),
+            )
+        if kind == "canary_tripped":
+            share = "{:g}".format(details["set_percent"])
+            return _event(
+                "canary",
+                f"tripped {details['registry_version']} {details['at']}",
+                "warning",
+                gettext("Canary taken back to 0%"),
+                gettext(
+                    "Registry version %(number)s answered %(percent)s%% of clients; the service "
+                    "stopped it: %(why)s. It stays the challenger (shadow only): decide what "
+                    "next with flask models canary or promote.",
+                    number=details["registry_version"],
+                    percent=share,
+                    why=details["tripped"],
+                ),
             )
         on = kind == "shadow_on"
         return _event(

@@ -225,6 +225,9 @@ def change_event(change: lifecycle.Change, language: str = "en") -> Event:
             "rollback": gettext("Champion model rolled back"),
             "shadow": gettext("New challenger model"),
             "shadow-off": gettext("Challenger model removed"),
+            "canary": gettext("Canary started"),
+            "canary-off": gettext("Canary stopped"),
+            "canary-trip": gettext("Canary taken back to 0%"),
         }
         description = gettext(
             "%(alias)s: version %(version)s (was %(previous)s), by %(by)s. Reason: %(reason)s",

@@ -13,12 +13,15 @@ from flask import Flask
 
 from catsdogs import config, monitoring, store
 from catsdogs.card import CardError
+from catsdogs.monitoring.canary import CanaryRecorder
+from catsdogs.monitoring.canary_guards import CanaryFigures, limits_from
 from catsdogs.monitoring.notifications import Alerts
 from catsdogs.registry.client import Registry
 from catsdogs.serving.classifier import Classifier, load_classifier
 from catsdogs.serving.classify import Classification
 from catsdogs.serving.erasure_marks import ErasureMarks, MarkingWatch
-from catsdogs.serving.events import ModelEvents, ShadowAnswers
+from catsdogs.serving.canary_guard import CanaryGuard
+from catsdogs.serving.events import CanaryEvents, ModelEvents, ShadowAnswers
 from catsdogs.serving.served_models import ModelWatch, Serving
 from catsdogs.serving.shadow import ShadowWorker
 
@@ -34,6 +37,8 @@ class ServingParts:
     shadow: ShadowWorker
     model_watch: ModelWatch
     classification: Classification
+    canary_guard: CanaryGuard
+    reverse_shadow: ShadowWorker  # the champion on the canary's photos
 
     @property
     def classifier(self) -> Classifier:
@@ -58,20 +63,33 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
         threads=app.config["INFERENCE_THREADS"],
         check_folder=Path(photos) if photos else None,
     )
-    models.on_event = ModelEvents(
-        models, telemetry, health, watched.alerts, app.config["MLFLOW_MODEL_NAME"]
+    recorder = CanaryRecorder(telemetry.registry, CanaryFigures(limits_from(app.config)))
+    models.on_event = CanaryEvents(
+        ModelEvents(models, telemetry, health, watched.alerts, app.config["MLFLOW_MODEL_NAME"]),
+        models,
+        recorder,
+        watched.alerts,
     )
-    answers = ShadowAnswers(app, models, telemetry)
+    telemetry.on_vote = models.on_event.vote
+    answers = ShadowAnswers(app, models, telemetry, recorder)
     shadow = ShadowWorker(
         app.config["SHADOW_SAMPLE"], answers.challenger, answers.record, answers.dropped
     )
     marks = ErasureMarks(app, models, Path(app.instance_path) / "lineage", watched.alerts.erasure)
     watch = MarkingWatch(models, app.config["MODEL_POLL_SECONDS"], marks)
-    service = Classification(models, stored.writer, telemetry, health, shadow, stored.intake)
-    app.extensions[KEY] = ServingParts(models, shadow, watch, service)
+    # Every canary answer is checked: the disagreement guard needs them all, and few they are.
+    reverse = ShadowWorker(1.0, answers.champion, answers.checked, answers.dropped)
+    guard = CanaryGuard(
+        models, recorder.figures, app.config["CANARY_CHECK_SECONDS"], models.on_event
+    )
+    service = Classification(
+        models, stored.writer, telemetry, health, shadow, stored.intake, recorder, reverse
+    )
+    app.extensions[KEY] = ServingParts(models, shadow, watch, service, guard, reverse)
     if uri and config.serves_requests(app):
         models.check()  # serve the champion from the first request, if the registry answers
         watch.start()
+        guard.start()
     return app.extensions[KEY]
 
 

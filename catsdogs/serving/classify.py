@@ -16,6 +16,7 @@ from catsdogs.serving.imaging import ImageError, Photo
 from catsdogs.store import records, training_photos
 
 if TYPE_CHECKING:  # annotations only
+    from catsdogs.monitoring.canary import CanaryRecorder
     from catsdogs.monitoring.metrics import Telemetry
     from catsdogs.monitoring.model_health import ModelHealth
     from catsdogs.serving.served_models import Serving
@@ -28,7 +29,9 @@ T = TypeVar("T")
 
 
 class Classification:
-    """Predict with the serving model, count, store the row, offer the photo to shadow traffic.
+    """Predict with the model that answers the client (the champion, or the canary for the
+    clients it routes), count, store the row, offer the photo to the other model off the
+    request path: the challenger shadows the champion, the champion checks the canary.
 
     Built once per app by serving's `init_app`, with every collaborator it uses.
     """
@@ -41,9 +44,21 @@ class Classification:
         model_health: ModelHealth,
         shadow: ShadowWorker,
         intake: PhotoIntake,
+        canary: CanaryRecorder,
+        reverse: ShadowWorker,
     ):
         self.models, self.writer, self.telemetry = models, writer, telemetry
         self.model_health, self.shadow, self.intake = model_health, shadow, intake
+        self.canary, self.reverse = canary, reverse
+
+    def route(self, client: str) -> tuple[Classifier, str]:
+        """The model that answers `client` (an API token's or an address's name) and its role,
+        "champion" or "canary": hold on to it for the whole request."""
+        models = self.models
+        challenger = models.challenger  # read once: the poller may swap it meanwhile
+        if challenger is not None and models.canary.routes(client, challenger):
+            return challenger.classifier, "canary"
+        return models.champion.classifier, "champion"
 
     def classify(
         self,
@@ -63,15 +78,15 @@ class Classification:
                 "Keeping the photo for training (training_consent) also needs rgpd_consent.",
             )
         # This request's model, even if another is swapped in meanwhile.
-        model = self.models.champion.classifier
+        model, role = self.route(client)
         # Decoded once: the kept copy and the challenger start from the same pixels.
-        prediction, photo = self.run_model(model, lambda: model.predict_photo(data))
+        prediction, photo = self.run_model(model, lambda: model.predict_photo(data), role)
         kept, refused = None, None
         if training_consent:
             kept = training_photos.keep(photo.image)
             refused = self.intake.refusal(kept, client)
             kept = None if refused else kept
-        row_id = self.store(prediction, len(data), photo, consent, filename, kept)
+        row_id = self.store(prediction, len(data), photo, consent, filename, kept, role)
         result = {
             "id": row_id,
             "prediction": prediction.label,
@@ -99,10 +114,13 @@ class Classification:
         return result
 
     def classify_batch(
-        self, images: Sequence[bytes] | np.ndarray, model: Classifier | None = None
+        self,
+        images: Sequence[bytes] | np.ndarray,
+        model: Classifier | None = None,
+        role: str = "champion",
     ) -> list[Answer]:
         """Predict encoded images or resized pixels with `model` (default: the serving one),
-        then store each as an anonymous row.
+        which plays `role`, then store each as an anonymous row.
 
         The whole batch is predicted before anything is stored: one bad image stores none.
         """
@@ -110,17 +128,18 @@ class Classification:
         answers = []
         for index, image in enumerate(images):
             try:
-                answers.append(self.run_model(model, partial(_predict, model, image)))
+                answers.append(self.run_model(model, partial(_predict, model, image), role))
             except ImageError as error:
                 if lookup(error.code).status == 413:  # too large stays 413: send smaller ones
                     error.message = f"Image {index}: {error.message}"
                     raise
                 raise ServiceError("invalid_image", f"Image {index}: {error.message}") from None
         for (prediction, photo), image in zip(answers, images, strict=True):
-            self.store(prediction, len(image) if isinstance(image, bytes) else image.nbytes, photo)
+            size = len(image) if isinstance(image, bytes) else image.nbytes
+            self.store(prediction, size, photo, role=role)
         return [prediction for prediction, _ in answers]
 
-    def run_model(self, model: Classifier, predict: Callable[[], T]) -> T:
+    def run_model(self, model: Classifier, predict: Callable[[], T], role: str = "champion") -> T:
         """Call `predict`; any failure but the image's is model_unavailable."""
         try:
             return predict()
@@ -129,6 +148,8 @@ class Classification:
         except Exception:
             log.exception("the model failed on an upload")
             self.telemetry.record_failed_prediction(model.model_version)
+            if role == "canary" or self.models.canary.active(self.models.challenger):
+                self.canary.failed(role)
             raise ServiceError(
                 "model_unavailable", "The model is unavailable right now; try again later."
             ) from None
@@ -141,14 +162,22 @@ class Classification:
         consent: bool = False,
         filename: str | None = None,
         kept: training_photos.KeptPhoto | None = None,
+        role: str = "champion",
     ) -> int | None:
         """Count the prediction of an upload of `size` bytes, store its row (with `kept`, the
-        small copy admitted for training), and offer the decoded `photo` to shadow traffic;
-        return the row id (None when spooled). Batches and /v2 never keep photos."""
+        small copy admitted for training), and offer the decoded `photo` to shadow traffic (a
+        canary's to the champion); return the row id (None when spooled). Batches and /v2
+        never keep photos."""
         self.telemetry.record_prediction(prediction, size)
         self.model_health.observe(prediction)
         row_id = self.writer.save_prediction(prediction, consent, filename, kept)
-        if row_id is not None and photo is not None:
+        if role == "canary" or self.models.canary.active(self.models.challenger):
+            card = prediction.card
+            unsure = card is not None and card.unsure(prediction.confidence)
+            self.canary.answered(role, prediction.total_ms / 1000, unsure)
+        if photo is not None and role == "canary":
+            self.reverse.offer(row_id or 0, photo, prediction)
+        elif row_id is not None and photo is not None:
             self.shadow.offer(row_id, photo, prediction)
         return row_id
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from catsdogs.serving import remembered
+from catsdogs.serving import canary, remembered
 from catsdogs.serving.candidates import VersionRefused, fetch, verify
 from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
@@ -86,7 +86,7 @@ class Serving:
         self.champion = Served(packaged)
         self.challenger: Served | None = None
         self.registry, self.cache, self.threads = registry, cache, threads
-        self.check_folder, self.on_event = check_folder, on_event
+        self.check_folder, self.on_event, self.canary = check_folder, on_event, canary.Canary()
         self.state = RegistryState(configured=registry is not None)
         self._lock = threading.Lock()  # one check at a time: the poller's and the reload API's
         self._started = False  # after the first check: a new champion is then a change
@@ -121,6 +121,7 @@ class Serving:
         return {
             "serving": self.champion.describe(),
             "shadow": challenger.describe() if challenger else None,
+            "canary": self.canary.describe(),
             "registry": self.state.describe(),
         }
 
@@ -140,20 +141,28 @@ class Serving:
         still passes every check, else the packaged model; say which, and why."""
         assert self.cache is not None  # a registry comes with its cache
         found = remembered.load(self.cache, self.threads, self.check_folder)
-        if found.classifier is not None:
-            old = self.champion
-            self.champion = Served(found.classifier, found.registry_version, from_cache=True)
-            details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
-            self.on_event("swapped", details | {"at_start": True})
-        log.warning("model registry unreachable at start (%s): serving %s: %s", error,
-                    self._name(), found.why)  # fmt: skip
+        if isinstance(found, str):
+            log.warning(
+                "model registry unreachable at start (%s): serving the packaged model %s: %s",
+                error, self.champion.model_version, found,
+            )  # fmt: skip
+            return
+        record, classifier = found
+        old = self.champion
+        self.champion = Served(classifier, record.registry_version, from_cache=True)
+        log.warning(
+            "model registry unreachable at start (%s): serving the last champion this service "
+            "verified, %s, from the model cache (verified %s)",
+            error, self._name(), record.verified_at,
+        )  # fmt: skip
+        details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
+        self.on_event("swapped", details | {"at_start": True})
 
     def _name(self) -> str:
         """The serving model as the log names it: its model version, and registry version."""
         served = self.champion
-        if served.registry_version is None:
-            return f"the packaged model {served.model_version}"
-        return f"{served.model_version} (registry version {served.registry_version})"
+        number = f" (registry version {served.registry_version})" if served.registry_version else ""
+        return served.model_version + number
 
     def _follow(self, alias: str, version: RegisteredVersion) -> None:
         number = version.registry_version

@@ -108,7 +108,7 @@ class Writer:
             record.user_comment = clean_comment(comment)
         record.feedback_at = utc_now()
         db.session.commit()
-        self.telemetry.record_feedback(satisfied)
+        self.telemetry.record_feedback(satisfied, record.model_version)
         return record
 
 

@@ -52,6 +52,7 @@ def figures() -> dict:
     try:
         return {
             "models": models,
+            "canary_window": canary_window(),
             "last_registry_success": last_registry_success,
             "shadow_comparison": statistics.shadow_comparison(),
             "summary": statistics.summary(),
@@ -72,6 +73,7 @@ def figures() -> dict:
         log.warning("monitoring page: the database does not answer")
         return {
             "models": models,
+            "canary_window": canary_window(),
             "last_registry_success": last_registry_success,
             "shadow_comparison": [],
             "summary": None,
@@ -82,6 +84,15 @@ def figures() -> dict:
             "model_version": version,
             "health": model_health(),
         }
+
+
+def canary_window() -> dict | None:
+    """What the canary's guards read now, while a canary is set."""
+    served = serving.parts(current_app)
+    if served.models.canary.setting is None:
+        return None
+    figures = served.canary_guard.figures
+    return figures.summary() | {"seconds": figures.limits.window}
 
 
 def confidence_chart() -> dict:

@@ -22,6 +22,7 @@ def test_report_is_healthy_with_the_model_and_the_database(app):
             "source": "packaged",
         },
         "shadow": None,
+        "canary": None,
         "registry": {
             "configured": False,
             "reachable": None,
