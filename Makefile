@@ -135,6 +135,12 @@ retrain: $(VENV)/.serve  ## export reviewed photos, train a candidate (15-30 min
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file retrain.log retrain \
 		--feedback $(FEEDBACK_DATASET) --feature-cache $(FEATURE_CACHE) $(RETRAIN_ARGS)
 
+# How the review queue's order compares with oldest first on the base data (docs/review.md);
+# ImageNet features computed once into build/replay. REPLAY_ARGS: --seeds N, --pool N ...
+.PHONY: replay
+replay: $(TRAIN_VENV)/.train  ## replay the review queue's order against oldest first (reports/)
+	nice -n 10 $(TRAIN_VENV)/bin/python -m catsdogs.training replay $(REPLAY_ARGS)
+
 evaluate: $(TRAIN_VENV)/.train  ## recompute the model card's figures from the shipped ONNX file
 	$(TRAIN_VENV)/bin/python -m catsdogs.training evaluate $(EVALUATE_ARGS)
 

@@ -49,15 +49,14 @@ class Registry:
 
     def get(self, version: str) -> RegisteredVersion:
         """One version; RegistryError (code RESOURCE_DOES_NOT_EXIST) when there is none."""
+        query = {"name": self.name, "version": str(version)}
         try:
-            answer = self.rest.call(
-                "GET", "model-versions/get", name=self.name, version=str(version)
-            )
-        except RegistryError as error:
-            if error.code == MISSING:  # MLflow's own words name its tables, not the version
-                message = f"no version {version} of {self.name}"
-                raise RegistryError(message, MISSING, error.status) from None
-            raise
+            answer = self.rest.call("GET", "model-versions/get", **query)
+        except RegistryError as error:  # MLflow's own words name its tables, not the version
+            if error.code != MISSING:
+                raise
+            missing = f"no version {version} of {self.name}"
+            raise RegistryError(missing, MISSING, error.status) from None
         return RegisteredVersion.from_json(required(answer, "model_version"))
 
     def with_file(self, sha256: str) -> RegisteredVersion | None:

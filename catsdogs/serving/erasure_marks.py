@@ -48,8 +48,8 @@ class ErasureMarks:
 
     def check(self) -> None:
         """One pass; an unreachable database or registry waits for the next poll."""
-        if self.manifests is None:
-            return
+        if self.manifests is None or self.models.state.reachable is False:
+            return  # the registry's outage is told once, by the check of the aliases
         try:
             with self.app.app_context():
                 self._check()

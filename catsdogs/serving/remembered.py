@@ -65,18 +65,30 @@ def recall(cache: Path) -> Remembered | None:
     return record if NUMBER.fullmatch(record.registry_version) else None
 
 
-def load(
-    cache: Path, threads: int, check_folder: Path | None
-) -> tuple[Remembered, Classifier] | str:
+@dataclass(frozen=True)
+class Recalled:
+    """What a start without the registry serves: the remembered champion (`classifier` and its
+    `registry_version`), or None for the packaged model; `why`, in words for the log."""
+
+    classifier: Classifier | None
+    registry_version: str | None
+    why: str
+
+
+def load(cache: Path, threads: int, check_folder: Path | None) -> Recalled:
     """The remembered champion, loaded if its file and card pass serving's checks again (the
-    sha256 recorded here, the card's, the photos of known class); else why it cannot serve."""
+    sha256 recorded here, the card's, the photos of known class); else why not."""
     record = recall(cache)
     if record is None:
-        return "no champion was verified here before"
+        return Recalled(None, None, "no champion was verified here before")
+    number = record.registry_version
     try:
-        folder = cache_folder(cache, record.registry_version)
-        photos = check_folder or folder / "checks"
-        return record, verify(record.as_version(), folder, threads, photos)
+        folder = cache_folder(cache, number)
+        classifier = verify(record.as_version(), folder, threads, check_folder or folder / "checks")
     except (VersionRefused, CardError, OSError, RegistryError) as refused:
-        number = record.registry_version
-        return f"the cached champion, registry version {number}, failed its checks: {refused}"
+        why = f"the cached champion, registry version {number}, failed its checks: {refused}"
+        return Recalled(None, None, why)
+    verified = (
+        f"the last champion this service verified ({record.verified_at}), from the model cache"
+    )
+    return Recalled(classifier, number, verified)

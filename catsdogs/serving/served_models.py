@@ -141,28 +141,20 @@ class Serving:
         still passes every check, else the packaged model; say which, and why."""
         assert self.cache is not None  # a registry comes with its cache
         found = remembered.load(self.cache, self.threads, self.check_folder)
-        if isinstance(found, str):
-            log.warning(
-                "model registry unreachable at start (%s): serving the packaged model %s: %s",
-                error, self.champion.model_version, found,
-            )  # fmt: skip
-            return
-        record, classifier = found
-        old = self.champion
-        self.champion = Served(classifier, record.registry_version, from_cache=True)
-        log.warning(
-            "model registry unreachable at start (%s): serving the last champion this service "
-            "verified, %s, from the model cache (verified %s)",
-            error, self._name(), record.verified_at,
-        )  # fmt: skip
-        details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
-        self.on_event("swapped", details | {"at_start": True})
+        if found.classifier is not None:
+            old = self.champion
+            self.champion = Served(found.classifier, found.registry_version, from_cache=True)
+            details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
+            self.on_event("swapped", details | {"at_start": True})
+        log.warning("model registry unreachable at start (%s): serving %s: %s", error,
+                    self._name(), found.why)  # fmt: skip
 
     def _name(self) -> str:
         """The serving model as the log names it: its model version, and registry version."""
         served = self.champion
-        number = f" (registry version {served.registry_version})" if served.registry_version else ""
-        return served.model_version + number
+        if served.registry_version is None:
+            return f"the packaged model {served.model_version}"
+        return f"{served.model_version} (registry version {served.registry_version})"
 
     def _follow(self, alias: str, version: RegisteredVersion) -> None:
         number = version.registry_version

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.training import challenger, commands
+from catsdogs.training import challenger, commands, replay_report
 from catsdogs.training.settings import Settings
 from catsdogs.training.trust import command as trust
 
@@ -146,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     _nonpet_arguments(subcommands)
     trust.add_parser(subcommands, DEFAULT_DATA, SHIPPED_MODEL)
+    replay_report.add_parser(subcommands, DEFAULT_DATA, DEFAULT_WEIGHTS)
     return parser
 
 

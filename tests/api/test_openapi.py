@@ -33,6 +33,7 @@ def test_the_docs_say_where_the_token_for_authorize_comes_from(client):
         assert "`API_TOKEN`" in said and "`API_TOKENS`" in said and "make run" in said
         assert "api-token --show" in said and "docs/api.md" in said
     assert "**Authorize**" in spec["info"]["description"]
+    assert "503" in spec["paths"]["/api/model/reload"]["post"]["responses"]  # registry down
 
 
 def test_docs_are_served_with_local_assets(client):

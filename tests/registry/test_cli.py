@@ -318,6 +318,9 @@ def test_register_packaged_draws_its_photos_of_known_class_from_the_test_split(
     assert cli("register-packaged").exit_code == 2  # neither --checks nor --data
     result = cli("register-packaged", "--data", str(DATASET))
     assert result.exit_code == 0, result.output
+    steps = [line.split(" ")[0] for line in result.output.splitlines()]
+    assert steps == ["Writing", "Uploading", "Registered"]  # what it does while it does it
+    assert f"Writing 8 check photos from the test split of {DATASET}..." in result.output
     folder = registry.download(registry.get("1"), tmp_path / "v1")
     for label in ("cat", "dog"):
         assert len(list((folder / "checks" / label).glob("*.jpg"))) == 4

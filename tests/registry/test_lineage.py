@@ -169,3 +169,6 @@ def test_the_poll_compares_only_new_erasures_and_new_versions(app, tmp_path):
     erase(second)  # a photo no version was trained on
     marks.check()
     assert registry.tags == [("2", MARK, 1)] and len(told) == 1
+    models.state.reachable = False  # the aliases' check just failed: no second call to fail
+    registry.versions = None
+    marks.check()

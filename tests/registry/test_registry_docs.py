@@ -37,7 +37,7 @@ def test_the_light_server_has_the_tests_settings():
 
 def test_make_mlflow_says_what_it_installs_and_how_long_before_it_does():
     planned = subprocess.run(
-        ["make", "-n", "-W", "ops/mlflow/requirements.txt", "mlflow"],
+        ["make", "--no-print-directory", "-n", "-W", "ops/mlflow/requirements.txt", "mlflow"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     steps = planned.splitlines()
@@ -45,7 +45,7 @@ def test_make_mlflow_says_what_it_installs_and_how_long_before_it_does():
     said_before = "\n".join(steps[:first_install])
     assert "Installing the MLflow tracking server" in said_before
     assert "about 2 minutes" in said_before and "pinned packages" in said_before
-    assert "MLflow ready in" in steps[-1]
+    assert "MLflow ready in" in steps[-1], steps
 
 
 def test_the_int8_practice_command_parses_and_names_the_shipped_copy():

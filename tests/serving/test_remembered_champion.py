@@ -63,7 +63,7 @@ def test_a_restart_without_the_registry_serves_the_cached_champion(outage, caplo
     answer = client.post("/api/predict", headers=AUTH, data={"file": (io.BytesIO(photo), "a.jpg")})
     assert answer.status_code == 200 and answer.json["model_version"] == "2.0.0-damped"
     said = caplog.text
-    assert "serving the last champion this service verified, 2.0.0-damped (registry version 1)" in (
+    assert "serving 2.0.0-damped (registry version 1): the last champion this service verified" in (
         said
     )
     assert "from the model cache" in said
