@@ -56,7 +56,7 @@ def start(
         raise lifecycle.Refused([f"--percent must be above 0 and at most 100, not {percent:g}"])
     candidate = registry.get(version)
     number = candidate.registry_version
-    problems = _erasure_problems(registry, number)
+    problems = lifecycle.erasure_problems(registry, candidate)
     if problems and not force:
         raise lifecycle.Refused(problems)
     previous = current(registry)
@@ -90,9 +90,3 @@ def trip(registry: Registry, tripped: CanarySetting, reason: str) -> bool:
     change = lifecycle.Change("canary-trip", TAG, None, tripped.version, SERVICE, reason)
     lifecycle.record(registry, change)
     return True
-
-
-def _erasure_problems(registry: Registry, version: str) -> list[str]:
-    """Why `version` should not answer anyone: it learnt from erased photos (issue 29, item 3)."""
-    check = getattr(lifecycle, "erasure_problems", None)  # written with lineage; absent before
-    return list(check(registry, version)) if check else []

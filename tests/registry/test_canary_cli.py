@@ -6,7 +6,7 @@ import pytest
 
 from catsdogs import serving
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.registry import canary
+from catsdogs.registry import canary, lineage
 from catsdogs.registry.lifecycle import CHALLENGER
 from tests.registry import model_versions
 from tests.registry.test_cli import make_cli, posts  # noqa: F401 (a fixture)
@@ -116,3 +116,17 @@ def test_replicas_follow_the_first_one_to_trip_at_their_next_poll(make_app, regi
     assert not second.models.canary.active(second.models.challenger)
     assert second.models.describe()["canary"]["reason"].startswith("disagreement: ")
     assert registry.by_alias(CHALLENGER).registry_version == "2"
+
+
+def test_a_version_trained_on_erased_photos_needs_force_and_a_reason(cli, registry):
+    two_versions(registry)
+    mark = lineage.Mark(1, "2026-12-07T13:00:00+00:00")
+    registry.set_tag("2", lineage.MARK_TAG, mark.tag_value())
+    refused = cli("canary", "2", "--percent", "10")
+    assert refused.exit_code == 1
+    assert "version 2 was trained on 1 erased photo(s)" in refused.output
+    assert canary.current(registry) is None and registry.by_alias(CHALLENGER) is None
+    forced = cli("canary", "2", "--percent", "10", "--force", "--reason", "legal said fine")
+    assert forced.exit_code == 0, forced.output
+    assert "forced past: version 2 was trained on 1 erased photo(s)" in forced.output
+    assert canary.current(registry).percent == 10
