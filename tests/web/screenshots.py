@@ -64,7 +64,14 @@ def surest_cat(app) -> bytes:
 
 def shoot(page, selector: str, name: str) -> None:
     """Screenshot the element `selector`, cut at TALLEST, as a small palette PNG."""
-    box = page.locator(selector).first.evaluate(PLACE)
+    element = page.locator(selector).first
+    element.wait_for(state="visible")
+    box = element.evaluate(PLACE)
+    for _ in range(50):  # an element htmx has just swapped in may not be laid out yet
+        if box["width"] and box["height"]:
+            break
+        page.wait_for_timeout(100)
+        box = element.evaluate(PLACE)
     clip = {**box, "height": min(box["height"], TALLEST)}
     shot = Image.open(io.BytesIO(page.screenshot(clip=clip, full_page=True)))
     OUT.mkdir(parents=True, exist_ok=True)
