@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 
 from tests.helpers import ROOT
 
@@ -118,3 +118,12 @@ def _texts(catalog: Catalog) -> dict:
 
 def _tuple(value):
     return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@pytest.mark.parametrize(
+    ("context", "french"), [("no comment", "aucun"), ("no proposed label", "aucune")]
+)
+def test_none_agrees_with_the_noun_it_stands_for(app, context, french):
+    # "Commentaire : aucun", "Étiquette proposée : aucune": one English word, two French ones.
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert pgettext(context, "none") == french
