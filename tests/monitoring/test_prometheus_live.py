@@ -179,9 +179,9 @@ def skip_without_a_detector(expr: str) -> None:
 
 
 def as_bool(expr: str) -> str:
-    """Turn `x > 0.5` into `x > bool 0.5` (and `x > on(v) y` into `x > bool on(v) y`): the
-    series behind an alert, whether or not it fires."""
-    return re.sub(r"(==|!=|>=|<=|>|<)\s*(?=[\d.]|on\()", r"\1 bool ", expr)
+    """Turn `x > 0.5` into `x > bool 0.5` (and `x > on(v) y` into `x > bool on(v) y`, the same
+    with ignoring): the series behind an alert, whether or not it fires."""
+    return re.sub(r"(==|!=|>=|<=|>|<)\s*(?=[\d.]|(?:on|ignoring)\s*\()", r"\1 bool ", expr)
 
 
 @pytest.mark.parametrize(("alert", "expr"), sorted(stack.rule_expressions().items()))
