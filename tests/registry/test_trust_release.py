@@ -89,7 +89,7 @@ def test_the_detector_ships_through_gate_shadow_promotion_and_rollback(
     # The packaged model is gated against it (no reviewed photos yet: the test split decides)
     # and becomes the challenger.
     feedback = tmp_path / "feedback"
-    result = cli.invoke(args=["dataset", "export", "--out", str(feedback)])
+    result = cli.invoke(args=["dataset", "export", "--out", str(feedback), "--allow-empty"])
     assert result.exit_code == 0, result.output
     candidate = tmp_path / "candidate" / SHIPPED_MODEL.name
     candidate.parent.mkdir()
