@@ -1,10 +1,12 @@
 """A canary under load: real waitress, real MLflow, 8 clients with tokens of their own.
 
 A class-swapped challenger (its own check photos mislabelled, so serving's checks let it in) at
-10% is taken back by the app's guards; a good one (the shipped INT8 copy) runs 5 minutes.
+10% is taken back by the app's guards; a good one (the shipped INT8 copy) runs without
+tripping: 2 minutes per database in `make test`, the issue's 5 with CANARY_GOOD_RUN_SECONDS=300.
 """
 
 import contextlib
+import os
 import json
 import threading
 import time
@@ -20,8 +22,7 @@ from catsdogs.registry import canary
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
 from catsdogs.serving.canary import routed
 from catsdogs.serving.classifier import load_classifier
-from tests.helpers import database_url_for, migrated_app, photos_of_known_class, shared_photos
-from tests.helpers import close_app, settings_for
+from tests.helpers import photos_of_known_class, shared_photos
 from tests.registry import model_versions
 from tests.serve_helpers import serve
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.system  # real MLflow servers and waitress under load
 CLIENTS = 8
 PERCENT = 10.0
 INT8 = SHIPPED_MODEL.with_name("catsdogs-int8.onnx")
+GOOD_RUN_SECONDS = float(os.environ.get("CANARY_GOOD_RUN_SECONDS", "120"))
 
 
 def client_tokens() -> dict[str, str]:
@@ -180,10 +182,8 @@ def _stopped(registry) -> canary.CanarySetting | None:
     return setting if setting and setting.percent == 0 else None
 
 
-def test_a_good_canary_runs_five_minutes_under_load_without_tripping(
-    registry, tmp_path, photos, classifier
-):
-    """The shipped INT8 copy, against the FP32 champion; once, on SQLite: five minutes."""
+def test_a_good_canary_runs_under_load_without_tripping(make_app, registry, tmp_path, photos):
+    """The shipped INT8 copy, against the FP32 champion, for GOOD_RUN_SECONDS."""
     checks = photos_of_known_class(tmp_path / "checks")
     old = model_versions.register(registry, model_versions.shipped(tmp_path / "old"), checks)
     good = tmp_path / "int8"
@@ -194,30 +194,19 @@ def test_a_good_canary_runs_five_minutes_under_load_without_tripping(
     registry.set_alias(CHAMPION, old.registry_version)
     truth = truth_of([tmp_path / "old", good], photos)
     tokens = client_tokens()
-    database = database_url_for("sqlite", tmp_path)
-    apps = []
-
-    def build(**overrides):
-        apps.append(migrated_app(settings_for(tmp_path, database, **overrides), classifier))
-        return apps[-1]
-
-    try:
-        app = canary_app(build, registry, tmp_path, tokens)
-        canary_name = load_classifier(good / "catsdogs.onnx").model_version
-        with serve(app, threads=CLIENTS) as url, Load(url, photos, tokens).running() as load:
-            canary.start(registry, new.registry_version, PERCENT, "tester", "INT8 practice run")
-            started = wait_for(lambda: load.by(canary_name), 30)[0][0]
-            while time.monotonic() < started + 300:
-                time.sleep(5)
-                assert canary.current(registry).percent == PERCENT, canary.current(registry)
-        summary = serving.parts(app).canary_guard.figures.summary()
-        print(f"\ngood canary, last window: {summary}")
-        assert serving.parts(app).models.canary.percent == PERCENT
-        assert serving.parts(app).models.describe()["canary"]["tripped"] is None
-        assert_every_answer_is_its_versions(load, truth)
-        assert summary["roles"]["canary"]["answers"] >= 30  # the guards had enough to judge
-        assert summary["compared"] >= 30
-        assert len(load.by(canary_name)) < len(load.answers) / 4
-    finally:
-        for app in apps:
-            close_app(app)
+    app = canary_app(make_app, registry, tmp_path, tokens)
+    canary_name = load_classifier(good / "catsdogs.onnx").model_version
+    with serve(app, threads=CLIENTS) as url, Load(url, photos, tokens).running() as load:
+        canary.start(registry, new.registry_version, PERCENT, "tester", "INT8 practice run")
+        started = wait_for(lambda: load.by(canary_name), 30)[0][0]
+        while time.monotonic() < started + GOOD_RUN_SECONDS:
+            time.sleep(5)
+            assert canary.current(registry).percent == PERCENT, canary.current(registry)
+    summary = serving.parts(app).canary_guard.figures.summary()
+    print(f"\ngood canary for {GOOD_RUN_SECONDS:.0f} s, last window: {summary}")
+    assert serving.parts(app).models.canary.percent == PERCENT
+    assert serving.parts(app).models.describe()["canary"]["tripped"] is None
+    assert_every_answer_is_its_versions(load, truth)
+    assert summary["roles"]["canary"]["answers"] >= 30  # the guards had enough to judge
+    assert summary["compared"] >= 30
+    assert len(load.by(canary_name)) < len(load.answers) / 4
