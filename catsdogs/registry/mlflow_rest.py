@@ -127,7 +127,15 @@ class Rest:
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.ConnectionError as error:
+                # A kept-alive connection the server closed as this request went out (its idle
+                # timeout, e.g. uvicorn's 5 s, met a caller's poll): a read is asked again once,
+                # on a new connection; a write might have landed, so it is not.
+                if method != "GET" or isinstance(error, requests.Timeout):
+                    raise
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
             raise RegistryError(
                 f"MLflow at {shown(self.base)} did not answer {what} within {self.timeout} s"

@@ -1,6 +1,9 @@
 """mlflow_rest: credentials as the mlflow client sends them, and no host but the tracking server."""
 
 import base64
+import contextlib
+import socket
+import threading
 
 import pytest
 
@@ -79,3 +82,58 @@ def test_only_mlflows_version_numbers_are_versions(number):
 
 def test_a_numeric_version_reads_as_its_digits():
     assert RegisteredVersion.from_json({"version": 7}).registry_version == "7"
+
+
+class ClosingServer:
+    """Answers each connection's first request with keep-alive, then closes that connection as
+    its next request arrives, unanswered: a server whose idle timeout met the client's poll."""
+
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requests: list[bytes] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket):
+        with connection:
+            first = connection.recv(65536)
+            self.requests.append(first.split(b"\r\n", 1)[0])
+            connection.sendall(self.ANSWER)
+            second = connection.recv(65536)  # the next request on the kept-alive connection
+            if second:
+                self.requests.append(second.split(b"\r\n", 1)[0])
+            connection.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def closing():
+    server = ClosingServer()
+    yield server
+    server.close()
+
+
+def test_a_read_on_a_connection_the_server_just_closed_is_asked_again(closing):
+    rest = Rest(closing.url)
+    assert rest.call("GET", "registered-models/get", name="catsdogs") == {}
+    assert rest.call("GET", "registered-models/get", name="catsdogs") == {}
+    # The second read went out on the kept-alive connection, was dropped, and was sent again.
+    assert len(closing.requests) == 3
+
+
+def test_a_write_on_a_connection_the_server_just_closed_is_not_sent_twice(closing):
+    rest = Rest(closing.url)
+    rest.call("POST", "registered-models/set-tag", name="catsdogs", key="k", value="v")
+    with pytest.raises(RegistryError, match="cannot reach MLflow"):
+        rest.call("POST", "registered-models/set-tag", name="catsdogs", key="k", value="v")
+    assert len(closing.requests) == 2
