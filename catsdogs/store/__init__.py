@@ -50,7 +50,13 @@ def init_app(app: Flask) -> StoreParts:
         app.config["TRAINING_PHOTOS_PER_ADDRESS_PER_DAY"],
         app.config["REVIEW_QUEUE_MAX"],
     )
-    app.extensions[KEY] = StoreParts(spool, Writer(spool, telemetry), purge, watch, intake)
+    app.extensions[KEY] = StoreParts(
+        spool,
+        Writer(spool, telemetry, app.config["PREDICTION_ROWS_WAIT_FOR_DISK"]),
+        purge,
+        watch,
+        intake,
+    )
     if checks > 0 and not app.config.get("TESTING"):
         watch.start()
     if interval > 0 and config.serves_requests(app):

@@ -8,7 +8,7 @@ import time
 from enum import Enum
 from typing import TYPE_CHECKING, Literal, cast
 
-from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, exc, func, insert, select, text, update
 
 from catsdogs.errors import ServiceError
 from catsdogs.extensions import db
@@ -31,6 +31,7 @@ COLUMNS = {column.key for column in Prediction.__table__.columns}
 PREDICTIONS, PHOTOS = cast(Table, Prediction.__table__), cast(Table, TrainingPhoto.__table__)
 INSERT_PREDICTION = insert(PREDICTIONS).returning(PREDICTIONS.c.id)
 INSERT_PHOTO = insert(PHOTOS)
+ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 SPOOLED_PHOTO = "training_photo"  # the key of a kept photo in a spooled row (not a column)
 
 
@@ -45,8 +46,9 @@ class Writer:
     """The writes that report elsewhere: rows wait in `spool` while the database is down, and
     `telemetry` counts database writes and votes."""
 
-    def __init__(self, spool: Spool, telemetry: Telemetry):
+    def __init__(self, spool: Spool, telemetry: Telemetry, rows_wait_for_disk: bool = True):
         self.spool, self.telemetry = spool, telemetry
+        self.rows_wait_for_disk = rows_wait_for_disk
 
     def save_prediction(
         self,
@@ -74,7 +76,7 @@ class Writer:
         )
         started = time.perf_counter()
         try:
-            return _insert(row, photo)
+            return _insert(row, photo, wait_for_disk=self.rows_wait_for_disk)
         except (exc.OperationalError, exc.InterfaceError):
             log.warning("database unavailable: prediction %s spooled", row["request_id"])
             self.spool.append(row | {SPOOLED_PHOTO: photo.to_spool()} if photo else row)
@@ -112,12 +114,18 @@ class Writer:
         return record
 
 
-def _insert(row: dict, photo: KeptPhoto | None = None) -> int:
+def _insert(row: dict, photo: KeptPhoto | None = None, wait_for_disk: bool = True) -> int:
     """The one way a prediction row (and its kept photo) reaches the database, live or
     replayed: one transaction, so a photo is never stored without its row, nor lost with it.
     A photo already kept (the same bytes) is not stored twice: each copy has one prediction,
-    so erasing one never deletes a photo another consented prediction holds."""
+    so erasing one never deletes a photo another consented prediction holds.
+
+    Without `wait_for_disk`, PostgreSQL commits a row that has no photo before its WAL is
+    flushed: waiting for the disk was the largest cost of an answer outside the model
+    (docs/performance.md). A photo and its row always wait."""
     with db.engine.begin() as connection:
+        if not wait_for_disk and photo is None and connection.dialect.name == "postgresql":
+            connection.execute(ASYNCHRONOUS_COMMIT)
         prediction_id = connection.execute(INSERT_PREDICTION, row).scalar_one()
         if photo is not None and connection.scalar(already_kept(photo.sha256)) is None:
             connection.execute(

@@ -5,7 +5,7 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from catsdogs import store
 
@@ -13,7 +13,8 @@ from catsdogs.store import records
 from catsdogs.extensions import db
 from catsdogs.serving.classifier import Answer
 from catsdogs.store.tables import Prediction
-from tests.helpers import prediction_row
+from catsdogs.store.training_photos import downscale
+from tests.helpers import image_bytes, prediction_row
 
 
 def prediction(label="cat") -> Answer:
@@ -53,6 +54,31 @@ def test_save_prediction_stores_a_row_with_defaults_and_returns_its_id(app):
     assert row.inference_time_ms == 6.0 and row.model_version == "test-version"
     assert row.rgpd_consent is True and row.filename == "rex.jpg"
     assert (row.user_feedback, row.user_comment, row.feedback_at) == (None, None, None)
+
+
+@pytest.mark.parametrize("wait_for_disk", [False, True])
+def test_only_a_row_without_a_photo_skips_waiting_for_the_disk_and_only_on_postgresql(
+    make_app, wait_for_disk
+):
+    app = make_app(PREDICTION_ROWS_WAIT_FOR_DISK=wait_for_disk)
+    statements: list[str] = []
+    with app.app_context():
+        writer, engine = store.parts(app).writer, db.engine
+        record = lambda *arguments: statements.append(arguments[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            row_alone = writer.save_prediction(prediction(), True, "cat.jpg")
+            skipped_alone = [s for s in statements if "synchronous_commit" in s]
+            statements.clear()
+            photo = downscale(image_bytes(size=(64, 48)))
+            row_with_photo = writer.save_prediction(prediction(), True, "cat.jpg", photo)
+            skipped_with_photo = [s for s in statements if "synchronous_commit" in s]
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        on_postgresql = engine.dialect.name == "postgresql"
+        assert [row.id for row in stored()] == [row_alone, row_with_photo]  # both stored
+    assert bool(skipped_alone) == (on_postgresql and not wait_for_disk)
+    assert skipped_with_photo == []
 
 
 def test_without_consent_the_file_name_is_dropped(app):
