@@ -11,6 +11,9 @@ TRAIN_VENV ?= .venv-train
 MLFLOW_VENV ?= .venv-mlflow
 # uv, the tool that writes the locks (`make lock`), in a venv of its own.
 LOCK_VENV ?= .venv-lock
+# py-spy, the sampling profiler `make profile-requests` runs, in a venv of its own too.
+PROFILER_VENV ?= .venv-profiler
+PY_SPY_VERSION := 0.4.3
 
 .DEFAULT_GOAL := help
 .PHONY: help run check test train retrain evaluate profile quantize lint bench soak init-db clean translations
@@ -168,6 +171,15 @@ OPS_PYTHON := PYTHONPATH=ops $(BIN)/python
 bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
 	$(OPS_PYTHON) -m bench $(BENCH_ARGS)
 
+$(PROFILER_VENV)/.py-spy:
+	$(PYTHON) -m venv $(PROFILER_VENV)
+	$(PROFILER_VENV)/bin/pip install --quiet py-spy==$(PY_SPY_VERSION)
+	touch $@
+
+.PHONY: profile-requests
+profile-requests: $(VENV)/.test $(PROFILER_VENV)/.py-spy  ## where a request's machine time goes (py-spy)
+	$(OPS_PYTHON) -m bench.profile_requests --py-spy $(PROFILER_VENV)/bin/py-spy $(PROFILE_REQUESTS_ARGS)
+
 soak: $(VENV)/.test  ## N clients for M minutes against waitress + PostgreSQL (not in make test)
 	$(OPS_PYTHON) -m bench.soak --clients $(SOAK_CLIENTS) --minutes $(SOAK_MINUTES)
 
@@ -196,7 +208,7 @@ screenshots: $(VENV)/.test  ## take docs/screenshots/*.png again (headless Chrom
 	$(BIN)/pytest tests/web/screenshots.py -q -p no:cacheprovider
 
 clean:  ## remove the virtualenvs, build/ and caches
-	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) $(LOCK_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) $(LOCK_VENV) $(PROFILER_VENV) build *.egg-info .pytest_cache
 
 # Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
 HTMX_VERSION := 2.0.11
