@@ -185,16 +185,18 @@ def sustained_throughput(started: float, finished: list[float], concurrency: int
 
 
 class _CpuMeter:
-    """CPU seconds of the server and of this process, and machine busy time, since creation."""
+    """CPU seconds of the server (its workers included) and of this process, and machine busy
+    time, since creation."""
 
     def __init__(self, pid: int):
         self.pid = pid
         self.start = self._now()
 
     def _now(self):
-        with open(f"/proc/{self.pid}/stat") as stat:
+        server = sum(_cpu_seconds(pid) for pid in _family(self.pid))
+        with open(f"/proc/{self.pid}/stat") as stat:  # workers that exited, once reaped
             fields = stat.read().rsplit(")", 1)[1].split()
-        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        server += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
         with open("/proc/stat") as stat:
             ticks = [int(v) for v in stat.readline().split()[1:]]
         return server, time.process_time(), sum(ticks), ticks[3] + ticks[4]  # idle + iowait
@@ -208,12 +210,45 @@ class _CpuMeter:
         }
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:  # it has just exited
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and its descendants: the served process and, with WORKERS > 1, its workers."""
+    parents: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(parent, []).append(int(entry))
+    family, waiting = [], [pid]
+    while waiting:
+        family.append(waiting.pop())
+        waiting += parents.get(family[-1], [])
+    return family
+
+
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    """The RSS (or its peak, VmHWM) of the server and its workers, summed: pages they share
+    count once per process, so this is an upper bound."""
+    total = 0
+    for member in _family(pid):
+        try:
+            with open(f"/proc/{member}/status") as status:
+                for line in status:
+                    if line.startswith(field + ":"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1) if total else float("nan")
 
 
 def _free_port() -> int:

@@ -99,6 +99,7 @@ def profile_level(py_spy, url, token, photo, server, concurrency, seconds, workd
         cpu, postgres = endpoint._CpuMeter(server.pid), postgres_cpu_seconds()
         command = [py_spy, "record", "--pid", str(server.pid), "--duration", str(seconds)]
         command += ["--rate", "200", "--format", "raw", "--output", str(raw), "--nonblocking"]
+        command += ["--subprocesses"]  # the workers, with WORKERS > 1
         subprocess.run(command, check=True, capture_output=True)
         spent, postgres = cpu.read(), postgres_cpu_seconds() - postgres
         with lock:
