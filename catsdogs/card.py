@@ -80,6 +80,11 @@ class ModelCard:
         """Whether the detector's `score` says the photo shows neither a cat nor a dog."""
         return score is not None and score > self.neither_above
 
+    @property
+    def precision(self) -> str:
+        """int8 for a quantized copy (its card says how it was made), else fp32."""
+        return "int8" if "quantization" in self.data else "fp32"
+
     def unsure(self, confidence: float) -> bool:
         """Whether `confidence` is too low for the model to be sure of its answer."""
         return confidence < self.unsure_below

@@ -107,7 +107,9 @@ def init_app(app: Flask) -> None:
     from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
     from catsdogs.registry.cli import models
     from catsdogs.registry.canary_cli import canary
+    from catsdogs.registry.int8_cli import add_int8
 
     models.add_command(canary)
+    models.add_command(add_int8)
     for command in (init_db, api_token, purge, models, dataset):
         app.cli.add_command(command)

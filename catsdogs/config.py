@@ -22,6 +22,7 @@ SCOPES = ("predict", "read", "admin")  # what an API token may do (docs/api.md l
 LANGUAGES = ("en", "fr")  # of the pages and the Discord messages; catsdogs/translations/<code>
 DEFAULTS: dict[str, object] = {
     "MODEL_PATH": str(SHIPPED_MODEL),
+    "MODEL_PRECISION": "auto",  # auto, fp32 or int8: who answers (catsdogs/serving/precision.py)
     "MAX_UPLOAD_MB": 10,
     "ENABLE_PROMETHEUS": True,
     "DISCORD_WEBHOOK_URL": None,
@@ -74,6 +75,7 @@ def flag(value: str) -> bool:
 # Environment variable -> parser. DATABASE_URL, API_TOKEN(S) and SECRET_KEY are handled below.
 ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "MODEL_PATH": str,
+    "MODEL_PRECISION": str.lower,
     "MAX_UPLOAD_MB": float,
     "ENABLE_PROMETHEUS": flag,
     "DISCORD_WEBHOOK_URL": str,
@@ -139,12 +141,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         app.config.setdefault("API_TOKEN_SOURCE", "the app's configuration")
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'catsdogs.sqlite'}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(
-        app.config["SQLALCHEMY_DATABASE_URI"]
-    )
-    if in_memory(app.config["SQLALCHEMY_DATABASE_URI"]):
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{instance / 'catsdogs.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url = database.normalise_url(url)
+    if in_memory(url):
         raise ValueError(
             "DATABASE_URL is an in-memory SQLite database, which loses every prediction on "
             "restart: use a file (sqlite:////absolute/path.sqlite) or PostgreSQL"

@@ -136,6 +136,10 @@ class ServedModel(ma.Schema):
         validate=ma.validate.OneOf(["packaged", "registry", "cache"]),
         metadata={"description": "cache: the last champion verified, the registry unreachable"},
     )
+    precision = ma.fields.String(
+        validate=ma.validate.OneOf(["fp32", "int8"]),
+        metadata={"description": "int8: the version's INT8 copy answers (MODEL_PRECISION)"},
+    )
 
 
 class ErasureMark(ma.Schema):

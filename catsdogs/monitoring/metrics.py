@@ -40,6 +40,7 @@ LATENCY_BUCKETS = (
 )
 SHADOW_DROPS = ("queue_full", "not_stored")
 REFUSALS = ("card", "sha256", "load", "check_photos", "other")
+PRECISIONS = ("fp32", "int8")  # of cv_model_precision: the FP32 model or its INT8 copy
 CONFIDENCE_BUCKETS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0)
 UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
 
@@ -49,6 +50,7 @@ class Telemetry:
 
     def __init__(self, registry: CollectorRegistry, model_version: str | None):
         self.registry = registry  # model health adds its metrics to it
+        self._precision_roles: set[str] = set()  # roles with cv_model_precision series
         self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
         # Told each vote's model version: the canary's guards count votes by role.
         self.on_vote: Callable[[str, bool], None] = lambda model_version, satisfied: None
@@ -85,6 +87,12 @@ class Telemetry:
             "cv_model_info",
             "Loaded models: 1 per version and role",
             ["version", "role"],
+            registry=registry,
+        )
+        self.model_precision = Gauge(
+            "cv_model_precision",
+            "Numeric format each role's model answers in: 1 for the one in use",
+            ["role", "precision"],
             registry=registry,
         )
         self.model_refused = counter(
@@ -151,6 +159,19 @@ class Telemetry:
 
     def no_challenger(self, model_version: str) -> None:
         self.model_info.remove(model_version, "challenger")
+        self.answers_in("challenger", None)
+
+    def answers_in(self, role: str, precision: str | None) -> None:
+        """Say in which format ("fp32", "int8") `role`'s model answers; None: no model plays it."""
+        if precision is None:
+            if role in self._precision_roles:
+                for each in PRECISIONS:
+                    self.model_precision.remove(role, each)
+                self._precision_roles.discard(role)
+            return
+        for each in PRECISIONS:
+            self.model_precision.labels(role, each).set(float(each == precision))
+        self._precision_roles.add(role)
 
     def record_prediction(self, prediction: Answer, upload_bytes: int) -> None:
         self.predictions.labels(prediction.verdict, prediction.model_version).inc()

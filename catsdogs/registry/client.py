@@ -106,7 +106,7 @@ class Registry:
 
     def download(self, version: RegisteredVersion, folder: Path) -> Path:
         """Write the version's catsdogs.onnx, .json and .md (when it has one) into `folder`."""
-        location = self._files(version)
+        location = self.artifact_location(version)
         present = set(self.rest.list_artifacts(location))
         missing = {ONNX, CARD} - present
         if missing:
@@ -130,7 +130,7 @@ class Registry:
         """The version's JSON model card, read without its model file."""
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / CARD
-            self.rest.download(self._files(version), CARD, path)
+            self.rest.download(self.artifact_location(version), CARD, path)
             try:
                 card = json.loads(path.read_text())
             except (UnicodeDecodeError, ValueError) as error:
@@ -140,7 +140,7 @@ class Registry:
             raise RegistryError(f"version {version.registry_version}'s card is not a JSON object")
         return card
 
-    def _files(self, version: RegisteredVersion) -> str:
+    def artifact_location(self, version: RegisteredVersion) -> str:
         """Where the version's files are (an `mlflow-artifacts:` URI)."""
         answer = self.rest.call(
             "GET",

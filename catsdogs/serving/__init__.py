@@ -22,6 +22,7 @@ from catsdogs.serving.classify import Classification
 from catsdogs.serving.erasure_marks import ErasureMarks, MarkingWatch
 from catsdogs.serving.canary_guard import CanaryGuard
 from catsdogs.serving.events import CanaryEvents, ModelEvents, ShadowAnswers
+from catsdogs.serving import precision
 from catsdogs.serving.served_models import ModelWatch, Serving
 from catsdogs.serving.shadow import ShadowWorker
 
@@ -51,9 +52,11 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
     registry's champion replace it when MLFLOW_TRACKING_URI is set. `classifier` replaces the
     model file's loading (tests share one model)."""
     watched, stored = monitoring.parts(app), store.parts(app)
+    precision.check_setting(app.config["MODEL_PRECISION"])
     telemetry, health = watched.telemetry, watched.model_health
     packaged = classifier or load_packaged(app, watched.alerts)
     telemetry.serving(packaged.model_version)
+    telemetry.answers_in("champion", packaged.card.precision)
     health.track(packaged.card, packaged.model_version)  # its series exist from the first scrape
     uri, photos = app.config["MLFLOW_TRACKING_URI"], app.config["MODEL_CHECK_PHOTOS"]
     models = Serving(
@@ -62,6 +65,8 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
         cache=Path(app.instance_path) / "models",
         threads=app.config["INFERENCE_THREADS"],
         check_folder=Path(photos) if photos else None,
+        precision_setting=app.config["MODEL_PRECISION"],
+        vnni=precision.has_vnni(precision.cpu_flags()),
     )
     recorder = CanaryRecorder(telemetry.registry, CanaryFigures(limits_from(app.config)))
     models.on_event = CanaryEvents(
@@ -94,9 +99,12 @@ def init_app(app: Flask, classifier: Classifier | None = None) -> ServingParts:
 
 
 def load_packaged(app: Flask, alerts: Alerts) -> Classifier:
-    """The model of MODEL_PATH; if it cannot load, say so in the log and on Discord, and raise."""
+    """The model of MODEL_PATH (its packaged INT8 copy for MODEL_PRECISION=int8, if it passed its
+    gate); if it cannot load, say so in the log and on Discord, and raise."""
+    model = Path(app.config["MODEL_PATH"])
+    copy = precision.packaged_copy(model) if app.config["MODEL_PRECISION"] == "int8" else None
     try:
-        return load_classifier(app.config["MODEL_PATH"], app.config["INFERENCE_THREADS"])
+        return load_classifier(str(copy or model), app.config["INFERENCE_THREADS"])
     except CardError as error:
         log.critical("cannot start: %s", error)
         alerts.model_failed(error)

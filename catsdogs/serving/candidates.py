@@ -6,16 +6,19 @@ if MLflow's number names one there (catsdogs/registry/versions.py accepts digits
 
 from __future__ import annotations
 
+import logging
 import shutil
 from functools import partial
 from pathlib import Path
 
 from catsdogs.card import CardError, ModelCard
+from catsdogs.registry import int8
 from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
 from catsdogs.serving.classifier import Classifier
 from catsdogs.serving.imaging import ImageError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+log = logging.getLogger(__name__)
 
 
 class VersionRefused(Exception):
@@ -39,20 +42,28 @@ def check_photos(folder: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def verify(version: RegisteredVersion, folder: Path, threads: int, photos: Path) -> Classifier:
-    """Load the version downloaded to `folder` only if every check passes, or raise why not.
+def verify(
+    version: RegisteredVersion, folder: Path, threads: int, photos: Path, precision: str = "fp32"
+) -> Classifier:
+    """Load the version downloaded to `folder` (its INT8 copy for `precision` "int8") only if
+    every check passes, or raise why not.
 
-    Checks: the ONNX file's sha256 against its card and the registry's tag; the card; the
-    session (input name, output shape, a warm-up run); the photos of known class.
+    Checks: the ONNX file's sha256 against its card and the registry's tag; the card (an INT8
+    copy's records a passed gate); the session (input name, output shape, a warm-up run); the
+    photos of known class.
     """
-    model = folder / "catsdogs.onnx"
+    fp32 = precision == "fp32"
+    name, tag = ("catsdogs.onnx", "sha256") if fp32 else (int8.INT8_ONNX, int8.SHA256_TAG)
+    model = folder / name
     refuse = partial(VersionRefused, version.registry_version)  # refuse(reason, detail)
     try:
         card = ModelCard.for_model(model)
     except CardError as error:
         raise refuse("card", str(error)) from None
+    if not fp32 and not int8.gate_passed(card.data):
+        raise refuse("card", f"{name} did not pass its accuracy gate")
     digest = file_sha256(model)
-    expected = {card.data.get("sha256"), version.tags.get("sha256")}
+    expected = {card.data.get("sha256"), version.tags.get(tag)}
     if expected != {digest}:
         raise refuse(
             "sha256", f"file {digest[:12]}, card and registry say {sorted(map(str, expected))}"
@@ -92,3 +103,22 @@ def fetch(registry: Registry, version: RegisteredVersion, cache: Path) -> Path:
         registry.download(version, unfinished)
         unfinished.rename(folder)
     return folder
+
+
+def load(
+    registry: Registry,
+    version: RegisteredVersion,
+    folder: Path,
+    threads: int,
+    photos: Path,
+    precision: str,
+) -> tuple[Classifier, str]:
+    """The version's model in `precision` if it passes every check, and the precision it got:
+    an INT8 copy that fails one gives way to the FP32 model, which must pass them all."""
+    if precision == "int8":
+        try:
+            int8.download(registry, version, folder)
+            return verify(version, folder, threads, photos, "int8"), "int8"
+        except VersionRefused as refused:
+            log.warning("%s; its FP32 model answers instead", refused)
+    return verify(version, folder, threads, photos), "fp32"

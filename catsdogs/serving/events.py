@@ -49,6 +49,7 @@ class ModelEvents:
             return
         if kind == "swapped":
             self.telemetry.serving(details["to"]["version"], previous=details["from"]["version"])
+            self.telemetry.answers_in("champion", details["to"]["precision"])
             champion = self.models.champion.classifier  # drift against its own profile
             self.model_health.track(champion.card, champion.model_version)
             if details.get("at_start"):  # the first model loaded: no change to tell anyone
@@ -58,6 +59,7 @@ class ModelEvents:
             self.telemetry.record_refusal(details["reason"])
         elif kind == "shadow_on":
             self.telemetry.serving(details["version"], role="challenger")
+            self.telemetry.answers_in("challenger", details["precision"])
         elif kind == "shadow_off":
             self.telemetry.no_challenger(details["version"])
         self.alerts.model(kind, details)

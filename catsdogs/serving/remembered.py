@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from catsdogs.card import CardError
+from catsdogs.registry import int8
 from catsdogs.registry.client import RegistryError
 from catsdogs.registry.versions import NUMBER, RegisteredVersion
 from catsdogs.serving.candidates import VersionRefused, cache_folder, verify
@@ -32,17 +33,21 @@ class Remembered:
     model_version: str
     sha256: str
     verified_at: str
+    precision: str = "fp32"  # "int8": the sha256 is the version's INT8 copy's
 
     def as_version(self) -> RegisteredVersion:
         """The version as serving's checks read it, from what was recorded (not the registry)."""
-        tags = {"sha256": self.sha256, "card_version": self.model_version}
+        tag = int8.SHA256_TAG if self.precision == "int8" else "sha256"
+        tags = {tag: self.sha256, "card_version": self.model_version}
         return RegisteredVersion(self.registry_version, None, "", tags, (), None)
 
 
-def remember(cache: Path, registry_version: str, model_version: str, sha256: str) -> None:
+def remember(
+    cache: Path, registry_version: str, model_version: str, sha256: str, precision: str = "fp32"
+) -> None:
     """Record the champion just verified; a failure to write costs only the memory."""
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    record = Remembered(registry_version, model_version, sha256, now)
+    record = Remembered(registry_version, model_version, sha256, now, precision)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         unfinished = cache / f"{RECORD}.partial"
@@ -56,7 +61,8 @@ def recall(cache: Path) -> Remembered | None:
     """The champion remembered in `cache`; None if none was, or the record is unreadable."""
     try:
         data = json.loads((cache / RECORD).read_text())
-        record = Remembered(**{k: str(data[k]) for k in Remembered.__dataclass_fields__})
+        fields = Remembered.__dataclass_fields__  # a record written before INT8 has no precision
+        record = Remembered(**{k: str(data[k]) for k in fields if k != "precision" or k in data})
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -73,6 +79,7 @@ class Recalled:
     classifier: Classifier | None
     registry_version: str | None
     why: str
+    precision: str = "fp32"
 
 
 def load(cache: Path, threads: int, check_folder: Path | None) -> Recalled:
@@ -84,11 +91,12 @@ def load(cache: Path, threads: int, check_folder: Path | None) -> Recalled:
     number = record.registry_version
     try:
         folder = cache_folder(cache, number)
-        classifier = verify(record.as_version(), folder, threads, check_folder or folder / "checks")
+        photos = check_folder or folder / "checks"
+        classifier = verify(record.as_version(), folder, threads, photos, record.precision)
     except (VersionRefused, CardError, OSError, RegistryError) as refused:
         why = f"the cached champion, registry version {number}, failed its checks: {refused}"
         return Recalled(None, None, why)
     verified = (
         f"the last champion this service verified ({record.verified_at}), from the model cache"
     )
-    return Recalled(classifier, number, verified)
+    return Recalled(classifier, number, verified, record.precision)

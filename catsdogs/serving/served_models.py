@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from catsdogs.serving import canary, remembered
-from catsdogs.serving.candidates import VersionRefused, fetch, verify
+from catsdogs.registry import int8
+from catsdogs.serving import canary, precision, remembered
+from catsdogs.serving.candidates import VersionRefused, fetch, load
 from catsdogs.serving.classifier import Classifier
 from catsdogs.periodic import Periodic
 from catsdogs.registry.lifecycle import CHALLENGER, CHAMPION
@@ -33,6 +34,7 @@ class Served:
     classifier: Classifier
     registry_version: str | None = None
     from_cache: bool = False  # the remembered champion, served while the registry is unreachable
+    precision: str = "fp32"  # "int8": the version's INT8 copy answers
 
     @property
     def model_version(self) -> str:
@@ -44,7 +46,7 @@ class Served:
         source = "packaged" if self.registry_version is None else "registry"
         source = "cache" if self.from_cache else source
         versions = {"version": self.model_version, "registry_version": self.registry_version}
-        return {**versions, "source": source}
+        return {**versions, "source": source, "precision": self.precision}
 
 
 @dataclass
@@ -82,11 +84,14 @@ class Serving:
         threads: int = 1,
         check_folder: Path | None = None,
         on_event: Callable[[str, dict], None] = lambda kind, details: None,
+        precision_setting: str = "fp32",  # MODEL_PRECISION
+        vnni: bool = False,  # whether this CPU multiplies 8-bit integers in one instruction
     ):
-        self.champion = Served(packaged)
+        self.champion = Served(packaged, precision=packaged.card.precision)
         self.challenger: Served | None = None
         self.registry, self.cache, self.threads = registry, cache, threads
         self.check_folder, self.on_event, self.canary = check_folder, on_event, canary.Canary()
+        self.precision_setting, self.vnni = precision_setting, vnni
         self.state = RegistryState(configured=registry is not None)
         self._lock = threading.Lock()  # one check at a time: the poller's and the reload API's
         self._started = False  # after the first check: a new champion is then a change
@@ -143,7 +148,8 @@ class Serving:
         found = remembered.load(self.cache, self.threads, self.check_folder)
         if found.classifier is not None:
             old = self.champion
-            self.champion = Served(found.classifier, found.registry_version, from_cache=True)
+            number, kind = found.registry_version, found.precision
+            self.champion = Served(found.classifier, number, from_cache=True, precision=kind)
             details = {"alias": CHAMPION, "from": old.describe(), "to": self.champion.describe()}
             self.on_event("swapped", details | {"at_start": True})
         log.warning("model registry unreachable at start (%s): serving %s: %s", error,
@@ -170,7 +176,7 @@ class Serving:
         log.info("now serving %s (registry version %s)", served.model_version, number)
         assert self.cache is not None  # _load needs it
         digest = served.classifier.card.data["sha256"]  # the file's: verify() compared them
-        remembered.remember(self.cache, number, served.model_version, digest)
+        remembered.remember(self.cache, number, served.model_version, digest, served.precision)
         details = {"alias": alias, "from": old.describe(), "to": served.describe()}
         self.on_event("swapped", details | {"at_start": not self._started})
 
@@ -201,7 +207,8 @@ class Serving:
         try:
             folder = fetch(registry, version, cache)
             photos = self.check_folder or folder / "checks"
-            classifier = verify(version, folder, self.threads, photos)
+            wanted = precision.wanted(self.precision_setting, int8.offered(version), self.vnni)
+            classifier, kind = load(registry, version, folder, self.threads, photos, wanted)
         except RegistryError as error:
             self._unreachable(error)
             return None
@@ -220,7 +227,7 @@ class Serving:
                 {"registry_version": number, "reason": refusal.reason, "detail": refusal.detail},
             )
             return None
-        return Served(classifier, number)
+        return Served(classifier, number, precision=kind)
 
 
 def _unforeseen(number: str, error: Exception) -> VersionRefused:

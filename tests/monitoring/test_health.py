@@ -20,6 +20,7 @@ def test_report_is_healthy_with_the_model_and_the_database(app):
             "version": serving.parts(app).classifier.model_version,
             "registry_version": None,
             "source": "packaged",
+            "precision": "fp32",
         },
         "shadow": None,
         "canary": None,

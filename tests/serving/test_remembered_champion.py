@@ -55,6 +55,7 @@ def test_a_restart_without_the_registry_serves_the_cached_champion(outage, caplo
         "version": "2.0.0-damped",
         "registry_version": "1",
         "source": "cache",
+        "precision": "fp32",
     }
     assert health["registry"]["reachable"] is False
     page = client.get("/monitoring").get_data(as_text=True)

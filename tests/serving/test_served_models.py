@@ -58,6 +58,7 @@ def test_without_a_champion_the_packaged_model_keeps_serving(serving, packaged, 
         "version": packaged.model_version,
         "registry_version": None,
         "source": "packaged",
+        "precision": "fp32",
     }
     assert status["registry"]["reachable"] is True and status["registry"]["last_success"]
     assert kinds(events) == []
@@ -72,6 +73,7 @@ def test_the_champion_is_downloaded_checked_and_swapped_in(serving, registry, tm
         "version": "2.0.0-damped",
         "registry_version": version.registry_version,
         "source": "registry",
+        "precision": "fp32",
     }
     assert serving.champion is not before and before.classifier.model_version != "2.0.0-damped"
     cached = tmp_path / "models" / version.registry_version / "catsdogs.onnx"
@@ -117,6 +119,7 @@ def test_rollback_is_the_alias_moving_back(serving, registry, tmp_path, packaged
         "version": packaged.model_version,
         "registry_version": first.registry_version,
         "source": "registry",
+        "precision": "fp32",
     }
 
 
