@@ -333,5 +333,5 @@ def test_the_shipped_int8_copy_is_registered_but_refused_by_the_accuracy_gate(cl
     assert registry.register(int8, int8.with_suffix(".json")).registry_version == "2"
     result = cli("promote", "2")
     assert result.exit_code == 1, result.output
-    assert "0.96 points below champion version 1's 98.50%" in result.output
+    assert "0.38 points below champion version 1's 98.50%" in result.output
     assert registry.by_alias("champion").registry_version == "1"
