@@ -10,7 +10,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import endpoint, floor, health, report, shadow, trust
+from bench import endpoint, floor, health, precision, report, shadow, trust
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 
 
@@ -30,6 +30,14 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--compare",
+        nargs="?",
+        const="",
+        metavar="INT8_MODEL",
+        help="only compare --model with its INT8 copy (default: the one beside it): one-thread "
+        "p50 and the cards' accuracies, into reports/bench.md's section; nothing else is run",
+    )
+    parser.add_argument(
+        "--also",
         action="append",
         default=[],
         metavar="MODEL",
@@ -42,6 +50,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
+    if args.compare is not None:
+        return compare_precisions(args.model, args.compare or precision.int8_copy(args.model), args)
 
     photo = floor.small_photo()
     big = floor.twelve_megapixel_jpeg()
@@ -67,7 +77,7 @@ def main(argv=None) -> int:
     )
     results["shadow"] = shadow.run(args.model, args.database_url, photo)
     results["models"] = [report.model_summary(_describe(args.model), results)]
-    for other in args.compare:
+    for other in args.also:
         results["models"].append(compare(other, args, {"small_photo": photo, "jpeg_12mp": big}))
     results["targets"] = report.targets(results)
     results["outside_model"] = report.outside_model(results)
@@ -87,6 +97,14 @@ def compare(model: str, args, photos: dict[str, bytes]) -> dict:
         model, args.database_url, photos, [1, 8], args.requests, args.threads, bare.window
     )
     return report.model_summary(_describe(model), measured)
+
+
+def compare_precisions(fp32: str, int8: str, args) -> int:
+    """Measure FP32 against INT8 alone and rewrite that section of reports/bench.md."""
+    section = precision.markdown(precision.measure(fp32, int8))
+    precision.write_section(Path(args.out) / "bench.md", section)
+    print("\n".join(section))
+    return 0
 
 
 def _describe(model: str) -> dict:

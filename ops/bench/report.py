@@ -176,7 +176,7 @@ def _outside_model(results: dict) -> list[str]:
 
 def _models(results: dict) -> list[str]:
     models = results.get("models", [])
-    if len(models) < 2:  # only with --compare
+    if len(models) < 2:  # only with --also
         return []
     return [
         "",
