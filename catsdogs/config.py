@@ -60,6 +60,9 @@ DEFAULTS: dict[str, object] = {
     "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
     "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
     "REVIEWER_PASSWORD": None,  # the label review page's login; unset: review is disabled
+    # Serving processes on the port, and this one's index: set by `python wsgi.py` (workers.py).
+    "WORKERS": 1,
+    "WORKER_INDEX": 0,
 }
 
 
@@ -102,6 +105,8 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "MODEL_HEALTH_WINDOW": int,
     "FEEDBACK_ACCURACY_DAYS": float,
     "REVIEWER_PASSWORD": str,
+    "WORKERS": int,
+    "WORKER_INDEX": int,
 }
 
 

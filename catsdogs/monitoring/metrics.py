@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics
 
 from catsdogs.errors import ERRORS
@@ -47,8 +50,16 @@ UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
 class Telemetry:
     """The service's own metrics; call the record_* methods, never the metrics directly."""
 
-    def __init__(self, registry: CollectorRegistry, model_version: str | None):
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        model_version: str | None,
+        scrape_time: list[Any] | None = None,
+    ):
         self.registry = registry  # model health adds its metrics to it
+        # Collectors that compute their figures when scraped: with several workers, /metrics
+        # runs them beside the workers' merged files (ServiceMetrics).
+        self.scrape_time = scrape_time if scrape_time is not None else []
         self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
         # Told each vote's model version: the canary's guards count votes by role.
         self.on_vote: Callable[[str, bool], None] = lambda model_version, satisfied: None
@@ -78,14 +89,19 @@ class Telemetry:
         self.upload_size = histogram(
             "cv_upload_size_bytes", "Size of uploaded images", UPLOAD_BUCKETS
         )
+        # With several workers (docs/monitoring.md): the latest check of any worker counts.
         self.database = Gauge(
-            "cv_database_connected", "1 when the database answers", registry=registry
+            "cv_database_connected",
+            "1 when the database answers",
+            registry=registry,
+            multiprocess_mode="livemostrecent",
         )
         self.model_info = Gauge(
             "cv_model_info",
             "Loaded models: 1 per version and role",
             ["version", "role"],
             registry=registry,
+            multiprocess_mode="livemax",  # 1 while a worker serves it
         )
         self.model_refused = counter(
             "cv_model_refused_total", "Registry versions refused by a check", ["reason"]
@@ -98,12 +114,14 @@ class Telemetry:
             "1 when the model registry answered the last check",
             ["model"],
             registry=registry,
+            multiprocess_mode="livemostrecent",
         )
         self.registry_success = Gauge(
             "cv_registry_last_success_timestamp_seconds",
             "When a check last reached the model registry",
             ["model"],
             registry=registry,
+            multiprocess_mode="livemax",
         )
         self.shadow = counter(
             "cv_shadow_predictions_total",
@@ -144,13 +162,23 @@ class Telemetry:
     ) -> None:
         """Say which model version now plays `role` (and that `previous` no longer does)."""
         if previous and previous != model_version:
-            self.model_info.remove(previous, role)
+            self._unserved(previous, role)
         self.model_info.labels(model_version, role).set(1)
         for result in RESULTS:
             self.predictions.labels(result, model_version)
 
     def no_challenger(self, model_version: str) -> None:
-        self.model_info.remove(model_version, "challenger")
+        self._unserved(model_version, "challenger")
+
+    def _unserved(self, model_version: str, role: str) -> None:
+        # 0 first: a worker's metric file keeps a removed series at its last value.
+        self.model_info.labels(model_version, role).set(0)
+        self.model_info.remove(model_version, role)
+
+    def add_scrape_time(self, collector: Any) -> None:
+        """Register a collector that computes its figures when /metrics is read."""
+        self.registry.register(collector)
+        self.scrape_time.append(collector)
 
     def record_prediction(self, prediction: Answer, upload_bytes: int) -> None:
         self.predictions.labels(prediction.verdict, prediction.model_version).inc()
@@ -196,10 +224,34 @@ class Telemetry:
         self.purged_photos.inc(photos)
 
 
+class ServiceMetrics(PrometheusMetrics):
+    """The exporter, whose /metrics with several workers adds the scrape-time collectors to the
+    merged files (its own multiprocess /metrics shows the files alone)."""
+
+    def __init__(self, app: Flask, registry: CollectorRegistry, scrape_time: list[Any]):
+        self.scrape_time = scrape_time
+        super().__init__(app, registry=registry, group_by="endpoint")
+
+    def generate_metrics(
+        self, accept_header: str | None = None, names: list[str] | None = None
+    ) -> tuple[str, str]:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            return super().generate_metrics(accept_header, names)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, folder)
+        for collector in self.scrape_time:
+            registry.register(collector)
+        chosen = registry.restricted_registry(names) if names else registry
+        generate_latest, content_type = choose_encoder(accept_header or "")
+        return generate_latest(chosen).decode("utf-8"), content_type
+
+
 def init_app(app: Flask, model_version: str | None) -> Telemetry:
     """Create the app's registry, HTTP metrics (if enabled) and custom metrics."""
     registry = CollectorRegistry(auto_describe=True)
+    scrape_time: list[Any] = []
     if app.config["ENABLE_PROMETHEUS"]:
-        exporter = PrometheusMetrics(app, registry=registry, group_by="endpoint")
+        exporter = ServiceMetrics(app, registry, scrape_time)
         exporter.info("catsdogs_app_info", "Application info", version="1.0.0")
-    return Telemetry(registry, model_version)
+    return Telemetry(registry, model_version, scrape_time)

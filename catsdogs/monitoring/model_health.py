@@ -9,10 +9,12 @@ monitoring.md, "Model health", says why here rather than in Prometheus recording
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -22,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catsdogs.card import ModelCard
 from catsdogs.monitoring import feedback_accuracy, reference, signals
-from catsdogs.monitoring.drift import Window
+from catsdogs.monitoring.drift import Window, merge, summarize
+from catsdogs.monitoring.shared_windows import SharedWindows
 
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
     from catsdogs.monitoring.metrics import Telemetry
@@ -44,9 +47,14 @@ class ModelHealth:
         feedback_days: float,
         app: Flask | None = None,
         telemetry: Telemetry | None = None,
+        shared: Path | None = None,
+        workers: int = 1,
     ):
         self.window_size, self.feedback_days, self.app = window, feedback_days, app
         self.telemetry = telemetry
+        # With several workers, each keeps its share of the window and /metrics merges them.
+        self.own_size = math.ceil(window / workers)
+        self.shared = SharedWindows(shared, self._snapshots) if shared else None
         self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
         # Each version's metric children, looked up once: labels() per signal per request costs.
         self._children: dict[str, dict[str, Any]] = {}
@@ -64,13 +72,17 @@ class ModelHealth:
                 self.metrics[signal.name] = Counter(
                     name, f"Predictions by {signal.name}", ["version", "value"], registry=registry
                 )
-        registry.register(_Gauges(self))
+        gauges = _Gauges(self)
+        if telemetry is not None:
+            telemetry.add_scrape_time(gauges)
+        else:
+            registry.register(gauges)
 
     def track(self, card: ModelCard | None, model_version: str) -> Window:
         """The window of `version`, created (with all its series) on first use."""
         with self._lock:
             if model_version not in self._models:
-                self._models[model_version] = (card, Window(self.window_size))
+                self._models[model_version] = (card, Window(self.own_size))
                 self._children[model_version] = self._children_of(card, model_version)
                 while len(self._models) > MAX_VERSIONS:
                     self._forget(self._models.popitem(last=False)[0])
@@ -113,6 +125,8 @@ class ModelHealth:
         }
         model_version = prediction.model_version
         self.track(card, model_version).add(values)
+        if self.shared:
+            self.shared.changed.set()
         children = self._children.get(model_version)
         if children is None:  # forgotten meanwhile: newer versions arrived from other threads
             return
@@ -131,14 +145,17 @@ class ModelHealth:
             if model_version not in self._models:
                 return None
             card, window = self._models[model_version]
-        summary = window.summary(reference.signals_of(card))
+        snapshot = window.snapshot()
+        if self.shared:
+            snapshot = merge([snapshot, *self.shared.others(model_version)])
+        summary = summarize(snapshot, reference.signals_of(card))
         confidence, neither = summary.get("confidence"), summary.get("neither")
         expected = reference.expected_neither_share(card)
         return {
             "version": model_version,
-            "predictions": len(window),
-            "size": window.size,
-            "full": len(window) >= window.size,
+            "predictions": snapshot["rows"],
+            "size": self.window_size,
+            "full": snapshot["rows"] >= self.window_size,
             "reference": card.data.get("reference_profile") if card else None,
             "signals": summary,
             "card_accuracy": reference.card_figure(card, "accuracy"),
@@ -150,6 +167,11 @@ class ModelHealth:
             if expected is None
             else {"expected": expected, "share": neither["shares"][1] if neither else None},
         }
+
+    def _snapshots(self) -> dict[str, dict]:
+        with self._lock:
+            windows = {version: window for version, (_, window) in self._models.items()}
+        return {version: window.snapshot() for version, window in windows.items()}
 
     def versions(self) -> list[str]:
         """The model versions with a window, least recently used first."""
