@@ -60,9 +60,8 @@ DEFAULTS: dict[str, object] = {
     "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
     "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
     "REVIEWER_PASSWORD": None,  # the label review page's login; unset: review is disabled
-    # Serving processes on the port, and this one's index: set by `python wsgi.py` (workers.py).
-    "WORKERS": 1,
-    "WORKER_INDEX": 0,
+    "WORKERS": 1,  # serving processes of `python wsgi.py` on the port (catsdogs/workers.py)
+    "WORKER_INDEX": 0,  # this process's among them: set by `python wsgi.py`, never by hand
 }
 
 
@@ -106,7 +105,6 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "FEEDBACK_ACCURACY_DAYS": float,
     "REVIEWER_PASSWORD": str,
     "WORKERS": int,
-    "WORKER_INDEX": int,
 }
 
 
@@ -130,6 +128,7 @@ def load(app: Flask, test_config: dict | None) -> None:
                 app.config[name] = parse(os.environ[name])
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL")
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
+        app.config["WORKER_INDEX"] = int(os.environ.get("WORKER_INDEX") or 0)
         app.config["API_TOKENS"] = parse_tokens(
             os.environ.get("API_TOKENS", ""), os.environ.get("API_TOKEN")
         )
