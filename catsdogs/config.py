@@ -60,8 +60,6 @@ DEFAULTS: dict[str, object] = {
     "MODEL_HEALTH_WINDOW": 1000,  # predictions per drift window (docs/monitoring.md)
     "FEEDBACK_ACCURACY_DAYS": 7,  # votes counted in the feedback accuracy
     "REVIEWER_PASSWORD": None,  # the label review page's login; unset: review is disabled
-    "WORKERS": 1,  # serving processes of `python wsgi.py` on the port (catsdogs/workers.py)
-    "WORKER_INDEX": 0,  # this process's among them: set by `python wsgi.py`, never by hand
 }
 
 
@@ -236,10 +234,8 @@ def instance_secret(path: Path) -> str:
 
 
 def serves_requests(app: Flask) -> bool:
-    """Whether this process serves requests: not under tests, not in a `flask` command but `run`.
-
-    `flask init-db` creates the app before the table it would purge exists.
-    """
+    """Whether this process serves requests: not under tests, not in a `flask` command but `run`
+    (`flask init-db` creates the app before the table it would purge exists)."""
     command = click.get_current_context(silent=True)
     return not app.config.get("TESTING") and (command is None or command.command.name == "run")
 

@@ -42,7 +42,7 @@ def init_app(app: Flask) -> MonitoringParts:
         app,
         telemetry,
         shared_windows_folder(app),
-        app.config["WORKERS"],
+        app.config.get("WORKERS", 1),
     )
     telemetry.add_scrape_time(review_metrics.TrainingPhotoGauges(app))
     alerts = Alerts(app, DiscordNotifier(app.config["DISCORD_WEBHOOK_URL"]))
@@ -55,7 +55,7 @@ def init_app(app: Flask) -> MonitoringParts:
 def shared_windows_folder(app: Flask) -> Path | None:
     """Where the workers of `python wsgi.py --workers N` share their model health windows."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return Path(folder) if folder and app.config["WORKERS"] > 1 else None
+    return Path(folder) if folder and app.config.get("WORKERS", 1) > 1 else None
 
 
 def parts(app: Flask) -> MonitoringParts:

@@ -153,7 +153,7 @@ class Alerts:
         self.language = app.config["NOTIFY_LANGUAGE"]
         # Every worker of `python wsgi.py` sees the database, the registry and the erasures
         # alike: the first tells Discord, so that one event is one message.
-        self.first_worker = app.config["WORKER_INDEX"] == 0
+        self.first_worker = app.config.get("WORKER_INDEX", 0) == 0
 
     def database(self, connected: bool) -> None:
         """Tell that the database was lost or is back (the database watch's `on_change`)."""
