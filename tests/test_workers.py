@@ -20,6 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import ROOT
+from tests.monitoring.discord_stub import DiscordStub
 from tests.pictures import drawing
 from tests.serve_helpers import free_port, wait_until_answering
 
@@ -187,3 +188,42 @@ def test_a_port_in_use_is_one_line_with_several_workers_too(tmp_path):
         f"cannot start: 127.0.0.1:{port} is already in use; "
         "pick another port: --port, or PORT= for make run\n"
     )
+
+
+def test_an_event_every_worker_sees_is_told_to_discord_once(tmp_path):
+    """The registry is unreachable for both workers alike: one message, not one per worker."""
+    stub = DiscordStub()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'catsdogs.db'}",
+        "INSTANCE_PATH": str(tmp_path),
+        "API_TOKEN": "t",
+        "SECRET_KEY": "workers-discord-secret-key-of-some-length",
+        "DATABASE_CHECK_SECONDS": "0",
+        "PURGE_INTERVAL_SECONDS": "0",
+        "RATELIMIT_STORAGE_URI": REDIS,
+        "DISCORD_WEBHOOK_URL": stub.url,
+        "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        "MODEL_POLL_SECONDS": "1",
+    }
+    subprocess.run([sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    console = tmp_path / "console.log"
+    with console.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "wsgi.py"), "--port", str(port), "--workers", "2"],
+            env=env,
+            stderr=stderr,
+        )
+        try:
+            wait_until_answering(f"http://127.0.0.1:{port}", process, console.read_text, 60)
+            assert stub.wait_for(1, timeout=30), console.read_text()
+            time.sleep(5)  # five polls more: time for a second worker's message to arrive
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            stub.close()
+    assert console.read_text().count("model registry unreachable at start") == 2
+    titles = [embed["title"] for _, body in stub.posts for embed in body["embeds"]]
+    assert titles == ["Model registry unreachable"]
