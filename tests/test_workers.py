@@ -227,3 +227,23 @@ def test_an_event_every_worker_sees_is_told_to_discord_once(tmp_path):
     assert console.read_text().count("model registry unreachable at start") == 2
     titles = [embed["title"] for _, body in stub.posts for embed in body["embeds"]]
     assert titles == ["Model registry unreachable"]
+
+
+def test_workers_that_cannot_build_the_app_stop_the_service_with_their_status(tmp_path):
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path),
+        "RATELIMIT_STORAGE_URI": REDIS,
+        "DATABASE_CHECK_SECONDS": "0",
+        "MODEL_PATH": str(tmp_path / "missing.onnx"),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "wsgi.py"), "--workers", "2", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"model file not found: {tmp_path / 'missing.onnx'}" in result.stderr
+    assert "exited with 1 before serving: stopping" in result.stderr
