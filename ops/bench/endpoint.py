@@ -209,11 +209,20 @@ class _CpuMeter:
 
 
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    """The server's memory: its process and, with WORKERS > 1, its workers' summed (pages they
+    share counted in each: an upper bound)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for process in [pid, *map(int, children)]:
+        try:
+            with open(f"/proc/{process}/status") as status:
+                found = [line for line in status if line.startswith(field + ":")]
+        except FileNotFoundError:  # a worker that just exited
+            continue
+        if not found:
+            return float("nan")
+        total += int(found[0].split()[1]) / 1024
+    return round(total, 1)
 
 
 def _free_port() -> int:
