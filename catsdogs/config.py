@@ -108,6 +108,7 @@ ENVIRONMENT: dict[str, Callable[[str], object]] = {
     "MODEL_HEALTH_WINDOW": int,
     "FEEDBACK_ACCURACY_DAYS": float,
     "REVIEWER_PASSWORD": str,
+    "WORKERS": int,
 }
 
 
@@ -131,6 +132,7 @@ def load(app: Flask, test_config: dict | None) -> None:
                 app.config[name] = parse(os.environ[name])
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL")
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
+        app.config["WORKER_INDEX"] = int(os.environ.get("WORKER_INDEX") or 0)
         app.config["API_TOKENS"] = parse_tokens(
             os.environ.get("API_TOKENS", ""), os.environ.get("API_TOKEN")
         )
@@ -235,10 +237,8 @@ def instance_secret(path: Path) -> str:
 
 
 def serves_requests(app: Flask) -> bool:
-    """Whether this process serves requests: not under tests, not in a `flask` command but `run`.
-
-    `flask init-db` creates the app before the table it would purge exists.
-    """
+    """Whether this process serves requests: not under tests, not in a `flask` command but `run`
+    (`flask init-db` creates the app before the table it would purge exists)."""
     command = click.get_current_context(silent=True)
     return not app.config.get("TESTING") and (command is None or command.command.name == "run")
 

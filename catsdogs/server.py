@@ -4,16 +4,27 @@ import argparse
 import ctypes
 import errno
 import gc
+import logging
 import os
 import signal
+import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import NoReturn
 
 import waitress
+from dotenv import load_dotenv
 from flask import Flask
+from prometheus_client import values
 from waitress.channel import HTTPChannel
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer
+
+from catsdogs import config, logs, workers
+
+log = logging.getLogger("catsdogs")
 
 # Seconds a SIGTERM waits for requests in flight before closing what is left; below the 30 s a
 # container engine or Kubernetes waits before it kills.
@@ -71,36 +82,111 @@ def fix_mmap_threshold(threshold: int = 1024 * 1024) -> None:
     libc.mallopt(M_MMAP_THRESHOLD, threshold)
 
 
-def main(app: Flask, argv: list[str] | None = None) -> None:
-    """Serve `app` with waitress on the host, port and threads given on the command line."""
+def default_workers() -> str:
+    """WORKERS from the environment, else 1: several workers need a shared rate-limit storage
+    (Redis), which a plain install has not (docs/deploy.md, "Workers")."""
+    # A string: argparse checks a default as it checks the command line.
+    return os.environ.get("WORKERS") or "1"
+
+
+def threads_per_worker(count: int) -> int:
+    """Two threads per core shared among the workers, and never fewer than two each: a worker
+    whose only thread waits on the database would leave its core idle."""
+    return max(2, default_threads() // count)
+
+
+def main(create_app: Callable[[], Flask], argv: list[str] | None = None) -> None:
+    """Serve the app of `create_app` with waitress on the host, port, workers and threads given
+    on the command line: one process, or a parent and WORKERS forked serving processes."""
+    if config.dotenv_file():  # WORKERS may be there, as the app's other settings
+        load_dotenv(config.dotenv_file(), override=False)
     parser = argparse.ArgumentParser(prog="python wsgi.py", description="Serve catsdogs.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--workers", type=positive, default=default_workers())
+    parser.add_argument("--threads", type=positive, default=None, help="per worker")
     args = parser.parse_args(argv)
+    if args.workers == 1:
+        serve(create_app(), args, parser)
+        return
+    if setting("RATELIMIT_STORAGE_URI").startswith("memory://"):
+        # Each worker would count apart: a client would get WORKERS times its limits.
+        parser.exit(
+            2,
+            f"cannot start: {args.workers} workers need shared rate limits; set "
+            "RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379/0), or WORKERS=1\n",
+        )
+    args.threads = args.threads or threads_per_worker(args.workers)
+    try:
+        sock = workers.listen(args.host, args.port)
+    except OSError as error:
+        cannot_listen(parser, args, error)
+    # The parent's lines as the workers' (they inherit this set-up): LOG_LEVEL, LOG_FORMAT.
+    logs.configure(setting("LOG_LEVEL").upper(), setting("LOG_FORMAT").lower())
+    # The URL as one argument: the log's filter zeroes the host part of a bare address.
+    url = f"http://{args.host}:{args.port}"
+    log.info("Serving on %s with %s workers", url, args.workers)
+
+    def serve_worker(index: int, ready: Callable[[], None]) -> None:
+        # Metrics made from here on write to PROMETHEUS_MULTIPROC_DIR, which the parent just
+        # set: prometheus_client chose its value class when it was imported, before.
+        values.ValueClass = values.get_value_class()
+        serve(create_app(), args, parser, sock, ready)
+
+    sys.exit(workers.Supervisor(args.workers, serve_worker, DRAIN_SECONDS + 5).run(sock))
+
+
+def setting(name: str) -> str:
+    return os.environ.get(name) or str(config.DEFAULTS[name])
+
+
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
+
+
+def serve(
+    app: Flask,
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    sock: socket.socket | None = None,
+    ready: Callable[[], None] = lambda: None,
+) -> None:
+    """Serve `app` in this process on `sock` (a worker's), else on a socket bound here."""
     # What start-up built lives as long as the process: keep the collector from walking it.
     gc.freeze()
     fix_mmap_threshold()
+    place = {"sockets": [sock]} if sock else {"host": args.host, "port": args.port}
     try:
         server = waitress.create_server(
             app,
-            host=args.host,
-            port=args.port,
-            **settings(args.threads, app.config["MAX_CONTENT_LENGTH"]),
+            **place,
+            **settings(args.threads or default_threads(), app.config["MAX_CONTENT_LENGTH"]),
             # waitress 3 drops X-Forwarded-For by default: keep it for ProxyFix when a proxy
             # is trusted (catsdogs.security); with none, dropping it is what we want.
             clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXY_HOPS"],
         )
     except OSError as error:  # binding the socket: one line, not a traceback
-        place = f"{args.host}:{args.port}"
-        if error.errno == errno.EADDRINUSE:
-            hint = "pick another port: --port, or PORT= for make run"
-            parser.exit(2, f"cannot start: {place} is already in use; {hint}\n")
-        parser.exit(2, f"cannot start: cannot listen on {place}: {error.strerror or error}\n")
-    server.print_listen("Serving on http://{}:{}")
+        cannot_listen(parser, args, error)
+    if sock is None:
+        server.print_listen("Serving on http://{}:{}")
     signal.signal(signal.SIGTERM, lambda signum, frame: drain(server, DRAIN_SECONDS))
+    ready()
     server.run()
     server.task_dispatcher.shutdown()
+
+
+def cannot_listen(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, error: OSError
+) -> NoReturn:
+    """Exit with one line that says why the socket could not be bound."""
+    place = f"{args.host}:{args.port}"
+    if error.errno == errno.EADDRINUSE:
+        hint = "pick another port: --port, or PORT= for make run"
+        parser.exit(2, f"cannot start: {place} is already in use; {hint}\n")
+    parser.exit(2, f"cannot start: cannot listen on {place}: {error.strerror or error}\n")
 
 
 def drain(server: BaseWSGIServer, seconds: float) -> None:

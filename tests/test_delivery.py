@@ -267,6 +267,9 @@ def test_the_app_container_is_locked_down_like_the_kubernetes_pod():
     assert app["memswap_limit"] == app["mem_limit"]  # no swap, as in a pod
     threads = compose_default(app["command"][app["command"].index("--threads") + 1])
     assert threads == pod["args"][pod["args"].index("--threads") + 1]
+    # ...and for one serving process (docs/deploy.md, "Workers").
+    assert compose_default(app["environment"]["WORKERS"]) == "1"
+    assert pod["args"][pod["args"].index("--workers") + 1] == "1"
     assert 0 < app["pids_limit"]
     example = dict(re.findall(r"^(\w+)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
     assert (example["APP_MEMORY_LIMIT"], example["APP_THREADS"]) == (limit, threads)

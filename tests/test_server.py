@@ -46,7 +46,7 @@ def test_classifies_a_twelve_megapixel_upload(served):
 def test_refuses_an_unknown_option_with_a_usage_message(tmp_path):
     env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "API_TOKEN": TOKEN}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "wsgi.py"), "--workers", "3"],
+        [sys.executable, str(ROOT / "wsgi.py"), "--processes", "3"],
         capture_output=True,
         text=True,
         env=env,

@@ -3,7 +3,9 @@
 `init_app` builds the app's metrics, model health and alerts once; `parts(app)` reads them back.
 """
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 
@@ -39,13 +41,21 @@ def init_app(app: Flask) -> MonitoringParts:
         app.config["FEEDBACK_ACCURACY_DAYS"],
         app,
         telemetry,
+        shared_windows_folder(app),
+        app.config.get("WORKERS", 1),
     )
-    telemetry.registry.register(review_metrics.TrainingPhotoGauges(app))
+    telemetry.add_scrape_time(review_metrics.TrainingPhotoGauges(app))
     alerts = Alerts(app, DiscordNotifier(app.config["DISCORD_WEBHOOK_URL"]))
     app.extensions[KEY] = MonitoringParts(
         telemetry, health, alerts, CachedReport(HEALTH_CACHE_SECONDS)
     )
     return app.extensions[KEY]
+
+
+def shared_windows_folder(app: Flask) -> Path | None:
+    """Where the workers of `python wsgi.py --workers N` share their model health windows."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return Path(folder) if folder and app.config.get("WORKERS", 1) > 1 else None
 
 
 def parts(app: Flask) -> MonitoringParts:

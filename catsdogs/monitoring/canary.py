@@ -19,7 +19,10 @@ class CanaryRecorder:
             return Counter(name, doc, labels, registry=registry)
 
         self.percent = Gauge(
-            "cv_canary_percent", "Share of clients the canary answers here", registry=registry
+            "cv_canary_percent",
+            "Share of clients the canary answers here",
+            registry=registry,
+            multiprocess_mode="livemostrecent",  # every worker follows the registry's setting
         )
         self.answers = counter("cv_canary_answers_total", "Live answers while a canary is on")
         self.errors = counter("cv_canary_errors_total", "Failed predictions while a canary is on")

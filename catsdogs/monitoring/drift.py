@@ -68,22 +68,47 @@ class Window:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def summary(self, reference: dict | None) -> dict[str, dict]:
-        """Per signal: count, shares, mean (numeric signals) and PSI against `reference`."""
+    def snapshot(self) -> dict:
+        """Its length, bin counts and sums: what summary() reads, and what workers merge."""
         with self._lock:
             counts = {name: list(c) for name, c in self._counts.items()}
-            sums = dict(self._sums)
-        result = {}
-        for signal in signals.ALL_SIGNALS:
-            seen = sum(counts[signal.name])
-            if not seen:
-                continue
-            shares = [c / seen for c in counts[signal.name]]
-            entry = {"count": seen, "shares": shares}
-            if signal.edges:
-                entry["mean"] = sums[signal.name] / seen
-            expected = (reference or {}).get(signal.name)
-            if expected and len(expected["shares"]) == len(shares):
-                entry["psi"] = psi(shares, expected["shares"])
-            result[signal.name] = entry
-        return result
+            return {"rows": len(self._rows), "counts": counts, "sums": dict(self._sums)}
+
+    def summary(self, reference: dict | None) -> dict[str, dict]:
+        """Per signal: count, shares, mean (numeric signals) and PSI against `reference`."""
+        return summarize(self.snapshot(), reference)
+
+
+def merge(snapshots: list[dict]) -> dict:
+    """One snapshot of several windows (each worker's): their rows, counts and sums added."""
+    rows = 0
+    counts: dict[str, list[int]] = {}
+    sums: dict[str, float] = {}
+    for snapshot in snapshots:
+        rows += snapshot["rows"]
+        for name, bins in snapshot["counts"].items():
+            counts[name] = [
+                a + b for a, b in zip(counts.get(name, [0] * len(bins)), bins, strict=True)
+            ]
+        for name, total in snapshot["sums"].items():
+            sums[name] = sums.get(name, 0.0) + total
+    return {"rows": rows, "counts": counts, "sums": sums}
+
+
+def summarize(snapshot: dict, reference: dict | None) -> dict[str, dict]:
+    """Per signal of a window's snapshot: count, shares, mean and PSI against `reference`."""
+    counts, sums = snapshot["counts"], snapshot["sums"]
+    result = {}
+    for signal in signals.ALL_SIGNALS:
+        seen = sum(counts.get(signal.name, ()))
+        if not seen:
+            continue
+        shares = [c / seen for c in counts[signal.name]]
+        entry = {"count": seen, "shares": shares}
+        if signal.edges:
+            entry["mean"] = sums[signal.name] / seen
+        expected = (reference or {}).get(signal.name)
+        if expected and len(expected["shares"]) == len(shares):
+            entry["psi"] = psi(shares, expected["shares"])
+        result[signal.name] = entry
+    return result

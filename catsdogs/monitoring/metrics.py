@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_flask_exporter import PrometheusMetrics
 
 from catsdogs.errors import ERRORS
+from catsdogs.monitoring.exporter import ServiceMetrics
 
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
     from catsdogs.serving.classifier import Answer
@@ -20,24 +20,8 @@ RESULTS = ("cat", "dog", "neither", "error")
 STAGES = ("decode", "preprocess", "inference", "database")
 ERROR_CODES = (*ERRORS, "other")  # a label per code of the table; "other" for a stray one
 # Resolve a 2-50 ms model and the 2 s latency objective.
-LATENCY_BUCKETS = (
-    0.002,
-    0.004,
-    0.006,
-    0.008,
-    0.01,
-    0.015,
-    0.02,
-    0.03,
-    0.05,
-    0.075,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.0,
-    5.0,
-)
+LATENCY_BUCKETS = (0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1,
+                   0.25, 0.5, 1.0, 2.0, 5.0)  # fmt: skip
 SHADOW_DROPS = ("queue_full", "not_stored")
 REFUSALS = ("card", "sha256", "load", "check_photos", "other")
 PRECISIONS = ("fp32", "int8")  # of cv_model_precision: the FP32 model or its INT8 copy
@@ -48,9 +32,17 @@ UPLOAD_BUCKETS = (1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 2e7)
 class Telemetry:
     """The service's own metrics; call the record_* methods, never the metrics directly."""
 
-    def __init__(self, registry: CollectorRegistry, model_version: str | None):
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        model_version: str | None,
+        scrape_time: list[Any] | None = None,
+    ):
         self.registry = registry  # model health adds its metrics to it
         self._precision_roles: set[str] = set()  # roles with cv_model_precision series
+        # Collectors that compute their figures when scraped: with several workers, /metrics
+        # runs them beside the workers' merged files (ServiceMetrics).
+        self.scrape_time = scrape_time if scrape_time is not None else []
         self.votes_recorded = 0  # tells model health its cached feedback accuracy is stale
         # Told each vote's model version: the canary's guards count votes by role.
         self.on_vote: Callable[[str, bool], None] = lambda model_version, satisfied: None
@@ -80,20 +72,26 @@ class Telemetry:
         self.upload_size = histogram(
             "cv_upload_size_bytes", "Size of uploaded images", UPLOAD_BUCKETS
         )
+        # With several workers (docs/monitoring.md): the latest check of any worker counts.
         self.database = Gauge(
-            "cv_database_connected", "1 when the database answers", registry=registry
+            "cv_database_connected",
+            "1 when the database answers",
+            registry=registry,
+            multiprocess_mode="livemostrecent",
         )
         self.model_info = Gauge(
             "cv_model_info",
             "Loaded models: 1 per version and role",
             ["version", "role"],
             registry=registry,
+            multiprocess_mode="livemax",  # 1 while a worker serves it
         )
         self.model_precision = Gauge(
             "cv_model_precision",
             "Numeric format each role's model answers in: 1 for the one in use",
             ["role", "precision"],
             registry=registry,
+            multiprocess_mode="livemax",  # 1 while a worker answers in it
         )
         self.model_refused = counter(
             "cv_model_refused_total", "Registry versions refused by a check", ["reason"]
@@ -106,12 +104,14 @@ class Telemetry:
             "1 when the model registry answered the last check",
             ["model"],
             registry=registry,
+            multiprocess_mode="livemostrecent",
         )
         self.registry_success = Gauge(
             "cv_registry_last_success_timestamp_seconds",
             "When a check last reached the model registry",
             ["model"],
             registry=registry,
+            multiprocess_mode="livemax",
         )
         self.shadow = counter(
             "cv_shadow_predictions_total",
@@ -152,26 +152,37 @@ class Telemetry:
     ) -> None:
         """Say which model version now plays `role` (and that `previous` no longer does)."""
         if previous and previous != model_version:
-            self.model_info.remove(previous, role)
+            self._unserved(previous, role)
         self.model_info.labels(model_version, role).set(1)
         for result in RESULTS:
             self.predictions.labels(result, model_version)
 
     def no_challenger(self, model_version: str) -> None:
-        self.model_info.remove(model_version, "challenger")
+        self._unserved(model_version, "challenger")
         self.answers_in("challenger", None)
+
+    def _unserved(self, model_version: str, role: str) -> None:
+        # 0 first: a worker's metric file keeps a removed series at its last value.
+        self.model_info.labels(model_version, role).set(0)
+        self.model_info.remove(model_version, role)
 
     def answers_in(self, role: str, precision: str | None) -> None:
         """Say in which format ("fp32", "int8") `role`'s model answers; None: no model plays it."""
         if precision is None:
             if role in self._precision_roles:
                 for each in PRECISIONS:
+                    self.model_precision.labels(role, each).set(0)  # as in _unserved
                     self.model_precision.remove(role, each)
                 self._precision_roles.discard(role)
             return
         for each in PRECISIONS:
             self.model_precision.labels(role, each).set(float(each == precision))
         self._precision_roles.add(role)
+
+    def add_scrape_time(self, collector: Any) -> None:
+        """Register a collector that computes its figures when /metrics is read."""
+        self.registry.register(collector)
+        self.scrape_time.append(collector)
 
     def record_prediction(self, prediction: Answer, upload_bytes: int) -> None:
         self.predictions.labels(prediction.verdict, prediction.model_version).inc()
@@ -220,7 +231,8 @@ class Telemetry:
 def init_app(app: Flask, model_version: str | None) -> Telemetry:
     """Create the app's registry, HTTP metrics (if enabled) and custom metrics."""
     registry = CollectorRegistry(auto_describe=True)
+    scrape_time: list[Any] = []
     if app.config["ENABLE_PROMETHEUS"]:
-        exporter = PrometheusMetrics(app, registry=registry, group_by="endpoint")
+        exporter = ServiceMetrics(app, registry, scrape_time)
         exporter.info("catsdogs_app_info", "Application info", version="1.0.0")
-    return Telemetry(registry, model_version)
+    return Telemetry(registry, model_version, scrape_time)

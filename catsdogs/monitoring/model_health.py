@@ -9,20 +9,22 @@ monitoring.md, "Model health", says why here rather than in Prometheus recording
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
 from catsdogs.card import ModelCard
 from catsdogs.monitoring import feedback_accuracy, reference, signals
-from catsdogs.monitoring.drift import Window
+from catsdogs.monitoring.drift import Window, merge, summarize
+from catsdogs.monitoring.health_gauges import HealthGauges
+from catsdogs.monitoring.shared_windows import SharedWindows
 
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
     from catsdogs.monitoring.metrics import Telemetry
@@ -44,9 +46,14 @@ class ModelHealth:
         feedback_days: float,
         app: Flask | None = None,
         telemetry: Telemetry | None = None,
+        shared: Path | None = None,
+        workers: int = 1,
     ):
         self.window_size, self.feedback_days, self.app = window, feedback_days, app
         self.telemetry = telemetry
+        # With several workers, each keeps its share of the window and /metrics merges them.
+        self.own_size = math.ceil(window / workers)
+        self.shared = SharedWindows(shared, self._snapshots) if shared else None
         self._models: OrderedDict[str, tuple[ModelCard | None, Window]] = OrderedDict()
         # Each version's metric children, looked up once: labels() per signal per request costs.
         self._children: dict[str, dict[str, Any]] = {}
@@ -64,13 +71,17 @@ class ModelHealth:
                 self.metrics[signal.name] = Counter(
                     name, f"Predictions by {signal.name}", ["version", "value"], registry=registry
                 )
-        registry.register(_Gauges(self))
+        gauges = HealthGauges(self)
+        if telemetry is not None:
+            telemetry.add_scrape_time(gauges)
+        else:
+            registry.register(gauges)
 
     def track(self, card: ModelCard | None, model_version: str) -> Window:
         """The window of `version`, created (with all its series) on first use."""
         with self._lock:
             if model_version not in self._models:
-                self._models[model_version] = (card, Window(self.window_size))
+                self._models[model_version] = (card, Window(self.own_size))
                 self._children[model_version] = self._children_of(card, model_version)
                 while len(self._models) > MAX_VERSIONS:
                     self._forget(self._models.popitem(last=False)[0])
@@ -113,6 +124,8 @@ class ModelHealth:
         }
         model_version = prediction.model_version
         self.track(card, model_version).add(values)
+        if self.shared:
+            self.shared.changed.set()
         children = self._children.get(model_version)
         if children is None:  # forgotten meanwhile: newer versions arrived from other threads
             return
@@ -131,14 +144,17 @@ class ModelHealth:
             if model_version not in self._models:
                 return None
             card, window = self._models[model_version]
-        summary = window.summary(reference.signals_of(card))
+        snapshot = window.snapshot()
+        if self.shared:
+            snapshot = merge([snapshot, *self.shared.others(model_version)])
+        summary = summarize(snapshot, reference.signals_of(card))
         confidence, neither = summary.get("confidence"), summary.get("neither")
         expected = reference.expected_neither_share(card)
         return {
             "version": model_version,
-            "predictions": len(window),
-            "size": window.size,
-            "full": len(window) >= window.size,
+            "predictions": snapshot["rows"],
+            "size": self.window_size,
+            "full": snapshot["rows"] >= self.window_size,
             "reference": card.data.get("reference_profile") if card else None,
             "signals": summary,
             "card_accuracy": reference.card_figure(card, "accuracy"),
@@ -150,6 +166,11 @@ class ModelHealth:
             if expected is None
             else {"expected": expected, "share": neither["shares"][1] if neither else None},
         }
+
+    def _snapshots(self) -> dict[str, dict]:
+        with self._lock:
+            windows = {version: window for version, (_, window) in self._models.items()}
+        return {version: window.snapshot() for version, window in windows.items()}
 
     def versions(self) -> list[str]:
         """The model versions with a window, least recently used first."""
@@ -172,64 +193,3 @@ class ModelHealth:
             figures = {}
         self._feedback = (time.monotonic(), votes, figures)
         return figures
-
-
-class _Gauges:
-    """The scrape-time gauges: drift, window, estimated and feedback accuracy, per version."""
-
-    def __init__(self, health: ModelHealth):
-        self.health = health
-
-    def describe(self) -> list[GaugeMetricFamily]:
-        # Names only: the registry must not query the database here.
-        return list(self._families().values())
-
-    def _families(self) -> dict[str, GaugeMetricFamily]:
-        def gauge(name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
-            return GaugeMetricFamily(f"cv_health_{name}", doc, labels=list(labels))
-
-        return {
-            "psi": gauge("drift_psi", "PSI: window against reference", ["version", "signal"]),
-            "count": gauge("window_predictions", "Predictions in the window", ["version"]),
-            "full": gauge("window_full", "1 once the window holds its size", ["version"]),
-            "size": gauge("window_size", "Predictions a full window holds"),
-            "estimate": gauge("estimated_accuracy", "Mean confidence of the window", ["version"]),
-            "card": gauge("card_accuracy", "Test accuracy stated by the card", ["version"]),
-            "ece": gauge("card_ece", "Expected calibration error stated by the card", ["version"]),
-            "neither": gauge("neither_share", "Share of the window answered neither", ["version"]),
-            "expected": gauge(
-                "neither_expected_share", "Share of neither answers the card expects", ["version"]
-            ),
-            "votes": gauge("feedback_votes", "Votes counted for feedback accuracy", ["version"]),
-            "feedback": gauge(
-                "feedback_accuracy", "Share of votes that say right", ["version", "bound"]
-            ),
-        }  # fmt: skip
-
-    def collect(self) -> list[GaugeMetricFamily]:
-        families = self._families()
-        families["size"].add_metric([], self.health.window_size)
-        for model_version in self.health.versions():
-            status = self.health.status(model_version)
-            if status is None:
-                continue
-            families["count"].add_metric([model_version], status["predictions"])
-            families["full"].add_metric([model_version], int(status["full"]))
-            for name, entry in status["signals"].items():
-                if "psi" in entry:
-                    families["psi"].add_metric([model_version, name], entry["psi"])
-            if status["estimate_allowed"] and status["estimated_accuracy"] is not None:
-                families["estimate"].add_metric([model_version], status["estimated_accuracy"])
-            for key, family in (("card_accuracy", "card"), ("card_ece", "ece")):
-                if status[key] is not None:
-                    families[family].add_metric([model_version], status[key])
-            if status["neither"] is not None:
-                families["expected"].add_metric([model_version], status["neither"]["expected"])
-                if status["neither"]["share"] is not None:
-                    families["neither"].add_metric([model_version], status["neither"]["share"])
-        if self.health.app is not None:
-            for model_version, figures in self.health.feedback().items():
-                families["votes"].add_metric([model_version], figures["votes"])
-                for bound in ("accuracy", "lower", "upper"):
-                    families["feedback"].add_metric([model_version, bound], figures[bound])
-        return list(families.values())

@@ -151,14 +151,18 @@ class Alerts:
     def __init__(self, app: Flask, notifier: DiscordNotifier):
         self.app, self.notifier = app, notifier
         self.language = app.config["NOTIFY_LANGUAGE"]
+        # Every worker of `python wsgi.py` sees the database, the registry and the erasures
+        # alike: the first tells Discord, so that one event is one message.
+        self.first_worker = app.config.get("WORKER_INDEX", 0) == 0
 
     def database(self, connected: bool) -> None:
         """Tell that the database was lost or is back (the database watch's `on_change`)."""
         self._send(database_event, connected)
 
     def model(self, kind: str, details: dict) -> None:
-        """Tell a change of the served models (one of Serving's events)."""
-        self._send(model_event, kind, details)
+        """Tell a change of the served models (one of Serving's events); a canary's guards
+        trip in one worker, which tells it."""
+        self._send(model_event, kind, details, everywhere=kind == "canary_tripped")
 
     def erasure(self, details: dict) -> None:
         """Tell that the serving champion was trained on an erased photo (said once)."""
@@ -170,6 +174,10 @@ class Alerts:
         self._send(model_failed_event, error)
         self.notifier.close(timeout=15)
 
-    def _send(self, message: Callable[..., Event], *details: object) -> None:
+    def _send(
+        self, message: Callable[..., Event], *details: object, everywhere: bool = False
+    ) -> None:
+        if not (self.first_worker or everywhere):
+            return
         with self.app.app_context():  # where the words of NOTIFY_LANGUAGE are found
             self.notifier.notify(message(*details, self.language))

@@ -1,11 +1,12 @@
 """A durable local queue for rows the database could not take, replayed when it returns."""
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from catsdogs.errors import ServiceError
@@ -14,25 +15,38 @@ log = logging.getLogger(__name__)
 
 
 class Spool:
-    """Append-only JSON lines, fsync'd on every write; replayed in order, then truncated."""
+    """Append-only JSON lines, fsync'd on every write; replayed in order, then truncated.
+
+    The workers of `python wsgi.py --workers N` share one instance folder, hence one spool:
+    an exclusive lock on a file beside it keeps any two processes from writing at once, and a
+    replay from losing a row appended meanwhile.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """This thread alone in this process, and this process alone on the spool."""
+        with self._lock, open(self._lock_path, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
 
     def append(self, row: dict) -> None:
         """Add `row` durably, or raise storage_full having written nothing (the disk is full)."""
         line = (json.dumps(row, default=str, separators=(",", ":")) + "\n").encode()
-        with self._lock:
-            try:
+        try:
+            with self._exclusive():
                 self._write(line)
-            except OSError as error:
-                log.error("cannot spool prediction %s: %s", row.get("request_id"), error)
-                raise ServiceError(
-                    "storage_full",
-                    "The service cannot record predictions right now (its disk is full), so "
-                    "this one was not kept. Try again later.",
-                ) from None
+        except OSError as error:
+            log.error("cannot spool prediction %s: %s", row.get("request_id"), error)
+            raise ServiceError(
+                "storage_full",
+                "The service cannot record predictions right now (its disk is full), so "
+                "this one was not kept. Try again later.",
+            ) from None
 
     def _write(self, line: bytes) -> None:
         # Unbuffered: a write the disk refused is not tried again by close() behind our back.
@@ -63,7 +77,7 @@ class Spool:
 
     def replay(self, write: Callable[[list[dict]], object]) -> int:
         """Pass all rows, in order, to `write(rows)`; keep the file if that fails."""
-        with self._lock:
+        with self._exclusive():
             if not self.path.exists():
                 return 0
             with open(self.path, encoding="utf-8", errors="replace") as spool:

@@ -69,6 +69,9 @@ def pair(tmp_path_factory, tokens):
             "SECRET_KEY": secrets.token_hex(24),  # shared: one replica's session is the other's
             "API_TOKENS": ",".join(f"{name}:{token}" for name, token in tokens.values()),
             "RATELIMIT_STORAGE_URI": REDIS,
+            # Each replica a parent and two serving processes (docs/deploy.md, "Workers"): the
+            # promotion, limits, sessions and SIGTERM must hold across workers as across replicas.
+            "WORKERS": "2",
             "RATE_LIMIT_PER_TOKEN": f"{PER_TOKEN}/minute",
             "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/minute",
             "DATABASE_CHECK_SECONDS": "0",

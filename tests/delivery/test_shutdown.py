@@ -44,8 +44,9 @@ def response_of(connection: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.fixture
-def server(tmp_path):
+# One process, and two workers under a parent that passes the signal on (catsdogs/workers.py).
+@pytest.fixture(params=["1", "2"], ids=["one-process", "two-workers"])
+def server(tmp_path, request):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'catsdogs.db'}",
@@ -54,7 +55,10 @@ def server(tmp_path):
         "SECRET_KEY": "shutdown-test-secret-key-of-some-length",
         "DATABASE_CHECK_SECONDS": "0",
         "PURGE_INTERVAL_SECONDS": "0",
+        "WORKERS": request.param,
     }
+    if request.param != "1":  # several workers need shared rate limits
+        env["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379/0"
     flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
     subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
     port = free_port()

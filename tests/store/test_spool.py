@@ -3,7 +3,10 @@ and to a full disk."""
 
 import errno
 import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,6 +93,32 @@ def test_appends_during_a_replay_are_kept_for_the_next(spool):
     late.join()
     spool.replay(got.extend)
     assert got == rows(2)
+
+
+def test_another_process_appending_during_a_replay_keeps_its_row(spool):
+    # The workers of `python wsgi.py --workers N` share the instance folder, hence the spool.
+    spool.append(rows(1)[0])
+    got = []
+    late = rows(1, start=1)[0]
+    append = (
+        "from catsdogs.store.spool import Spool; print('ready', flush=True); "
+        f"Spool({str(spool.path)!r}).append({late!r})"
+    )
+
+    def slow_write(batch):
+        other = subprocess.Popen([sys.executable, "-c", append], stdout=subprocess.PIPE)
+        assert other.stdout.readline() == b"ready\n"
+        time.sleep(0.5)  # its append has begun by now
+        assert other.poll() is None, "the other process wrote while this one replayed"
+        got.append(other)
+        got.extend(batch)
+
+    spool.replay(slow_write)
+    other, *replayed = got
+    other.communicate(timeout=30)
+    assert other.returncode == 0
+    spool.replay(replayed.extend)
+    assert replayed == rows(2)
 
 
 def test_a_full_disk_is_storage_full_and_leaves_the_spooled_rows_whole(spool, monkeypatch):
