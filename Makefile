@@ -11,9 +11,9 @@ TRAIN_VENV ?= .venv-train
 MLFLOW_VENV ?= .venv-mlflow
 # uv, the tool that writes the locks (`make lock`), in a venv of its own.
 LOCK_VENV ?= .venv-lock
-# py-spy, the sampling profiler `make profile-requests` runs, in a venv of its own too.
+# py-spy, the sampling profiler `make profile-requests` runs, in a venv of its own too
+# (ops/profiler/requirements.txt).
 PROFILER_VENV ?= .venv-profiler
-PY_SPY_VERSION := 0.4.3
 
 .DEFAULT_GOAL := help
 .PHONY: help run check test train retrain evaluate profile quantize lint bench soak init-db clean translations
@@ -171,9 +171,9 @@ OPS_PYTHON := PYTHONPATH=ops $(BIN)/python
 bench: $(VENV)/.test  ## speed and memory report against PostgreSQL (reports/bench.md)
 	$(OPS_PYTHON) -m bench $(BENCH_ARGS)
 
-$(PROFILER_VENV)/.py-spy:
+$(PROFILER_VENV)/.py-spy: ops/profiler/requirements.txt
 	$(PYTHON) -m venv $(PROFILER_VENV)
-	$(PROFILER_VENV)/bin/pip install --quiet py-spy==$(PY_SPY_VERSION)
+	$(PROFILER_VENV)/bin/pip install --quiet --require-hashes -r ops/profiler/requirements.txt
 	touch $@
 
 .PHONY: profile-requests
