@@ -36,14 +36,11 @@ DEFAULTS: dict[str, object] = {
     "REVIEW_QUEUE_MAX": 2000,  # kept photos waiting for review; past it no photo is kept
     "PURGE_INTERVAL_SECONDS": 3600,  # how often the service purges past RETENTION_DAYS; 0: never
     "DATABASE_CHECK_SECONDS": 10,
-    # On PostgreSQL a prediction row without a photo is answered before its commit reaches the
-    # disk (docs/performance.md): a database crash may lose its last ~0.6 s of such rows.
-    "PREDICTION_ROWS_WAIT_FOR_DISK": False,
+    "PREDICTION_ROWS_WAIT_FOR_DISK": False,  # PostgreSQL only: see docs/configuration.md
     # Links on the monitoring page, shown only when set: a link to nothing helps nobody.
     "GRAFANA_URL": None,
     "PROMETHEUS_URL": None,
-    # No ping before each checkout (a round trip per request): a connection the server dropped
-    # fails one write, which is spooled and replayed, and the pool then reconnects them all.
+    # No ping per checkout: a dropped connection fails one write, spooled (docs/performance.md).
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "API_SPEC_OPTIONS": {},
     "API_TOKEN_SCOPES": {},  # token name -> its scopes; a name missing here has them all

@@ -47,8 +47,7 @@ class Writer:
     `telemetry` counts database writes and votes."""
 
     def __init__(self, spool: Spool, telemetry: Telemetry, rows_wait_for_disk: bool = True):
-        self.spool, self.telemetry = spool, telemetry
-        self.rows_wait_for_disk = rows_wait_for_disk
+        self.spool, self.telemetry, self.rows_wait_for_disk = spool, telemetry, rows_wait_for_disk
 
     def save_prediction(
         self,
@@ -118,11 +117,8 @@ def _insert(row: dict, photo: KeptPhoto | None = None, wait_for_disk: bool = Tru
     """The one way a prediction row (and its kept photo) reaches the database, live or
     replayed: one transaction, so a photo is never stored without its row, nor lost with it.
     A photo already kept (the same bytes) is not stored twice: each copy has one prediction,
-    so erasing one never deletes a photo another consented prediction holds.
-
-    Without `wait_for_disk`, PostgreSQL commits a row that has no photo before its WAL is
-    flushed: waiting for the disk was the largest cost of an answer outside the model
-    (docs/performance.md). A photo and its row always wait."""
+    so erasing one never deletes a photo another consented prediction holds. Without
+    `wait_for_disk`, PostgreSQL answers before the WAL of a row without a photo is flushed."""
     with db.engine.begin() as connection:
         if not wait_for_disk and photo is None and connection.dialect.name == "postgresql":
             connection.execute(ASYNCHRONOUS_COMMIT)
