@@ -103,14 +103,26 @@ class ClosingServer:
                 threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket):
-        with connection:
-            first = connection.recv(65536)
-            self.requests.append(first.split(b"\r\n", 1)[0])
-            connection.sendall(self.ANSWER)
-            second = connection.recv(65536)  # the next request on the kept-alive connection
-            if second:
-                self.requests.append(second.split(b"\r\n", 1)[0])
+        with connection, connection.makefile("rb") as incoming:
+            if self._read_request(incoming):
+                connection.sendall(self.ANSWER)
+                self._read_request(incoming)  # the next request on the kept-alive connection
             connection.shutdown(socket.SHUT_RDWR)
+
+    def _read_request(self, incoming) -> bool:
+        """Read one whole request (its body too: a body read later would pass for the next
+        request); False when the client closed the connection instead."""
+        line = incoming.readline()
+        if not line:
+            return False
+        self.requests.append(line.rstrip())
+        length = 0
+        while (header := incoming.readline()) not in (b"\r\n", b""):
+            name, _, value = header.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        incoming.read(length)
+        return True
 
     def close(self):
         self.listener.close()
