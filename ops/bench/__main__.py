@@ -48,8 +48,20 @@ def main(argv=None) -> int:
         default=str(trust.PREVIOUS),
         help="the model --model extends, for the cost of its detector and heatmap",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="serving processes (WORKERS; default: one per core); more than one keeps the rate "
+        "limits in Redis at BENCH_REDIS_URL, as `python wsgi.py` requires",
+    )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
+    # The served processes of every part below read these, as a deployment's would.
+    os.environ["WORKERS"] = str(args.workers)
+    if args.workers > 1:
+        redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        os.environ["RATELIMIT_STORAGE_URI"] = redis
     if args.compare is not None:
         return compare_precisions(args.model, args.compare or precision.int8_copy(args.model), args)
 
@@ -59,6 +71,7 @@ def main(argv=None) -> int:
     results = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "workers": args.workers,
         "bare_inference": bare.measure(),
         "pipeline": floor.pipeline(args.model, {"small_photo": photo, "jpeg_12mp": big}),
         "inputs": {"small_photo_bytes": len(photo), "jpeg_12mp_bytes": len(big)},

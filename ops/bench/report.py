@@ -74,7 +74,7 @@ def targets(results: dict) -> list[dict]:
     c1 = service["levels"].get("1")
     rows = [
         ("bare inference, one thread, p50 (ms)", bare["one_thread"]["p50_ms"], "<=", 10.0),
-        ("server peak RSS (MB)", service["peak_rss_mb"], "<=", 400.0),
+        ("all serving processes, peak RSS (MB)", service["peak_rss_mb"], "<=", 500.0),
         ("12 MP JPEG end to end, p50 (ms)", service["jpeg_12mp_c1"]["p50_ms"], "<=", 60.0),
     ]
     if c1:
@@ -83,7 +83,26 @@ def targets(results: dict) -> list[dict]:
                 "small photo c=1: end-to-end p50 minus bare one-thread p50 (ms)",
                 round(statistics.median(overheads(c1)), 2),
                 "<=",
-                5.0,
+                3.0,
+            )
+        )
+    c8 = service["levels"].get("8")
+    if c8:
+        rows.append(
+            (
+                "c=8 throughput / all-cores floor, median of windows",
+                round(statistics.median(pair_ratios(c8)), 3),
+                ">=",
+                0.80,
+            )
+        )
+        cores = results["bare_inference"]["all_cores"]["threads"]
+        rows.append(
+            (
+                "machine time outside the model at c=8 (ms per request)",
+                machine_time(c8, cores)["outside_model_ms_per_request"],
+                "<=",
+                2.0,
             )
         )
     if "model_health" in results:
@@ -109,7 +128,7 @@ def targets(results: dict) -> list[dict]:
     if "ratio" in shadow:
         rows.append(("c=1 p50 with shadow at 100% / shadow off", shadow["ratio"], "<=", 1.10))
         rows.append(
-            ("server RSS with champion and challenger (MB)", shadow["peak_rss_mb"], "<=", 400.0)
+            ("all serving processes with two models, RSS (MB)", shadow["peak_rss_mb"], "<=", 500.0)
         )
     return [
         {
@@ -145,7 +164,7 @@ def markdown(results: dict) -> str:
         + _pipeline(results)
         + _model_health(results)
         + trust.markdown(results.get("trust"))
-        + _service(results["service"])
+        + _service(results["service"], results.get("workers", 1))
         + _shadow(results.get("shadow"))
         + [""]
     )
@@ -162,7 +181,7 @@ def _outside_model(results: dict) -> list[str]:
         "Machine time per request is cores x busy share / throughput; the model's share is one "
         "inference on the all-cores floor (median of the level's windows); outside the model is "
         "the rest: HTTP, Flask, decoding, resizing, the database, the kernel and the load "
-        "generator. Reported, not a target.",
+        "generator. The c=8 figure has a target (issue 30).",
         "",
         "| clients | machine ms/request | model ms/request | outside the model ms/request |",
         "|---|---|---|---|",
@@ -231,11 +250,11 @@ def _pipeline(results: dict) -> list[str]:
     ]
 
 
-def _service(service: dict) -> list[str]:
+def _service(service: dict, workers: int) -> list[str]:
     lines = [
         "",
-        f"## POST /api/predict through waitress (threads: {service['waitress_threads']}) "
-        "with PostgreSQL",
+        f"## POST /api/predict through waitress ({workers} worker{'s' * (workers > 1)}, "
+        f"threads: {service['waitress_threads']}) with PostgreSQL",
         "",
         "Per second: the median window.",
         "",
