@@ -11,6 +11,7 @@ replica and `flask models` see it. Knows nothing of Flask or the database.
 import datetime
 import json
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Collection
@@ -103,7 +104,7 @@ class Manifests:
             return None if listed is None else frozenset(listed)
         photos = self._download(run_id, path)
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".part")
+        partial = cached.with_suffix(f".{os.getpid()}.part")  # workers share the folder
         partial.write_text(json.dumps(None if photos is None else sorted(photos)))
         partial.replace(cached)
         return photos

@@ -84,7 +84,8 @@ class Rest:
 
     def download(self, artifact_uri: str, name: str, target: Path) -> None:
         """Write the artifact `name` to `target`, whole or not at all."""
-        partial = target.with_name(target.name + ".part")
+        # Named by process: the workers of one service share its model cache.
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
         url = self._artifact_url(artifact_uri, name)
         with self._send("GET", url, f"download {name}", stream=True) as response:
             try:

@@ -7,6 +7,7 @@ if MLflow's number names one there (catsdogs/registry/versions.py accepts digits
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from functools import partial
 from pathlib import Path
@@ -98,10 +99,16 @@ def fetch(registry: Registry, version: RegisteredVersion, cache: Path) -> Path:
     """The version's folder in `cache`, downloaded whole first unless it is there already."""
     folder = cache_folder(cache, version.registry_version)
     if not (folder / "catsdogs.onnx").is_file():
-        unfinished = folder.with_name(f"{folder.name}.partial")
+        # Named by process: another worker of this service may be fetching the same version.
+        unfinished = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
         shutil.rmtree(unfinished, ignore_errors=True)
         registry.download(version, unfinished)
-        unfinished.rename(folder)
+        try:
+            unfinished.rename(folder)
+        except OSError:  # that other worker's copy landed first: the same files, keep it
+            shutil.rmtree(unfinished, ignore_errors=True)
+            if not (folder / "catsdogs.onnx").is_file():
+                raise
     return folder
 
 

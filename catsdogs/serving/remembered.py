@@ -50,7 +50,7 @@ def remember(
     record = Remembered(registry_version, model_version, sha256, now, precision)
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        unfinished = cache / f"{RECORD}.partial"
+        unfinished = cache / f"{RECORD}.{os.getpid()}.partial"  # workers share the cache
         unfinished.write_text(json.dumps(asdict(record)))
         os.replace(unfinished, cache / RECORD)  # never a half-written record
     except OSError as error:
