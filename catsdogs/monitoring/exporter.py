@@ -33,3 +33,14 @@ class ServiceMetrics(PrometheusMetrics):
         chosen = registry.restricted_registry(names) if names else registry
         generate_latest, content_type = choose_encoder(accept_header or "")
         return generate_latest(chosen).decode("utf-8"), content_type
+
+
+def forget_series(metric: Any, *labels: str) -> None:
+    """Drop a labelled series from this process's metrics. With several workers its file keeps
+    it (prometheus_client cannot remove there and warns): a gauge's caller sets it to 0 first."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    try:
+        metric.remove(*labels)
+    except KeyError:  # never recorded
+        pass

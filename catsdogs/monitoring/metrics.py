@@ -9,7 +9,7 @@ from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from catsdogs.errors import ERRORS
-from catsdogs.monitoring.exporter import ServiceMetrics
+from catsdogs.monitoring.exporter import ServiceMetrics, forget_series
 
 if TYPE_CHECKING:  # annotations only: the classifier imports monitoring's signals
     from catsdogs.serving.classifier import Answer
@@ -164,7 +164,7 @@ class Telemetry:
     def _unserved(self, model_version: str, role: str) -> None:
         # 0 first: a worker's metric file keeps a removed series at its last value.
         self.model_info.labels(model_version, role).set(0)
-        self.model_info.remove(model_version, role)
+        forget_series(self.model_info, model_version, role)
 
     def answers_in(self, role: str, precision: str | None) -> None:
         """Say in which format ("fp32", "int8") `role`'s model answers; None: no model plays it."""
@@ -172,7 +172,7 @@ class Telemetry:
             if role in self._precision_roles:
                 for each in PRECISIONS:
                     self.model_precision.labels(role, each).set(0)  # as in _unserved
-                    self.model_precision.remove(role, each)
+                    forget_series(self.model_precision, role, each)
                 self._precision_roles.discard(role)
             return
         for each in PRECISIONS:

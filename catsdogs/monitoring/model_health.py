@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from catsdogs.card import ModelCard
 from catsdogs.monitoring import feedback_accuracy, reference, signals
 from catsdogs.monitoring.drift import Window, merge, summarize
+from catsdogs.monitoring.exporter import forget_series
 from catsdogs.monitoring.health_gauges import HealthGauges
 from catsdogs.monitoring.shared_windows import SharedWindows
 
@@ -107,10 +108,7 @@ class ModelHealth:
         for signal in signals.ALL_SIGNALS:
             metric = self.metrics[signal.name]
             for values in [()] if signal.edges else [(value,) for value in signal.bins]:
-                try:
-                    metric.remove(model_version, *values)
-                except KeyError:
-                    pass
+                forget_series(metric, model_version, *values)
 
     def observe(self, prediction: Answer) -> None:
         """Count one prediction's signals, for the version and card that made it."""
