@@ -72,6 +72,12 @@ def children(pid: int) -> set[int]:
     return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
+def start_two_workers(env: dict, port: int) -> subprocess.CompletedProcess:
+    """`python wsgi.py --workers 2` expected to stop by itself: its status and output."""
+    command = [sys.executable, str(ROOT / "wsgi.py"), "--workers", "2", "--port", str(port)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
 def predict(url: str, token: str, count: int) -> list[int]:
     """`count` predictions from 6 clients at once, each on a new connection."""
 
@@ -156,13 +162,7 @@ def test_a_worker_that_dies_is_replaced_and_its_counts_stay(service):
 
 def test_several_workers_without_shared_rate_limits_refuse_to_start(tmp_path):
     env = {**os.environ, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "API_TOKEN": "t"}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "wsgi.py"), "--workers", "2", "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result = start_two_workers(env, free_port())
     assert result.returncode == 2
     assert result.stderr == (
         "cannot start: 2 workers need shared rate limits; set RATELIMIT_STORAGE_URI "
@@ -176,13 +176,7 @@ def test_a_port_in_use_is_one_line_with_several_workers_too(tmp_path):
         taken.bind(("127.0.0.1", free_port()))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "wsgi.py"), "--workers", "2", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-        )
+        result = start_two_workers(env, port)
     assert result.returncode == 2
     assert result.stderr == (
         f"cannot start: 127.0.0.1:{port} is already in use; "
@@ -237,13 +231,7 @@ def test_workers_that_cannot_build_the_app_stop_the_service_with_their_status(tm
         "DATABASE_CHECK_SECONDS": "0",
         "MODEL_PATH": str(tmp_path / "missing.onnx"),
     }
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "wsgi.py"), "--workers", "2", "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result = start_two_workers(env, free_port())
     assert result.returncode == 1
     assert f"model file not found: {tmp_path / 'missing.onnx'}" in result.stderr
     assert "exited with 1 before serving: stopping" in result.stderr
