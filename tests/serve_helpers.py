@@ -86,10 +86,9 @@ def wait_until_answering(
     raise AssertionError(f"{url} did not answer in {seconds} s: {output()}")
 
 
-@contextlib.contextmanager
-def served_process(instance: Path, token: str, *arguments: str) -> Iterator[tuple[str, int]]:
-    """`python wsgi.py` as `make run` and the image start it, on SQLite in `instance`, answering
-    `token`; yield its URL and pid, then stop it."""
+def served_environment(instance: Path, token: str, **settings: str) -> dict[str, str]:
+    """The environment of a `python wsgi.py` on SQLite in `instance` answering `token`, with
+    `settings` on top, its database made first (`flask init-db`)."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
@@ -97,9 +96,18 @@ def served_process(instance: Path, token: str, *arguments: str) -> Iterator[tupl
         "API_TOKEN": token,
         "SECRET_KEY": f"{token}-secret-key-of-some-length",
         "DATABASE_CHECK_SECONDS": "0",
+        **settings,
     }
     flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
     subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    return env
+
+
+@contextlib.contextmanager
+def served_process(instance: Path, token: str, *arguments: str) -> Iterator[tuple[str, int]]:
+    """`python wsgi.py` as `make run` and the image start it, on SQLite in `instance`, answering
+    `token`; yield its URL and pid, then stop it."""
+    env = served_environment(instance, token)
     port = free_port()
     wsgi = str(Path(__file__).resolve().parents[1] / "wsgi.py")
     command = [sys.executable, wsgi, "--port", str(port), *arguments]

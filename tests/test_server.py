@@ -12,7 +12,7 @@ import requests
 
 from bench.floor import twelve_megapixel_jpeg
 from tests.helpers import ROOT
-from tests.serve_helpers import free_port, served_process
+from tests.serve_helpers import free_port, served_environment, served_process
 
 TOKEN = "serve-test-token"
 
@@ -84,18 +84,7 @@ def test_a_port_in_use_is_one_line_and_status_2(tmp_path):
 
 
 def test_json_lines_on_the_console_one_per_request(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'catsdogs.db'}",
-        "INSTANCE_PATH": str(tmp_path),
-        "API_TOKEN": TOKEN,
-        "SECRET_KEY": "serve-test-secret-key-of-some-length",
-        "DATABASE_CHECK_SECONDS": "0",
-        "PURGE_INTERVAL_SECONDS": "0",
-        "LOG_FORMAT": "json",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
-    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    env = served_environment(tmp_path, TOKEN, PURGE_INTERVAL_SECONDS="0", LOG_FORMAT="json")
     port = free_port()
     console = tmp_path / "console.log"
     with console.open("w") as stderr:

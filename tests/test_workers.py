@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.helpers import ROOT
 from tests.monitoring.discord_stub import DiscordStub
 from tests.pictures import drawing
-from tests.serve_helpers import free_port, wait_until_answering
+from tests.serve_helpers import free_port, served_environment, wait_until_answering
 
 REDIS = "redis://127.0.0.1:6379/0"
 PREDICTIONS = 24
@@ -38,18 +38,9 @@ def service(tmp_path_factory):
         pytest.skip(f"no Redis at {REDIS}: {error}")
     instance = tmp_path_factory.mktemp("workers")
     token = f"workers-{secrets.token_hex(8)}"  # limits count per token in the shared Redis
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{instance / 'catsdogs.db'}",
-        "INSTANCE_PATH": str(instance),
-        "API_TOKEN": token,
-        "SECRET_KEY": f"{token}-secret-key-of-some-length",
-        "DATABASE_CHECK_SECONDS": "0",
-        "PURGE_INTERVAL_SECONDS": "0",
-        "RATELIMIT_STORAGE_URI": REDIS,
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "catsdogs"]
-    subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True)
+    env = served_environment(
+        instance, token, PURGE_INTERVAL_SECONDS="0", RATELIMIT_STORAGE_URI=REDIS
+    )
     port = free_port()
     console = instance / "console.log"
     with console.open("w") as stderr:
@@ -187,21 +178,15 @@ def test_a_port_in_use_is_one_line_with_several_workers_too(tmp_path):
 def test_an_event_every_worker_sees_is_told_to_discord_once(tmp_path):
     """The registry is unreachable for both workers alike: one message, not one per worker."""
     stub = DiscordStub()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'catsdogs.db'}",
-        "INSTANCE_PATH": str(tmp_path),
-        "API_TOKEN": "t",
-        "SECRET_KEY": "workers-discord-secret-key-of-some-length",
-        "DATABASE_CHECK_SECONDS": "0",
-        "PURGE_INTERVAL_SECONDS": "0",
-        "RATELIMIT_STORAGE_URI": REDIS,
-        "DISCORD_WEBHOOK_URL": stub.url,
-        "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}",  # nothing listens there
-        "MODEL_POLL_SECONDS": "1",
-    }
-    subprocess.run([sys.executable, "-m", "flask", "--app", "catsdogs", "init-db"], env=env,
-                   check=True, capture_output=True)  # fmt: skip
+    env = served_environment(
+        tmp_path,
+        "t",
+        PURGE_INTERVAL_SECONDS="0",
+        RATELIMIT_STORAGE_URI=REDIS,
+        DISCORD_WEBHOOK_URL=stub.url,
+        MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        MODEL_POLL_SECONDS="1",
+    )
     port = free_port()
     console = tmp_path / "console.log"
     with console.open("w") as stderr:

@@ -17,12 +17,7 @@ from catsdogs.card import SHIPPED_MODEL, ModelCard
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    endpoint.add_database_url(parser)
     parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument(

@@ -1,5 +1,6 @@
 """POST /api/predict end to end: waitress + PostgreSQL on loopback, several concurrency levels."""
 
+import argparse
 import os
 import secrets
 import socket
@@ -18,6 +19,16 @@ import requests
 from bench.client import UploadClient
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout whose wsgi.py is measured
+
+
+def add_database_url(parser: argparse.ArgumentParser) -> None:
+    """The PostgreSQL database every bench tool serves from: --database-url, BENCH_DATABASE_URL."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+        ),
+    )
 
 
 def run(

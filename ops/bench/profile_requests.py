@@ -161,12 +161,7 @@ def markdown(levels: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_requests", description=__doc__)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    endpoint.add_database_url(parser)
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--seconds", type=int, default=20, help="sampled per level")
     parser.add_argument("--keep", type=Path, help="keep py-spy's raw stacks in this folder")

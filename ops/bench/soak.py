@@ -6,7 +6,6 @@ and server RSS growth under 10% after the warm-up. Not part of `make test`.
 
 import argparse
 import json
-import os
 import random
 import secrets
 import statistics
@@ -131,12 +130,7 @@ def main(argv=None) -> int:
         "--threads", type=int, help="waitress threads (default: serve's, as make run)"
     )
     parser.add_argument("--sample-seconds", type=float, default=5)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    endpoint.add_database_url(parser)
     parser.add_argument("--out", default="reports/soak.json")
     args = parser.parse_args(argv)
     warmup = 60 * (
