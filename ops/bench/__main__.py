@@ -4,10 +4,12 @@ Writes reports/bench.json and reports/bench.md. Loopback only; bounded in reques
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench import endpoint, floor, health, precision, report, shadow, trust
@@ -52,14 +54,30 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
-    # The served processes of every part below read these, as a deployment's would.
-    os.environ["WORKERS"] = str(args.workers)
-    if args.workers > 1:
-        redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-        os.environ["RATELIMIT_STORAGE_URI"] = redis
     if args.compare is not None:
         return compare_precisions(args.model, args.compare or precision.int8_copy(args.model), args)
+    with served_by_workers(args.workers):
+        return measure(args)
 
+
+@contextlib.contextmanager
+def served_by_workers(workers: int) -> Iterator[None]:
+    """WORKERS (and, for several, the limits in Redis) for every process the bench serves, as a
+    deployment's environment would say; os.environ as it was afterwards."""
+    before = os.environ.copy()
+    os.environ["WORKERS"] = str(workers)
+    if workers > 1:
+        redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        os.environ["RATELIMIT_STORAGE_URI"] = redis
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+def measure(args: argparse.Namespace) -> int:
+    """The whole benchmark: writes reports/bench.json and bench.md; 0 if every target is met."""
     photo = floor.small_photo()
     big = floor.twelve_megapixel_jpeg()
     bare = floor.Floor(args.model)
