@@ -105,7 +105,7 @@ def test_the_hottest_window_and_its_hiding():
     cam = np.zeros((7, 7))
     cam[4:6, 1:3] = 1.0
     assert faithfulness.hottest(cam, 2) == (4, 1)
-    hidden = faithfulness.hide(np.zeros((224, 224, 3), np.uint8), (4, 1), 2)
+    hidden = faithfulness.hide(np.zeros((224, 224, 3), np.uint8), (4, 1), 2, (7, 7))
     assert (hidden[128:192, 32:96] == faithfulness.GREY).all()
     assert hidden.sum() == 64 * 64 * 3 * faithfulness.GREY
 

@@ -35,9 +35,11 @@ def trust(args: Namespace) -> int:
     """Compare the detectors, write the chosen one's model and report; 1 if acceptance fails.
     With --ship, make the model the packaged one when it passes."""
     source, out = Path(args.model), Path(args.out)
-    card = ModelCard.for_model(source).data
+    loaded = ModelCard.for_model(source)  # checks the card's input size against the graph's
+    card, side = loaded.data, loaded.input_size[0]
     # The packaged model may be an extended one already: start again from its first output.
     original = graph.base(onnx.load(source))
+    heads = graph.find_heads(original.graph)
     features = out / "features" / card["sha256"][:8]
     probe = out / "probe.onnx"
     if not probe.exists():
@@ -48,7 +50,7 @@ def trust(args: Namespace) -> int:
     parts = card_split(dataset, card)
     pets = extract.pet_outputs(runner, dataset, parts, features)
     nonpets, manifest = extract.nonpet_outputs(runner, Path(args.nonpet), features)
-    photo = _photo(dataset, parts["test"])
+    photo = _photo(dataset, parts["test"], side)
     table, chosen = choose(original, pets, nonpets, args.refused, photo, out)
     model = out / f"{source.stem}-trust.onnx"
     onnx.save(graph.extend(original, chosen.graph), model)
@@ -60,6 +62,7 @@ def trust(args: Namespace) -> int:
         "model": {"path": str(model), "sha256": export.file_sha256(model)},
         "source": {"file": source.name, "version": card["version"], "sha256": card["sha256"]},
         "heads": _heads(original),
+        "geometry": {"input_side": side, "grid": list(graph.feature_grid(original, heads))},
         "nonpet_set": _nonpet_set(Path(args.nonpet), manifest, nonpets),
         "comparison_on_calibration": table,
         "chosen": {"detector": chosen.name, "why": _why(table, chosen.name)},
@@ -71,7 +74,9 @@ def trust(args: Namespace) -> int:
             **checks(source, model, dataset, parts["test"], outputs),
             "graph_vs_numpy_score_max_relative": score_agreement(chosen, outputs),
         },
-        "faithfulness": _faithfulness(probe, dataset, parts["test"], args.faithfulness_photos),
+        "faithfulness": _faithfulness(
+            probe, dataset, parts["test"], args.faithfulness_photos, side
+        ),
     }
     report["card"] = card_fields(chosen, report)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -151,9 +156,9 @@ def _nonpet_set(folder: Path, manifest: str, nonpets: dict) -> dict:
     return {"folder": str(folder), "manifest_sha256": manifest, "images": counts}
 
 
-def _photo(dataset: Dataset, test: Split) -> np.ndarray:
+def _photo(dataset: Dataset, test: Split, side: int) -> np.ndarray:
     """One test photo, the input of the latency measurements."""
-    pixels, _ = dataset.load(Split(test.files[:1], test.labels[:1]), 224)
+    pixels, _ = dataset.load(Split(test.files[:1], test.labels[:1]), side)
     return pixels[0]
 
 
@@ -177,9 +182,9 @@ def _why(table: dict, name: str) -> str:
     )
 
 
-def _faithfulness(probe: Path, dataset: Dataset, test: Split, photos: int) -> dict:
+def _faithfulness(probe: Path, dataset: Dataset, test: Split, photos: int, side: int) -> dict:
     chosen = np.sort(np.random.default_rng(0).permutation(len(test))[:photos])
-    pixels, _ = dataset.load(Split([test.files[i] for i in chosen], [0] * len(chosen)), 224)
+    pixels, _ = dataset.load(Split([test.files[i] for i in chosen], [0] * len(chosen)), side)
     runner = extract.session(probe)
     return {f"{size}x{size}": faithfulness.check(runner, pixels, size) for size in (1, 2, 3)}
 

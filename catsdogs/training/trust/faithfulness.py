@@ -2,7 +2,8 @@
 
 A map that shows what the model used must cost the predicted class more confidence when its
 hottest region is hidden than when any region of that size is. Regions are squares of whole
-cells of the 7x7 map (32 pixels each at 224), hidden with flat grey.
+cells of the map, whatever its grid (7x7 cells of 32 pixels for MobileNetV2 at 224), hidden with
+flat grey.
 """
 
 import numpy as np
@@ -16,18 +17,21 @@ GREY = 128
 
 def hottest(cam: np.ndarray, size: int) -> tuple[int, int]:
     """The (row, column) of the size x size window of cells with the largest summed map."""
-    cells = cam.shape[0] - size + 1
+    rows, columns = cam.shape[0] - size + 1, cam.shape[1] - size + 1
     sums = np.array(
-        [[cam[r : r + size, c : c + size].sum() for c in range(cells)] for r in range(cells)]
+        [[cam[r : r + size, c : c + size].sum() for c in range(columns)] for r in range(rows)]
     )
     row, column = np.unravel_index(np.argmax(sums), sums.shape)
     return int(row), int(column)
 
 
-def hide(pixels: np.ndarray, corner: tuple[int, int], size: int, grid: int = 7) -> np.ndarray:
-    """A copy of (h, w, 3) pixels with the window of cells at `corner` painted grey."""
+def hide(
+    pixels: np.ndarray, corner: tuple[int, int], size: int, grid: tuple[int, int]
+) -> np.ndarray:
+    """A copy of (h, w, 3) pixels with the window of cells at `corner` of a map of `grid`
+    (rows, columns) cells painted grey."""
     hidden = pixels.copy()
-    step_y, step_x = pixels.shape[0] / grid, pixels.shape[1] / grid
+    step_y, step_x = pixels.shape[0] / grid[0], pixels.shape[1] / grid[1]
     top, left = round(corner[0] * step_y), round(corner[1] * step_x)
     bottom, right = round((corner[0] + size) * step_y), round((corner[1] + size) * step_x)
     hidden[top:bottom, left:right] = GREY
@@ -50,11 +54,14 @@ def check(
     predicted = before[names[0]].argmax(axis=1)
     maps = before[CAM][np.arange(len(pixels)), predicted]
     rng = np.random.default_rng(seed)
-    cells = maps.shape[1] - size + 1
-    hot = np.stack([hide(p, hottest(m, size), size) for p, m in zip(pixels, maps, strict=True)])
+    grid = maps.shape[1:]  # the map's own: a window hides the pixels its cells stand for
+    cells = np.array(grid) - size + 1
+    hot = np.stack(
+        [hide(p, hottest(m, size), size, grid) for p, m in zip(pixels, maps, strict=True)]
+    )
     corners = rng.integers(0, cells, size=(len(pixels), draws, 2))
     random = np.stack(
-        [hide(p, tuple(c), size) for p, row in zip(pixels, corners, strict=True) for c in row]
+        [hide(p, tuple(c), size, grid) for p, row in zip(pixels, corners, strict=True) for c in row]
     )
     p0, z0 = confidence_and_logit(before[names[0]], predicted)
     p_hot, z_hot = confidence_and_logit(extract.run(runner, hot)[names[0]], predicted)
@@ -67,7 +74,7 @@ def check(
     return {
         "photos": int(len(pixels)),
         "window_cells": size,
-        "window_share_of_image": round(size**2 / maps.shape[1] ** 2, 4),
+        "window_share_of_image": round(size**2 / (grid[0] * grid[1]), 4),
         "fill": f"grey {GREY}",
         "random_windows_per_photo": draws,
         "seed": seed,

@@ -1,9 +1,11 @@
 """The shipped graph with more outputs from the same run: pooled features, heatmap, OOD score.
 
-The exported model ends in heads `out_relu (N,1280,7,7) -> GlobalAveragePool -> Squeeze ->
-MatMul -> Add -> Sigmoid` whose P(dog) are averaged. Everything added here reads tensors the
-graph already computes; `Identity:0` stays the first output and its nodes are untouched, so
-existing clients (and the Classifier, which reads outputs[0]) get the same bytes.
+The exported model ends in heads `feature map (N,K,rows,columns) -> GlobalAveragePool ->
+Squeeze -> MatMul -> Add -> Sigmoid` whose P(dog) are averaged (MobileNetV2 at 224 px: K 1280,
+a 7x7 map); the map's grid is read from the graph, so another backbone gets a map of its own.
+Everything added here reads tensors the graph already computes; `Identity:0` stays the first
+output and its nodes are untouched, so existing clients (and the Classifier, which reads
+outputs[0]) get the same bytes.
 """
 
 from collections.abc import Callable
@@ -14,9 +16,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-FEATURES = "features"  # (N, heads x 1280): each head's pooled out_relu, concatenated
+FEATURES = "features"  # (N, heads x K): each head's pooled feature map, concatenated
 HEAD_LOGITS = "head_logits"  # (N, heads): each head's logit for dog, before its sigmoid
-CAM = "cam"  # (N, 2, 7, 7): class activation map of cat and dog, heads averaged
+CAM = "cam"  # (N, 2, rows, columns): class activation map of cat and dog, heads averaged
 SCORE = "neither_score"  # (N,): the detector's score, higher for less pet-like photos
 TRUNK_FEATURES = "trunk_features"  # (N, C): the shared trunk's output pooled (measurements only)
 
@@ -25,7 +27,7 @@ TRUNK_FEATURES = "trunk_features"  # (N, C): the shared trunk's output pooled (m
 class Head:
     """One sigmoid head: the tensors it reads and writes, and its weights."""
 
-    feature_map: str  # out_relu, (N, K, 7, 7)
+    feature_map: str  # (N, K, rows, columns): out_relu in MobileNetV2
     pooled: str  # the squeezed average, (N, K)
     logit: str  # MatMul + bias, (N, 1)
     weight: np.ndarray  # (K, 1)
@@ -85,6 +87,21 @@ def find_heads(graph: onnx.GraphProto) -> list[Head]:
     return heads
 
 
+def feature_grid(model: onnx.ModelProto, heads: list[Head]) -> tuple[int, int]:
+    """The (rows, columns) of the heads' feature maps, from ONNX shape inference: the CAM's."""
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    shapes = {
+        info.name: tuple(d.dim_value for d in info.type.tensor_type.shape.dim)
+        for info in (*inferred.input, *inferred.value_info, *inferred.output)
+    }
+    grids = {shapes.get(h.feature_map, ())[2:] for h in heads}
+    # The heads' maps are averaged cell by cell: they must share one known grid.
+    if len(grids) != 1 or any(len(g) != 2 or 0 in g for g in grids):
+        raise ValueError(f"the heads' feature maps have no one known grid: {sorted(grids)}")
+    rows, columns = grids.pop()
+    return rows, columns
+
+
 def trunk_output(graph: onnx.GraphProto, heads: list[Head]) -> str:
     """The last tensor every head depends on: where the shared trunk ends."""
     producer = {out: node for node in graph.node for out in node.output}
@@ -139,6 +156,7 @@ def extend(
     nodes: list[onnx.NodeProto] = []
     constants: list[onnx.TensorProto] = []
     dims = heads[0].weight.shape[0]
+    grid = feature_grid(model, heads)
 
     def constant(name: str, value: np.ndarray) -> str:
         array = np.asarray(value)
@@ -154,7 +172,7 @@ def extend(
     nodes.append(helper.make_node("Concat", [h.pooled for h in heads], [FEATURES], axis=1))
     nodes.append(helper.make_node("Concat", [h.logit for h in heads], [HEAD_LOGITS], axis=1))
     # A 1x1 convolution with the head's own weights and bias is the head applied to each cell
-    # before pooling: by linearity the 7x7 map's mean is the head's logit, with no gradient.
+    # before pooling: by linearity the map's mean is the head's logit, with no gradient.
     maps = []
     for i, head in enumerate(heads):
         kernel = constant(f"w{i}", head.weight.T.reshape(1, -1, 1, 1))
@@ -168,7 +186,7 @@ def extend(
     outputs = [
         helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, [None, dims * len(heads)]),
         helper.make_tensor_value_info(HEAD_LOGITS, TensorProto.FLOAT, [None, len(heads)]),
-        helper.make_tensor_value_info(CAM, TensorProto.FLOAT, [None, 2, 7, 7]),
+        helper.make_tensor_value_info(CAM, TensorProto.FLOAT, [None, 2, *grid]),
     ]
     if isinstance(detector, Mahalanobis):
         nodes.append(_mahalanobis(detector, constant, node))

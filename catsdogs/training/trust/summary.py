@@ -16,7 +16,7 @@ from catsdogs.training.trust.graph import CAM, FEATURES, HEAD_LOGITS, SCORE, Mah
 ACCEPTANCE = {"auroc": 0.95, "refused_nonpets": 0.90, "refused_pets": 0.01, "points": 0.1}
 ACCEPTED_KINDS = ("photo", "drawing")
 PHOTO_CHECK = 256  # test photos run one at a time, as served, for the bit-identity check
-WINDOW = 2  # cells a side of the hidden window the card quotes: 8% of the photo
+WINDOW = 2  # cells a side of the hidden window the card quotes: 8% of the photo on a 7x7 map
 PART_KEYS = ("pets", "nonpets", "auroc", "refused_pets", "refused_nonpets", "kinds")
 FAITHFUL_KEYS = (
     "photos",
@@ -153,8 +153,9 @@ def _acceptance(figures: dict) -> dict:
 def checks(source: Path, model: Path, dataset: Dataset, test: Split, outputs: dict) -> dict:
     """Output 0 bit-identical to the source model's, one photo at a time as served and in
     batches; the heatmap's mean against the heads' logits on every test photo."""
-    pixels, _ = dataset.load(Split(test.files[:PHOTO_CHECK], test.labels[:PHOTO_CHECK]), 224)
     original, extended = extract.session(source), extract.session(model)
+    size = original.get_inputs()[0].shape[1]
+    pixels, _ = dataset.load(Split(test.files[:PHOTO_CHECK], test.labels[:PHOTO_CHECK]), size)
     identical = {
         f"batch_{batch}": bool(
             np.array_equal(
@@ -184,6 +185,7 @@ def card_fields(chosen: Candidate, report: dict) -> dict:
     """The JSON card's new sections, for the serving side: where each answer is in the
     outputs, and how far to trust it (from the `trust` report's figures)."""
     test, calibration = report["test"], report["calibration"]
+    rows, columns = report["geometry"]["grid"]
     family = "mahalanobis" if isinstance(chosen.graph, Mahalanobis) else "knn_cosine"
     faithful = report["faithfulness"][f"{WINDOW}x{WINDOW}"]
     return {
@@ -212,12 +214,18 @@ def card_fields(chosen: Candidate, report: dict) -> dict:
         },
         "cam": {
             "output": CAM,
-            "shape": [None, 2, 7, 7],
+            "shape": [None, 2, rows, columns],
             "classes": ["cat", "dog"],
-            "cell_pixels": 32,
+            "cell_pixels": cell_pixels(report["geometry"]["input_side"], columns),
             "mean_is_logit": True,
             "meaning": "each cell's share of the class logit (the heads' averaged, bias spread "
-            "evenly): the 7x7 mean is the logit, cat's map is minus dog's",
+            f"evenly): the {rows}x{columns} mean is the logit, cat's map is minus dog's",
             "faithfulness": {key: faithful[key] for key in FAITHFUL_KEYS},
         },
     }
+
+
+def cell_pixels(side: int, cells: int) -> int | float:
+    """Pixels a side of one cell of the map on a `side`-pixel input (32 for 7 cells on 224)."""
+    share = side / cells
+    return int(share) if share.is_integer() else round(share, 2)
