@@ -1,8 +1,6 @@
 """`trust` on a backbone of another geometry: the map's grid and cells come from the model.
 
-A small two-headed graph stands in for one: a 48-pixel NHWC input, a convolution per head to a
-6x6 map, and the exported heads' pattern (GlobalAveragePool -> Squeeze -> MatMul -> Add ->
-Sigmoid, P(dog) averaged, output [1 - P(dog), P(dog)]).
+A small two-headed graph stands in for one (tests/small_model.py): a 48-pixel input, a 6x6 map.
 """
 
 import json
@@ -10,68 +8,19 @@ import json
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from catsdogs.card import SHIPPED_MODEL, ModelCard
 from catsdogs.training.trust import card_text, compare, extract, faithfulness, graph, summary
+from tests.small_model import small_model
 
-SIDE, GRID, CHANNELS = 48, 6, 4
+SIDE, GRID = 48, 6
 CARD = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
-
-
-def small_model() -> onnx.ModelProto:
-    """Two heads on their own convolutions of the photo, as the shipped graph's two tops."""
-    rng = np.random.default_rng(0)
-    weights = {"squeeze_axes": np.array([2, 3]), "half": np.array(0.5), "one": np.array(1.0)}
-    nodes = [helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2])]
-    step = SIDE // GRID  # each cell of the map sees its own step x step square of pixels
-    for head in ("a", "b"):
-        # 255-scale pixels: small kernel weights keep the logits within a few units.
-        weights[f"kernel_{head}"] = rng.normal(0, 0.002, (CHANNELS, 3, step, step))
-        weights[f"dense_{head}"] = rng.normal(0, 1, (CHANNELS, 1))
-        weights[f"bias_{head}"] = rng.normal(0, 1, (1,))
-        nodes += [
-            helper.make_node(
-                "Conv", ["nchw", f"kernel_{head}"], [f"conv_{head}"], strides=[step] * 2
-            ),
-            helper.make_node("Relu", [f"conv_{head}"], [f"map_{head}"]),
-            helper.make_node("GlobalAveragePool", [f"map_{head}"], [f"pool_{head}"]),
-            helper.make_node("Squeeze", [f"pool_{head}", "squeeze_axes"], [f"pooled_{head}"]),
-            helper.make_node("MatMul", [f"pooled_{head}", f"dense_{head}"], [f"dot_{head}"]),
-            helper.make_node("Add", [f"dot_{head}", f"bias_{head}"], [f"logit_{head}"]),
-            helper.make_node("Sigmoid", [f"logit_{head}"], [f"p_{head}"]),
-        ]
-    nodes += [
-        helper.make_node("Add", ["p_a", "p_b"], ["p_sum"]),
-        helper.make_node("Mul", ["p_sum", "half"], ["p_dog"]),
-        helper.make_node("Sub", ["one", "p_dog"], ["p_cat"]),
-        helper.make_node("Concat", ["p_cat", "p_dog"], ["Identity:0"], axis=1),
-    ]
-    initializers = [
-        numpy_helper.from_array(
-            value.astype(np.int64 if name == "squeeze_axes" else np.float32), name
-        )
-        for name, value in weights.items()
-    ]
-    model = helper.make_model(
-        helper.make_graph(
-            nodes,
-            "small",
-            [helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, SIDE, SIDE, 3])],
-            [helper.make_tensor_value_info("Identity:0", TensorProto.FLOAT, [None, 2])],
-            initializers,
-        ),
-        opset_imports=[helper.make_opsetid("", 15)],
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 @pytest.fixture(scope="module")
 def extended(tmp_path_factory):
     path = tmp_path_factory.mktemp("geometry") / "extended.onnx"
-    onnx.save(graph.extend(small_model()), path)
+    onnx.save(graph.extend(small_model(SIDE, GRID)), path)
     return path
 
 
@@ -80,7 +29,7 @@ def photos(count: int = 6) -> np.ndarray:
 
 
 def test_the_grid_is_read_from_the_graph():
-    model = small_model()
+    model = small_model(SIDE, GRID)
     assert graph.feature_grid(model, graph.find_heads(model.graph)) == (GRID, GRID)
     shipped = graph.base(onnx.load(SHIPPED_MODEL))
     assert graph.feature_grid(shipped, graph.find_heads(shipped.graph)) == (7, 7)
