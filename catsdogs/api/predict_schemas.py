@@ -57,9 +57,10 @@ class Explanation(ma.Schema):
         ma.fields.List(ma.fields.Float()),
         required=True,
         metadata={
-            "description": "7x7 rows, top to bottom, of the class activation map normalised "
-            "0-1 (1: the cell that spoke most for the class); each cell covers 32x32 pixels "
-            "of the 224x224 image the model read"
+            "description": "Rows, top to bottom, of the class activation map normalised 0-1 "
+            "(1: the cell that spoke most for the class), on the model's own grid; the cells "
+            "share the image the model read (`size`) evenly: 7x7 cells of 32x32 pixels for "
+            "the shipped model's 224x224"
         },
     )
     logits = ma.fields.List(
@@ -81,8 +82,17 @@ class Explanation(ma.Schema):
     overlay = ma.fields.String(
         required=True,
         metadata={
-            "description": "The map over the 224x224 image the model read, as a "
+            "description": "The map over the image the model read (`size`), as a "
             "`data:image/jpeg;base64,...` URI (computed for this answer, never stored)"
+        },
+    )
+    size = ma.fields.List(
+        ma.fields.Integer(),
+        required=True,
+        metadata={
+            "description": "[width, height] in pixels of the image the model read, which the "
+            "grid covers and the overlay shows: the photo resized as the model card says "
+            "([224, 224] for the shipped model)"
         },
     )
 

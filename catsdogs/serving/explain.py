@@ -14,7 +14,7 @@ from catsdogs.serving.classifier import Answer
 # see red and green apart, so a brighter cell always means "looked more", whatever one's eyes.
 VIRIDIS = "440154 482878 3e4989 31688e 26828e 1f9e89 35b779 6ece58 b5de2b fde725".split()
 OPACITY = 0.5  # enough colour to read the map, enough photo to see what it covers
-QUALITY = 80  # a 224x224 overlay of about 10 KB; the map is blurry anyway
+QUALITY = 80  # about 10 KB for the shipped model's 224x224 overlay; the map is blurry anyway
 # Where the hottest cell lies, by thirds of the photo (rows, then columns).
 PLACES = (
     ("top_left", "top", "top_right"),
@@ -40,9 +40,10 @@ PALETTE = _palette(VIRIDIS)
 
 def explanation(answer: Answer, pixels: np.ndarray) -> dict | None:
     """Where the model saw its answer's class in `pixels` (the model's input, (height, width, 3)
-    uint8): the class, its 7x7 map normalised 0-1 (`grid`) and raw (`logits`: each cell's share
-    of the class logit, their mean is the logit), the hottest region (`where`) and the map
-    blended over the photo (`overlay`, a JPEG data URI). None for a model without maps."""
+    uint8): the class, its map normalised 0-1 (`grid`, the model's own rows and columns: 7x7 for
+    MobileNetV2) and raw (`logits`: each cell's share of the class logit, their mean is the
+    logit), the hottest region (`where`), the map blended over the photo (`overlay`, a JPEG data
+    URI) and that photo's [width, height] (`size`). None for a model without maps."""
     if answer.activation is None or answer.card is None:
         return None
     logits = np.asarray(answer.activation[answer.card.classes.index(answer.label)], np.float32)
@@ -54,6 +55,7 @@ def explanation(answer: Answer, pixels: np.ndarray) -> dict | None:
         "logits": np.round(logits, 4).tolist(),
         "where": where(grid) if high - low > 1e-6 else EVENLY,
         "overlay": overlay(pixels, grid),
+        "size": [pixels.shape[1], pixels.shape[0]],
     }
 
 
@@ -68,7 +70,8 @@ def overlay(pixels: np.ndarray, grid: np.ndarray) -> str:
     data URI. Pillow does every per-pixel step in C, which keeps this under a millisecond."""
     size = (pixels.shape[1], pixels.shape[0])
     levels = Image.fromarray(np.round(grid * 255).astype(np.uint8), "L")
-    # Bilinear from the cells' centres: each of the 7x7 cells covers a 32x32 square of the photo.
+    # Bilinear from the cells' centres: each cell covers its share of the photo, whatever the
+    # grid (7x7 cells of 32x32 pixels on MobileNetV2's 224x224).
     levels = levels.resize(size, Image.Resampling.BILINEAR)
     levels.putpalette(PALETTE)  # each level becomes its colour (twice faster than 3 lookups)
     blended = Image.blend(Image.fromarray(pixels, "RGB"), levels.convert("RGB"), OPACITY)

@@ -12,6 +12,7 @@ from catsdogs.card import SHIPPED_MODEL
 from tests.api.test_predict import predict
 from tests.helpers import ApiClient
 from tests.pictures import drawing
+from tests.small_model import served
 
 
 def test_a_drawing_is_neither_and_keeps_the_nearer_class(api, classifier):
@@ -38,7 +39,18 @@ def test_explain_returns_the_predicted_class_s_map_and_overlay(api, cat_photo, e
     assert found["overlay"].startswith("data:image/jpeg;base64,")
     overlay = Image.open(io.BytesIO(base64.b64decode(found["overlay"].split(",", 1)[1])))
     assert overlay.format == "JPEG" and overlay.size == (224, 224)
+    assert found["size"] == [224, 224]
     assert "explanation_unavailable" not in body
+
+
+def test_a_model_of_another_geometry_explains_on_its_own_grid(make_app, tmp_path, cat_photo):
+    """A 240-pixel model with an 8x8 map: its grid, its overlay's size, its cells."""
+    app = make_app(MODEL_PATH=str(served(tmp_path, 240, 8)))
+    app.test_client_class = ApiClient
+    found = predict(app.test_client(), cat_photo, explain="true").get_json()["explanation"]
+    assert np.array(found["grid"]).shape == np.array(found["logits"]).shape == (8, 8)
+    overlay = Image.open(io.BytesIO(base64.b64decode(found["overlay"].split(",", 1)[1])))
+    assert overlay.size == (240, 240) and found["size"] == [240, 240]
 
 
 def test_a_neither_answer_is_explained_by_the_nearer_class(api):
@@ -82,4 +94,5 @@ def test_openapi_documents_explain_and_the_explanation(client):
         "logits",
         "where",
         "overlay",
+        "size",
     }

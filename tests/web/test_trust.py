@@ -5,7 +5,9 @@ import re
 import pytest
 
 from catsdogs.serving.explain import PLACES
+from tests.helpers import HtmxClient, image_bytes
 from tests.pictures import drawing
+from tests.small_model import served
 from tests.web.forms import HX, classify
 
 NEITHER = {
@@ -17,6 +19,12 @@ WHY = {
     "fr": "Pourquoi\u00a0? Voir où le modèle a regardé",
 }
 ALT = {"en": "Heatmap: the model looked most at the ", "fr": "Carte de chaleur\u00a0: le modèle"}
+
+
+def size_said(side: int, language: str) -> str:
+    """The caption's words for the size of the image the model read."""
+    times = " × " if language == "en" else "\u00a0×\u00a0"
+    return f"({side}{times}{side} pixels)"
 
 
 def answer(htmx, data: bytes, language: str, name="photo.png") -> str:
@@ -47,7 +55,18 @@ def test_a_cat_photo_gets_the_usual_answer_and_a_folded_heatmap(htmx, cat_photo,
     assert f"<summary>{WHY[language]}</summary>" in why
     image = re.search(r"<img [^>]*>", why).group(0)
     assert 'src="data:image/jpeg;base64,' in image and 'width="224" height="224"' in image
+    assert size_said(224, language) in why
     assert re.search(r'alt="([^"]+)"', image).group(1).startswith(ALT[language])
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_heatmap_of_a_model_of_another_size_says_its_size(make_app, tmp_path, language):
+    app = make_app(MODEL_PATH=str(served(tmp_path, 240, 8)))
+    app.test_client_class = HtmxClient
+    body = answer(app.test_client(), image_bytes(size=(300, 200)), language)
+    why = re.search(r'<details class="why">.*?</details>', body, re.S).group(0)
+    assert 'width="240" height="240"' in why
+    assert size_said(240, language) in why
 
 
 @pytest.mark.parametrize("place", [p for row in PLACES for p in row] + ["evenly"])
