@@ -33,7 +33,9 @@ class ModelCard:
     # above which the answer is "not a cat or a dog" (None: a model without one, never says so).
     neither_output: str | None = None
     neither_above: float = INF
-    cam_output: str | None = None  # (N, 2, 7, 7) class activation maps: where each class was seen
+    # (N, 2, rows, columns) class activation maps, on the model's own grid: where each class was
+    # seen (7x7 for MobileNetV2)
+    cam_output: str | None = None
 
     @classmethod
     def for_model(cls, model_path: str | Path) -> "ModelCard":
