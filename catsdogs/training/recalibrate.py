@@ -114,6 +114,7 @@ def recalibrate(
             "graph_vs_numpy_score_max_relative": summary.score_agreement(chosen, outputs),
         },
         "faithfulness": {f"{summary.WINDOW}x{summary.WINDOW}": _faithful(probe, dataset, parts)},
+        "geometry": summary.geometry(original, size),
     }
     held = reviewed_files(feedback, manifest, "holdout")
     chunks = extract.image_chunks(held, size)

@@ -31,6 +31,7 @@ def photos(count: int = 6) -> np.ndarray:
 def test_the_grid_is_read_from_the_graph():
     model = small_model(SIDE, GRID)
     assert graph.feature_grid(model, graph.find_heads(model.graph)) == (GRID, GRID)
+    assert summary.geometry(model, SIDE) == {"input_side": SIDE, "grid": [GRID, GRID]}
     shipped = graph.base(onnx.load(SHIPPED_MODEL))
     assert graph.feature_grid(shipped, graph.find_heads(shipped.graph)) == (7, 7)
 
@@ -59,7 +60,7 @@ def test_the_faithfulness_check_runs_on_the_model_s_grid(extended):
     assert found["photos"] == 6
 
 
-def report(side: int, grid: list[int]) -> tuple[compare.Candidate, dict]:
+def report(geometry: dict) -> tuple[compare.Candidate, dict]:
     """The shipped card's own figures as a `trust` report, for a model of that geometry."""
     neither = CARD["neither"]
     chosen = compare.Candidate(
@@ -78,15 +79,14 @@ def report(side: int, grid: list[int]) -> tuple[compare.Candidate, dict]:
         "accuracy": neither["accuracy"],
         "real_photos": neither["real_photos"],
         "faithfulness": {"2x2": CARD["cam"]["faithfulness"]},
-        "geometry": {"input_side": side, "grid": grid},
+        "geometry": geometry,
     }
 
 
 def test_the_shipped_model_s_geometry_gives_its_card_s_sections_unchanged():
     shipped = graph.base(onnx.load(SHIPPED_MODEL))
-    grid = graph.feature_grid(shipped, graph.find_heads(shipped.graph))
     side = ModelCard.for_model(SHIPPED_MODEL).input_size[0]
-    fields = summary.card_fields(*report(side, list(grid)))
+    fields = summary.card_fields(*report(summary.geometry(shipped, side)))
     assert fields["cam"] == CARD["cam"] and fields["neither"] == CARD["neither"]
 
 
@@ -95,7 +95,7 @@ def test_the_shipped_model_s_geometry_gives_its_card_s_sections_unchanged():
     [(SIDE, GRID, 8, "6x6 mean"), (240, 8, 30, "8x8 mean"), (224, 7, 32, "7x7 mean")],
 )
 def test_the_card_says_the_model_s_grid_and_cell_size(side, grid, cell, said):
-    cam = summary.card_fields(*report(side, [grid, grid]))["cam"]
+    cam = summary.card_fields(*report({"input_side": side, "grid": [grid, grid]}))["cam"]
     assert cam["shape"] == [None, 2, grid, grid] and cam["cell_pixels"] == cell
     assert said in cam["meaning"]
     text = "\n".join(card_text._heatmap(cam))

@@ -20,7 +20,8 @@ from catsdogs.card import SHIPPED_MODEL
 from catsdogs.training import export, metrics
 from catsdogs.training.trust import compare, cost, detectors, extract, faithfulness, graph
 from catsdogs.training.trust import real_photos, ship
-from catsdogs.training.trust.summary import card_fields, checks, final_figures, score_agreement
+from catsdogs.training.trust.summary import card_fields, checks, final_figures, geometry
+from catsdogs.training.trust.summary import score_agreement
 
 log = logging.getLogger(__name__)
 BUDGET_MS = 0.5  # the most the detector may add to one photo's inference (issue 28)
@@ -39,7 +40,6 @@ def trust(args: Namespace) -> int:
     card, side = loaded.data, loaded.input_size[0]
     # The packaged model may be an extended one already: start again from its first output.
     original = graph.base(onnx.load(source))
-    heads = graph.find_heads(original.graph)
     features = out / "features" / card["sha256"][:8]
     probe = out / "probe.onnx"
     if not probe.exists():
@@ -62,7 +62,7 @@ def trust(args: Namespace) -> int:
         "model": {"path": str(model), "sha256": export.file_sha256(model)},
         "source": {"file": source.name, "version": card["version"], "sha256": card["sha256"]},
         "heads": _heads(original),
-        "geometry": {"input_side": side, "grid": list(graph.feature_grid(original, heads))},
+        "geometry": geometry(original, side),
         "nonpet_set": _nonpet_set(Path(args.nonpet), manifest, nonpets),
         "comparison_on_calibration": table,
         "chosen": {"detector": chosen.name, "why": _why(table, chosen.name)},

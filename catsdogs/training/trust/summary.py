@@ -7,11 +7,13 @@ part) are only measured at it.
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from catsdogs.store.petimages import Dataset, Split
 from catsdogs.training.trust import detectors, extract
 from catsdogs.training.trust.compare import Candidate
 from catsdogs.training.trust.graph import CAM, FEATURES, HEAD_LOGITS, SCORE, Mahalanobis
+from catsdogs.training.trust.graph import feature_grid, find_heads
 
 ACCEPTANCE = {"auroc": 0.95, "refused_nonpets": 0.90, "refused_pets": 0.01, "points": 0.1}
 ACCEPTED_KINDS = ("photo", "drawing")
@@ -223,6 +225,11 @@ def card_fields(chosen: Candidate, report: dict) -> dict:
             "faithfulness": {key: faithful[key] for key in FAITHFUL_KEYS},
         },
     }
+
+
+def geometry(model: onnx.ModelProto, side: int) -> dict:
+    """Where the heatmap's cells fall: the `side`-pixel input and the heads' map grid."""
+    return {"input_side": side, "grid": list(feature_grid(model, find_heads(model.graph)))}
 
 
 def cell_pixels(side: int, cells: int) -> int | float:
