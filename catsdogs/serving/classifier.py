@@ -31,7 +31,7 @@ class Answer:
     # `label` and `probabilities` stay the two classes' answer, as clients have always read it.
     neither_score: float | None = None
     neither: bool = False
-    # Where the model saw each class, (2, 7, 7) in the classes' order (None: no such output).
+X
     activation: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
