@@ -31,7 +31,8 @@ class Answer:
     # `label` and `probabilities` stay the two classes' answer, as clients have always read it.
     neither_score: float | None = None
     neither: bool = False
-X
+    # Where the model saw each class, (2, rows, columns) on the model's own grid (7x7 for
+    # MobileNetV2), in the classes' order (None: no such output).
     activation: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property

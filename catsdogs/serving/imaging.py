@@ -127,7 +127,7 @@ def _open(data: bytes, size: tuple[int, int]) -> tuple[Image.Image, tuple[int, i
         raise _too_large()
     full_size = image.size  # before draft() scales a JPEG down
     if image.format == "JPEG":
-        # Decode big JPEGs at a reduced scale: far cheaper, and the model sees 224 px anyway.
+        # Decode big JPEGs at a reduced scale: far cheaper, and the model sees `size` anyway.
         image.draft("RGB", size)  # the size is then the drafted one: the one to budget
     if image.width * image.height * _bytes_per_pixel(image) > MAX_DECODE_BYTES:
         raise ImageError(
