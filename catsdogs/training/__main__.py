@@ -1,5 +1,5 @@
-"""Command line: `python -m catsdogs.training <command> ...`: train, retrain, gate, evaluate,
-ship, quantize, nonpet, trust and the others below."""
+"""Command line: `python -m catsdogs.training <command> ...`: train, retrain, gate, compare,
+evaluate, ship, quantize, nonpet, trust and the others below."""
 
 import argparse
 import logging
@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     check.add_argument("--model", default=SHIPPED_MODEL, help="the .onnx to evaluate")
     check.add_argument("--json", help="write the measured figures to this file")
+    versus = subcommands.add_parser(
+        "compare",
+        help="two models with cards on the champion's base test split alone: accuracies, "
+        "errors, ECE, McNemar's test; comparison-test-split.md beside the candidate",
+    )
+    versus.set_defaults(command=challenger.compare_on_test_split)
+    versus.add_argument("--candidate", required=True, help="the candidate .onnx, card beside it")
+    versus.add_argument("--champion", default=SHIPPED_MODEL, help="the champion .onnx")
+    versus.add_argument("--data", default=DEFAULT_DATA, help="the champion's PetImages zip")
     describe = subcommands.add_parser(
         "profile", help="recompute the card's reference profile (ONNX Runtime only, no training)"
     )

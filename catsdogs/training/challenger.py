@@ -1,5 +1,6 @@
-"""What `python -m catsdogs.training retrain|gate` do and print: a candidate trained on the base
-data plus a feedback export, judged against the champion, registered as challenger if it passes."""
+"""What `python -m catsdogs.training retrain|gate|compare` do and print: a candidate trained on
+the base data plus a feedback export, judged against the champion, registered as challenger if it
+passes; or any two models compared on the champion's test split alone, without a gate."""
 
 import datetime
 import json
@@ -12,10 +13,12 @@ from catsdogs.card import SHIPPED_MODEL
 from catsdogs.registry import lifecycle, trained_models
 from catsdogs.registry.client import RegistryError
 from catsdogs.store.feedback_manifest import ManifestError
+from catsdogs.training import comparison
 from catsdogs.training.commands import MODELS
-from catsdogs.training.comparison import compare, verdict_of, write_comparison
+from catsdogs.training.comparison_markdown import errors
 from catsdogs.training.gate import Verdict
 from catsdogs.training.retrain import RetrainError, train_candidate
+from catsdogs.training.significance import conclusion
 
 
 def retrain(args: Namespace) -> int:
@@ -53,13 +56,13 @@ def judge_candidate(
     """Compare, write comparison.md beside the candidate, log to MLflow when it is set, and
     register the candidate as challenger only when the gate passes; 1 when refused."""
     try:
-        comparison = compare(candidate, champion, Path(args.data), Path(args.feedback))
+        found = comparison.compare(candidate, champion, Path(args.data), Path(args.feedback))
     except (RetrainError, ManifestError) as error:
         print(f"gate: {error}", file=sys.stderr)
         return 2
-    comparison["champion"]["registry_version"] = champion_version
-    as_json, as_markdown = write_comparison(comparison, candidate.parent)
-    verdict = verdict_of(comparison)
+    found["champion"]["registry_version"] = champion_version
+    as_json, as_markdown = comparison.write_comparison(found, candidate.parent)
+    verdict = comparison.verdict_of(found)
     for warning in verdict.warnings:
         print(f"warning: {warning}")
     print(f"gate {verdict.summary()} -> {as_markdown}")
@@ -70,6 +73,39 @@ def judge_candidate(
         print(f"candidate refused by the gate: {'; '.join(verdict.reasons)}", file=sys.stderr)
         return 1
     return status
+
+
+def compare_on_test_split(args: Namespace) -> int:
+    """Two models with cards on the champion's base test split alone, printed and written
+    beside the candidate; 2 when they were not split from the same data."""
+    candidate = Path(args.candidate)
+    try:
+        found = comparison.compare_on_test_split(candidate, Path(args.champion), Path(args.data))
+    except RetrainError as error:
+        print(f"compare: {error}", file=sys.stderr)
+        return 2
+    test = found["mcnemar"].get("test")
+    if test is None:
+        print("compare: the champion's test split holds no photo", file=sys.stderr)
+        return 2
+    print(f"base test split of {found['base_dataset']['name']}:")
+    for model in ("champion", "candidate"):
+        figures = found["figures"][model]["test"]
+        print(
+            f"{model:9} {found[model]['version']}: accuracy {figures['accuracy']:.2%}, "
+            f"{errors(figures)} errors on {figures['images']:,} photos, "
+            f"ECE {figures['expected_calibration_error']:.4f}"
+        )
+    print(
+        f"McNemar's exact test: the candidate alone is right on {test['candidate_only_right']} "
+        f"photos, the champion alone on {test['champion_only_right']}; "
+        f"p = {test['p_value']:.3g}: {conclusion(test)}"
+    )
+    _, as_markdown = comparison.write_comparison(
+        found, candidate.parent, comparison.TEST_SPLIT_COMPARISON
+    )
+    print(f"-> {as_markdown}")
+    return 0
 
 
 def record_candidate(

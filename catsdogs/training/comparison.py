@@ -1,42 +1,92 @@
 """Champion and candidate on the same photos: the champion's base test split and the held-out
-feedback photos; the gate's verdict (catsdogs/training/gate.py), comparison.json and .md."""
+feedback photos; the gate's verdict (catsdogs/training/gate.py), comparison.json and .md. Or
+the test split alone, without feedback photos or gate (`python -m catsdogs.training compare`)."""
 
 import json
 from pathlib import Path
 
 from catsdogs.card import CLASSES
 from catsdogs.store import feedback_manifest
-from catsdogs.store.petimages import Dataset, card_split
+from catsdogs.store.petimages import Dataset, Split, card_split
 from catsdogs.training import export, metrics
 from catsdogs.training.gate import Verdict, judge
 from catsdogs.training.retrain import RetrainError, check_same_data, feedback_part
+from catsdogs.training.comparison_markdown import render
+from catsdogs.training.significance import mcnemar
 
 COMPARISON = "comparison"  # comparison.md and comparison.json, beside the candidate
+# `compare` alone: not the gate's comparison.md, which a retrain's folder keeps and MLflow holds
+TEST_SPLIT_COMPARISON = "comparison-test-split"
 
 
 def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict:
     """Both models on the champion's base test split and on the held-out feedback photos."""
-    champion_card = json.loads(champion.with_suffix(".json").read_text())
-    candidate_card = json.loads(candidate.with_suffix(".json").read_text())
+    manifest = feedback_manifest.read(feedback)  # a broken export fails before the zip is hashed
+    cards, test = _base_test_split(candidate, champion, data)
+    sets = {"test": test, "holdout": (Dataset(feedback), feedback_part(manifest, "holdout"))}
+    measured = measure({"champion": champion, "candidate": candidate}, cards, sets)
+    verdict = judge(measured["figures"]["champion"], measured["figures"]["candidate"])
+    return {
+        **_about(candidate, champion, cards),
+        "feedback_dataset": {
+            "name": manifest["name"],
+            "content_hash": manifest["content_hash"],
+            "counts": manifest["counts"],
+        },
+        **measured,
+        "verdict": {
+            "passed": verdict.passed,
+            "reasons": list(verdict.reasons),
+            "warnings": list(verdict.warnings),
+        },
+    }
+
+
+def compare_on_test_split(candidate: Path, champion: Path, data: Path) -> dict:
+    """Both models on the champion's base test split alone: no feedback photos, no gate."""
+    cards, test = _base_test_split(candidate, champion, data)
+    measured = measure({"champion": champion, "candidate": candidate}, cards, {"test": test})
+    return {**_about(candidate, champion, cards), **measured}
+
+
+def _base_test_split(
+    candidate: Path, champion: Path, data: Path
+) -> tuple[dict[str, dict], tuple[Dataset, Split]]:
+    """Both cards, and the champion's base data with its test split; RetrainError when the
+    candidate was not split from the same data, or `data` is not it."""
+    cards = {
+        name: json.loads(path.with_suffix(".json").read_text())
+        for name, path in (("champion", champion), ("candidate", candidate))
+    }
     for key in ("sha256", "split"):
-        if candidate_card["dataset"].get(key) != champion_card["dataset"].get(key):
+        if cards["candidate"]["dataset"].get(key) != cards["champion"]["dataset"].get(key):
             raise RetrainError(
                 f"the candidate's base dataset {key} is not the champion's: "
                 "their test figures cannot be compared"
             )
-    manifest = feedback_manifest.read(feedback)
     dataset = Dataset(data)
-    check_same_data(dataset, champion_card)
-    sets = {
-        "test": (dataset, card_split(dataset, champion_card)["test"]),
-        "holdout": (Dataset(feedback), feedback_part(manifest, "holdout")),
+    check_same_data(dataset, cards["champion"])
+    return cards, (dataset, card_split(dataset, cards["champion"])["test"])
+
+
+def _about(candidate: Path, champion: Path, cards: dict) -> dict:
+    return {
+        "champion": {"version": cards["champion"].get("version"), "file": str(champion)},
+        "candidate": {"version": cards["candidate"].get("version"), "file": str(candidate)},
+        "base_dataset": {k: cards["champion"]["dataset"].get(k) for k in ("name", "sha256")},
     }
-    models = {"champion": (champion, champion_card), "candidate": (candidate, candidate_card)}
+
+
+def measure(
+    models: dict[str, Path], cards: dict[str, dict], sets: dict[str, tuple[Dataset, Split]]
+) -> dict:
+    """Each model's figures on each set of (source, split), the photos whose answer changed,
+    and McNemar's test on each set with photos."""
     figures: dict[str, dict] = {}
     answers: dict[str, dict] = {}
     kept, decoded = {}, {}
-    for name, (path, card) in models.items():
-        size = int(card["preprocessing"]["resize"]["size"][0])
+    for name, path in models.items():
+        size = int(cards[name]["preprocessing"]["resize"]["size"][0])
         figures[name], answers[name] = {}, {}
         for part, (source, split) in sets.items():
             if (part, size) not in decoded:  # both models usually share the size: decode once
@@ -49,12 +99,13 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
             p_dog = export.predict(path, pixels)[:, CLASSES.index("dog")]
             figures[name][part] = metrics.evaluate(kept[part].labels, p_dog, kept[part].files)
             answers[name][part] = [CLASSES[int(p >= 0.5)] for p in p_dog]
+    truth = {part: [CLASSES[y] for y in kept[part].labels] for part in sets}
     changed = {
         part: [
-            {"file": f, "truth": CLASSES[y], "champion": a, "candidate": b}
-            for f, y, a, b in zip(
+            {"file": f, "truth": t, "champion": a, "candidate": b}
+            for f, t, a, b in zip(
                 kept[part].files,
-                kept[part].labels,
+                truth[part],
                 answers["champion"][part],
                 answers["candidate"][part],
                 strict=True,
@@ -63,30 +114,18 @@ def compare(candidate: Path, champion: Path, data: Path, feedback: Path) -> dict
         ]
         for part in sets
     }
-    verdict = judge(figures["champion"], figures["candidate"])
-    return {
-        "champion": {"version": champion_card.get("version"), "file": str(champion)},
-        "candidate": {"version": candidate_card.get("version"), "file": str(candidate)},
-        "base_dataset": {k: champion_card["dataset"].get(k) for k in ("name", "sha256")},
-        "feedback_dataset": {
-            "name": manifest["name"],
-            "content_hash": manifest["content_hash"],
-            "counts": manifest["counts"],
-        },
-        "figures": figures,
-        "changed": changed,
-        "verdict": {
-            "passed": verdict.passed,
-            "reasons": list(verdict.reasons),
-            "warnings": list(verdict.warnings),
-        },
+    tests = {
+        part: mcnemar(truth[part], answers["champion"][part], answers["candidate"][part])
+        for part in sets
+        if truth[part]
     }
+    return {"figures": figures, "changed": changed, "mcnemar": tests}
 
 
-def write_comparison(comparison: dict, folder: Path) -> tuple[Path, Path]:
-    """comparison.json and comparison.md in `folder`; their paths."""
+def write_comparison(comparison: dict, folder: Path, name: str = COMPARISON) -> tuple[Path, Path]:
+    """`name`.json and `name`.md in `folder`; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    as_json, as_markdown = folder / f"{COMPARISON}.json", folder / f"{COMPARISON}.md"
+    as_json, as_markdown = folder / f"{name}.json", folder / f"{name}.md"
     as_json.write_text(json.dumps(comparison, indent=2) + "\n")
     as_markdown.write_text(render(comparison))
     return as_json, as_markdown
@@ -95,65 +134,3 @@ def write_comparison(comparison: dict, folder: Path) -> tuple[Path, Path]:
 def verdict_of(comparison: dict) -> Verdict:
     v = comparison["verdict"]
     return Verdict(v["passed"], tuple(v["reasons"]), tuple(v["warnings"]))
-
-
-def render(comparison: dict) -> str:
-    """The comparison for people: figures, confusion matrices, changed answers, verdict."""
-    verdict, feedback = comparison["verdict"], comparison["feedback_dataset"]
-    names = {"test": "base test split", "holdout": "feedback hold-out"}
-    lines = [
-        f"# Retrain: candidate {comparison['candidate']['version']} against champion "
-        f"{comparison['champion']['version']}",
-        "",
-        f"**Gate: {'PASSED' if verdict['passed'] else 'REFUSED'}**",
-        "",
-        *[f"- {reason}" for reason in verdict["reasons"]],
-        *[f"- warning: {warning}" for warning in verdict["warnings"]],
-        "",
-        f"Base data {comparison['base_dataset']['name']} (sha256 "
-        f"`{comparison['base_dataset']['sha256'][:16]}...`); feedback dataset {feedback['name']} "
-        f"(content hash `{feedback['content_hash'][:16]}...`): training "
-        f"{feedback['counts']['train']['cat']} cats and {feedback['counts']['train']['dog']} dogs, "
-        f"held out {feedback['counts']['holdout']['cat']} cats and "
-        f"{feedback['counts']['holdout']['dog']} dogs.",
-        "",
-        "| set | photos | champion accuracy | candidate accuracy |",
-        "|---|---|---|---|",
-    ]
-    figures = comparison["figures"]
-    for part, name in names.items():
-        champion, candidate = figures["champion"][part], figures["candidate"][part]
-        lines.append(
-            f"| {name} | {candidate['images']} | {_percent(champion['accuracy'])} | "
-            f"{_percent(candidate['accuracy'])} |"
-        )
-    for part, name in names.items():
-        for model in ("champion", "candidate"):
-            matrix = figures[model][part].get("confusion_matrix")
-            if not matrix:
-                continue
-            (cc, cd), (dc, dd) = matrix["counts"]
-            lines += [
-                "",
-                f"Confusion matrix, {model}, {name} (rows: true class):",
-                "",
-                "| | predicted cat | predicted dog |",
-                "|---|---|---|",
-                f"| cat | {cc} | {cd} |",
-                f"| dog | {dc} | {dd} |",
-            ]
-    for part, name in names.items():
-        changed = comparison["changed"][part]
-        lines += ["", f"## Changed answers on the {name} ({len(changed)})", ""]
-        if not changed:
-            lines.append("None: both models give the same answers.")
-            continue
-        lines += ["| photo | truth | champion | candidate |", "|---|---|---|---|"]
-        lines += [
-            f"| {c['file']} | {c['truth']} | {c['champion']} | {c['candidate']} |" for c in changed
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2%}"

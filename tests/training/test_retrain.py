@@ -11,6 +11,7 @@ import pytest
 from catsdogs.registry import lifecycle
 from catsdogs.training import recalibrate
 from catsdogs.training.__main__ import main
+from catsdogs.training.significance import exact_p_value
 from tests.registry import model_versions
 from tests.store.feedback_photos import add_photo, swapped, tiny_base, tiny_champion
 from tests.helpers import close_app, database_url_for, migrated_app, settings_for
@@ -118,6 +119,18 @@ def test_a_better_candidate_becomes_the_challenger(setup, mlflow_env, tmp_path, 
     assert (
         "**Gate: PASSED**" in comparison and "Confusion matrix, candidate, feedback" in comparison
     )
+    found = json.loads((out / "comparison.json").read_text())
+    for part, name in (("test", "base test split"), ("holdout", "feedback hold-out")):
+        changed, test = found["changed"][part], found["mcnemar"][part]
+        # Two classes: an answer that changed is right for exactly one of the two models.
+        c = sum(change["candidate"] == change["truth"] for change in changed)
+        b = len(changed) - c
+        assert (test["champion_only_right"], test["candidate_only_right"]) == (b, c)
+        assert test["p_value"] == exact_p_value(b, c)
+        assert (
+            f"- McNemar's exact test on the {name}: the candidate alone is right on {c} photos, "
+            f"the champion alone on {b}; p = "
+        ) in comparison
     run = registry.rest.call("GET", "runs/get", run_id=challenger.run_id)["run"]
     tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
     assert tags["gate"] == "passed"
@@ -217,4 +230,9 @@ def test_an_empty_hold_out_passes_on_the_test_split_with_a_warning(
     assert (
         "**Gate: PASSED**" in comparison and "warning: the feedback hold-out is empty" in comparison
     )
-    assert "| feedback hold-out | 0 | - | - |" in comparison
+    assert "| feedback hold-out | 0 | - | - | - | - | - | - |" in comparison
+    assert (
+        "- McNemar's exact test on the base test split: the candidate alone is right on 0 photos, "
+        "the champion alone on 0; p = 1: no significant difference at 0.05.\n" in comparison
+    )
+    assert "McNemar's exact test on the feedback hold-out" not in comparison
