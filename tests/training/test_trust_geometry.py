@@ -24,8 +24,12 @@ def extended(tmp_path_factory):
     return path
 
 
-def photos(count: int = 6) -> np.ndarray:
-    return np.random.default_rng(1).integers(0, 256, (count, SIDE, SIDE, 3), dtype=np.uint8)
+def photos() -> np.ndarray:
+    """Flat colours with noise in a corner: maps that vary, answers of both classes."""
+    colours = [(0, 0, 0), (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255), (128,) * 3]
+    pixels = np.stack([np.full((SIDE, SIDE, 3), colour, np.uint8) for colour in colours])
+    pixels[:, :20, :20] = np.random.default_rng(1).integers(0, 256, (len(colours), 20, 20, 3))
+    return pixels
 
 
 def test_the_grid_is_read_from_the_graph():
@@ -46,6 +50,7 @@ def test_the_map_has_the_backbone_s_grid_and_averages_to_the_logit(extended):
     assert np.abs(cam[:, 1].mean(axis=(1, 2)) - logits).max() < 1e-5
     assert np.array_equal(cam[:, 0], -cam[:, 1])
     assert np.array_equal(logits > 0, outputs["Identity:0"][:, 1] > 0.5)
+    assert 0 < np.sum(logits > 0) < len(logits) and cam.std(axis=(2, 3)).min() > 0.1
 
 
 def test_a_window_hides_the_pixels_of_its_cells_on_that_grid():
