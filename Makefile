@@ -7,6 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLASK := $(BIN)/flask --app catsdogs
 TRAIN_VENV ?= .venv-train
+# PyTorch on the CPU for the EfficientNet-Lite backbone (the lite extra), in a venv of its own.
+LITE_VENV ?= .venv-lite
+# setup.cfg pins torch's CPU build (X+cpu): PyTorch's CPU index holds it, PyPI does not (PyPI's
+# torch is the CUDA build), so pip looks there too when a lock holds torch. TORCH_INDEX= (empty)
+# where a pip config already finds that wheel, e.g. a folder of wheels given as find-links.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+WITH_TORCH_INDEX = $(if $(TORCH_INDEX),PIP_EXTRA_INDEX_URL=$(TORCH_INDEX))
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
 # uv, the tool that writes the locks (`make lock`), in a venv of its own.
@@ -44,7 +51,7 @@ $(VENV)/.check: requirements/check.txt setup.cfg pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.serve
 
 $(VENV)/.test: requirements/test.txt setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(WITH_TORCH_INDEX) $(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.check $(VENV)/.serve
 
@@ -76,11 +83,23 @@ $(TRAIN_VENV)/.train: requirements/train.txt requirements/pip.txt setup.cfg pypr
 	$(TRAIN_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
+$(LITE_VENV)/.lite: requirements/lite.txt requirements/pip.txt setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(LITE_VENV)
+	$(LITE_VENV)/bin/pip install --quiet --require-hashes -r requirements/pip.txt
+	$(WITH_TORCH_INDEX) $(LITE_VENV)/bin/pip install --quiet --require-hashes -r requirements/lite.txt
+	$(LITE_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
 # One resolution for every platform and for Python 3.11 on (uv's --universal), with the sha256 of
 # every file on PyPI. test.txt is solved first and binds the others' versions, so every venv tier
 # runs what the tests ran. LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves the pins.
 UV_COMPILE = $(LOCK_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
+# torch's CPU build from PyTorch's CPU index (uv asks it for PyTorch's packages alone), or from
+# TORCH_WHEELS, a folder of wheels, where that index cannot be reached. The committed locks were
+# written with TORCH_WHEELS=/opt/wheels, offline: their torch holds the hash of the Linux x86_64
+# CPython 3.11 wheel alone; `make lock` with the index adds the other platforms' wheels.
+TORCH_SOURCE = $(if $(TORCH_WHEELS),--find-links $(TORCH_WHEELS),--torch-backend cpu)
 $(LOCK_VENV)/.uv: requirements/uv.txt
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install --quiet --require-hashes -r requirements/uv.txt
@@ -88,11 +107,14 @@ $(LOCK_VENV)/.uv: requirements/uv.txt
 
 .PHONY: lock
 lock: $(LOCK_VENV)/.uv  ## rewrite the hashed locks from setup.cfg (LOCK_ARGS=--upgrade moves them)
-	$(UV_COMPILE) setup.cfg --extra test --extra train --extra quantize -o requirements/test.txt
+	$(UV_COMPILE) setup.cfg --extra test --extra train --extra quantize --extra lite $(TORCH_SOURCE) \
+		-o requirements/test.txt
 	$(UV_COMPILE) setup.cfg -c requirements/test.txt -o requirements/serve.txt
 	$(UV_COMPILE) setup.cfg --extra test -c requirements/test.txt -o requirements/check.txt
 	$(UV_COMPILE) setup.cfg --extra train -c requirements/test.txt -o requirements/train.txt
 	$(UV_COMPILE) setup.cfg --extra quantize -c requirements/test.txt -o requirements/quantize.txt
+	$(UV_COMPILE) setup.cfg --extra lite -c requirements/test.txt $(TORCH_SOURCE) \
+		-o requirements/lite.txt
 	echo pip | $(UV_COMPILE) - -o requirements/pip.txt
 	echo uv | $(UV_COMPILE) - -o requirements/uv.txt
 	$(UV_COMPILE) ops/mlflow/requirements.in -o ops/mlflow/requirements.txt
@@ -208,7 +230,8 @@ screenshots: $(VENV)/.test  ## take docs/screenshots/*.png again (headless Chrom
 	$(BIN)/pytest tests/web/screenshots.py -q -p no:cacheprovider
 
 clean:  ## remove the virtualenvs, build/ and caches
-	rm -rf $(VENV) $(TRAIN_VENV) $(MLFLOW_VENV) $(LOCK_VENV) $(PROFILER_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(LITE_VENV) $(MLFLOW_VENV) $(LOCK_VENV) $(PROFILER_VENV) build \
+		*.egg-info .pytest_cache
 
 # Browser files, pinned; the npm tarballs' sha256 sums are kept in static/vendor/SHA256SUMS.
 HTMX_VERSION := 2.0.11

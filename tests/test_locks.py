@@ -21,7 +21,8 @@ EXTRAS = {
     "check": ("test",),
     "quantize": ("quantize",),
     "train": ("train",),
-    "test": ("test", "train", "quantize"),
+    "lite": ("lite",),
+    "test": ("test", "train", "quantize", "lite"),
 }
 TOOLS = {"pip": "pip", "uv": "uv"}  # the venvs' pip and the lock tool, each a lock of its own
 SOURCE = "catsdogs (setup.cfg)"  # how a lock annotates what setup.cfg asks for by name
@@ -110,6 +111,29 @@ def test_every_makefile_install_is_a_hashed_lock_or_the_project_alone():
         assert lock is None or (ROOT / lock.group(1)).is_file(), args
 
 
+def names(path: Path) -> set[str]:
+    return {name for name, _ in versions(path)}
+
+
+@pytest.mark.parametrize("lock", EXTRAS)
+def test_a_lock_holds_torchs_cpu_build_and_nothing_of_cuda(lock):
+    # PyPI's torch is the CUDA build, with gigabytes of nvidia-* wheels: locked from PyPI by
+    # mistake, torch loses its +cpu label and pulls them in.
+    pins = versions(LOCKS / f"{lock}.txt")
+    assert all(version.endswith("+cpu") for name, version in pins if name == "torch")
+    cuda = {name for name, _ in pins if name.startswith(("nvidia-", "cuda-")) or name == "triton"}
+    assert cuda == set()
+
+
+def test_every_install_of_a_lock_holding_torch_looks_on_pytorchs_index():
+    # PyPI has no torch with the +cpu label: pip finds it on the index TORCH_INDEX names
+    text = re.sub(r"\\\n", " ", MAKEFILE.read_text())
+    installs = re.findall(r"^\t(.*)pip install --quiet --require-hashes -r (\S+)", text, re.M)
+    looking = {lock for prefix, lock in installs if prefix.startswith("$(WITH_TORCH_INDEX) ")}
+    holding = {lock for _, lock in installs if "torch" in names(ROOT / lock)}
+    assert looking == holding == {"requirements/test.txt", "requirements/lite.txt"}
+
+
 def test_each_venv_stamp_depends_on_the_lock_it_installs():
     # A stamp older than its lock reinstalls; the venv's python itself is left out, since a venv's
     # python is a link whose time is the system Python's.
@@ -134,4 +158,5 @@ def test_the_images_install_only_hashed_locks(dockerfile):
 def test_the_serving_image_installs_the_serving_lock_alone():
     build_stage = (ROOT / "ops" / "Dockerfile").read_text().split("\nFROM ")[1]
     assert re.findall(r"^COPY (.+)$", build_stage, re.M) == ["requirements/serve.txt ./"]
-    assert "tensorflow" not in {p.name for p, _ in entries(LOCKS / "serve.txt")}
+    served = {p.name for p, _ in entries(LOCKS / "serve.txt")}
+    assert {"tensorflow", "torch"} & served == set()
