@@ -28,18 +28,34 @@ def build_card(
 ) -> dict:  # fmt: skip
     """Export the assembled Keras `model` to `model_path`, check parity, evaluate it on the
     validation and test photos, and return its card (duration_s left to the caller)."""
-    size = settings.image_size
     model_path.parent.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, model_path)
     parity = export.check_parity(model, model_path, pixels["validation"][:PARITY_IMAGES])
+    architecture = (
+        f"MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from {settings.fine_tune_from}, "
+        "global average pooling, dropout, sigmoid"
+        + (f"; {settings.ensemble} fine-tuned tops averaged" if settings.ensemble > 1 else "")
+    )
+    training = {"settings": settings.as_dict(), "history": history, "versions": _versions()}
+    return card_for(
+        model_path, "catsdogs-mobilenetv2", architecture, parity, dataset, dataset_section,
+        pixels, splits, training, reused,
+    )  # fmt: skip
+
+
+def card_for(
+    model_path: Path, name: str, architecture: str, parity: dict, dataset: Dataset,
+    dataset_section: dict, pixels: dict, splits: dict[str, Split], training: dict, reused: bool,
+) -> dict:  # fmt: skip
+    """The card of an exported ONNX model, whatever trained it: `training` holds its settings,
+    history and library versions (duration_s is left to the caller)."""
+    size = int(training["settings"]["image_size"])
     tensor_in, outputs = export.io_description(model_path)
     evaluation = evaluate_pixels(model_path, pixels, splits)
     return {
-        "name": "catsdogs-mobilenetv2",
+        "name": name,
         "version": export.version(SEMANTIC_VERSION, model_path),
-        "architecture": "MobileNetV2 (alpha 1.0, ImageNet weights) fine-tuned from "
-        f"{settings.fine_tune_from}, global average pooling, dropout, sigmoid"
-        + (f"; {settings.ensemble} fine-tuned tops averaged" if settings.ensemble > 1 else ""),
+        "architecture": architecture,
         "file": model_path.name,
         "sha256": export.file_sha256(model_path),
         "input": tensor_in,
@@ -62,11 +78,10 @@ def build_card(
             "date": datetime.date.today().isoformat(),
             "duration_s": None,
             "machine": f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores",
-            "settings": settings.as_dict(),
+            "settings": training["settings"],
             # duration_s leaves out computing these, when an earlier run's copies were loaded
             "frozen_features_reused": reused,
-            "history": history,
-            "versions": _versions(),
+            **{k: v for k, v in training.items() if k != "settings"},
         },
         "parity": parity,
         "evaluation": evaluation,
