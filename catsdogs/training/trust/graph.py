@@ -1,8 +1,9 @@
 """The shipped graph with more outputs from the same run: pooled features, heatmap, OOD score.
 
 The exported model ends in heads `feature map (N,K,rows,columns) -> GlobalAveragePool ->
-Squeeze -> MatMul -> Add -> Sigmoid` whose P(dog) are averaged (MobileNetV2 at 224 px: K 1280,
-a 7x7 map); the map's grid is read from the graph, so another backbone gets a map of its own.
+Squeeze (Keras) or Flatten (PyTorch) -> MatMul -> Add -> Sigmoid` whose P(dog) are averaged
+(MobileNetV2 at 224 px: K 1280, a 7x7 map); the map's grid is read from the graph, so another
+backbone gets a map of its own.
 Everything added here reads tensors the graph already computes; `Identity:0` stays the first
 output and its nodes are untouched, so existing clients (and the Classifier, which reads
 outputs[0]) get the same bytes.
@@ -59,22 +60,23 @@ class KNearest:
 
 
 def find_heads(graph: onnx.GraphProto) -> list[Head]:
-    """Every GlobalAveragePool -> Squeeze -> MatMul -> Add chain, in graph order."""
+    """Every GlobalAveragePool -> Squeeze or Flatten -> MatMul -> Add chain, in graph order."""
     weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     readers: dict[str, list[onnx.NodeProto]] = {}
     for node in graph.node:
         for name in node.input:
             readers.setdefault(name, []).append(node)
 
-    def only_reader(tensor: str, op_type: str) -> onnx.NodeProto:
+    def only_reader(tensor: str, *op_types: str) -> onnx.NodeProto:
         nodes = readers.get(tensor, [])
-        if len(nodes) != 1 or nodes[0].op_type != op_type:
-            raise ValueError(f"{tensor} is not read by one {op_type} alone: {nodes}")
+        if len(nodes) != 1 or nodes[0].op_type not in op_types:
+            raise ValueError(f"{tensor} is not read by one {' or '.join(op_types)} alone: {nodes}")
         return nodes[0]
 
     heads = []
     for pool in (n for n in graph.node if n.op_type == "GlobalAveragePool"):
-        squeeze = only_reader(pool.output[0], "Squeeze")
+        # (N,K,1,1) to (N,K): Keras's export squeezes, PyTorch's TorchScript exporter flattens
+        squeeze = only_reader(pool.output[0], "Squeeze", "Flatten")
         matmul = only_reader(squeeze.output[0], "MatMul")
         add = only_reader(matmul.output[0], "Add")
         only_reader(add.output[0], "Sigmoid")
