@@ -1,5 +1,5 @@
 """Command line: `python -m catsdogs.training <command> ...`: train, retrain, gate, compare,
-evaluate, ship, quantize, nonpet, trust and the others below."""
+evaluate, ship, quantize, nonpet, trust, train-lite and the others below."""
 
 import argparse
 import logging
@@ -9,6 +9,7 @@ from pathlib import Path
 from catsdogs.card import SHIPPED_MODEL
 from catsdogs.training import challenger, commands, replay_report
 from catsdogs.training.settings import Settings
+from catsdogs.training.lite import command as lite
 from catsdogs.training.trust import command as trust
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("model", help="the trained .onnx, its .json and .md beside it")
     record.add_argument("--data", default=DEFAULT_DATA, help="PetImages zip or folder")
     _nonpet_arguments(subcommands)
+    lite.add_parser(subcommands, DEFAULT_DATA)
     trust.add_parser(subcommands, DEFAULT_DATA, SHIPPED_MODEL)
     replay_report.add_parser(subcommands, DEFAULT_DATA, DEFAULT_WEIGHTS)
     return parser
