@@ -27,11 +27,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--compare",
-        nargs="?",
-        const="",
-        metavar="INT8_MODEL",
-        help="only compare --model with its INT8 copy (default: the one beside it): one-thread "
-        "p50 and the cards' accuracies, into reports/bench.md's section; nothing else is run",
+        nargs="*",
+        metavar="MODEL",
+        help="only compare --model with these models (default: its INT8 copy beside it): "
+        "one-thread p50 and the cards' accuracies, into reports/bench.md's section; nothing else "
+        "is run",
     )
     parser.add_argument(
         "--also",
@@ -55,7 +55,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="reports")
     args = parser.parse_args(argv)
     if args.compare is not None:
-        return compare_precisions(args.model, args.compare or precision.int8_copy(args.model), args)
+        return compare_models(
+            [args.model, *(args.compare or [precision.int8_copy(args.model)])], args
+        )
     with served_by_workers(args.workers):
         return measure(args)
 
@@ -125,9 +127,9 @@ def compare(model: str, args, photos: dict[str, bytes]) -> dict:
     return report.model_summary(_describe(model), measured)
 
 
-def compare_precisions(fp32: str, int8: str, args) -> int:
-    """Measure FP32 against INT8 alone and rewrite that section of reports/bench.md."""
-    section = precision.markdown(precision.measure(fp32, int8))
+def compare_models(models: list[str], args) -> int:
+    """Measure the models alone, one thread each, and rewrite that section of reports/bench.md."""
+    section = precision.markdown(precision.measure(models))
     precision.write_section(Path(args.out) / "bench.md", section)
     print("\n".join(section))
     return 0

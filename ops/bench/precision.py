@@ -1,4 +1,5 @@
-"""`make bench BENCH_ARGS=--compare`: the FP32 model against its INT8 copy on this machine.
+"""`make bench BENCH_ARGS=--compare`: the FP32 model against its INT8 copy, or against any
+other models (another backbone, its INT8 copy), on this machine.
 
 One thread each, in interleaved rounds (the order alternating) so that a busy second on a shared
 machine hits both; the accuracies are the cards' own, measured on the same test split. Only this
@@ -19,7 +20,9 @@ from bench.trust import _median_ms
 from catsdogs.card import ModelCard
 from catsdogs.serving.precision import cpu_flags, has_vnni
 
-TITLE = "## FP32 and INT8 (make bench BENCH_ARGS=--compare)"
+TITLE = "## One thread: FP32, INT8 and other models (make bench BENCH_ARGS=--compare)"
+# The section's title before other models joined it: replaced like the current one.
+OLD_TITLES = ("## FP32 and INT8 (make bench BENCH_ARGS=--compare)",)
 SHOWN_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
 
 
@@ -29,18 +32,21 @@ def int8_copy(model: str) -> str:
     return str(path.with_name(f"{path.stem}-int8.onnx"))
 
 
-def measure(fp32: str, int8: str, rounds: int = 8, runs: int = 100) -> dict:
-    """One-thread p50 of both models over `rounds` interleaved rounds, and their cards."""
-    cards = {"fp32": ModelCard.for_model(fp32), "int8": ModelCard.for_model(int8)}
-    size = cards["fp32"].input_size
-    pixels = np.random.default_rng(0).uniform(0, 255, (1, size[1], size[0], 3))
-    sessions = {"fp32": _session(fp32, 1), "int8": _session(int8, 1)}
-    medians: dict[str, list[float]] = {name: [] for name in sessions}
+def measure(models: list[str], rounds: int = 8, runs: int = 100) -> dict:
+    """One-thread p50 of every model over `rounds` interleaved rounds (the order reversed every
+    other round), each fed at its own card's input size, and their cards' figures."""
+    cards = [ModelCard.for_model(model) for model in models]
+    rng = np.random.default_rng(0)
+    feeds = [
+        rng.uniform(0, 255, (1, card.input_size[1], card.input_size[0], 3)).astype(np.float32)
+        for card in cards
+    ]
+    sessions = [_session(model, 1) for model in models]
+    medians: list[list[float]] = [[] for _ in models]
     for number in range(rounds):
-        order = list(sessions) if number % 2 == 0 else list(reversed(sessions))
-        for name in order:
-            feed = pixels.astype(np.float32)
-            medians[name].append(_median_ms(sessions[name], cards[name].input_name, feed, runs))
+        order = range(len(models)) if number % 2 == 0 else reversed(range(len(models)))
+        for i in order:
+            medians[i].append(_median_ms(sessions[i], cards[i].input_name, feeds[i], runs))
     flags = cpu_flags()
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -50,13 +56,14 @@ def measure(fp32: str, int8: str, rounds: int = 8, runs: int = 100) -> dict:
         "vnni": has_vnni(flags),
         "rounds": rounds,
         "runs_per_round": runs,
-        "models": {name: _figures(cards[name], medians[name]) for name in cards},
+        "models": [_figures(card, times) for card, times in zip(cards, medians, strict=True)],
     }
 
 
 def _figures(card: ModelCard, medians: list[float]) -> dict:
     return {
         "file": card.model_path.name,
+        "path": _shown(card.model_path),
         "version": card.model_version,
         "file_mb": round(card.model_path.stat().st_size / 1e6, 1),
         "p50_ms": round(statistics.median(medians), 3),
@@ -65,6 +72,12 @@ def _figures(card: ModelCard, medians: list[float]) -> dict:
         "test_images": card.data["evaluation"]["test"]["images"],
         "gate_within": card.data.get("quantization", {}).get("gate", {}).get("within"),
     }
+
+
+def _shown(path: Path) -> str:
+    """The path as the report shows it: relative to the working directory when under it."""
+    relative = os.path.relpath(path.resolve())
+    return str(path) if relative.startswith("..") else relative
 
 
 def _cpu_name() -> str:
@@ -77,42 +90,49 @@ def _cpu_name() -> str:
 
 
 def markdown(result: dict) -> list[str]:
-    """The report's section: both models' one-thread p50 and test accuracy."""
-    fp32, int8 = result["models"]["fp32"], result["models"]["int8"]
+    """The report's section: every model's one-thread p50 and test accuracy, each against the
+    first (the FP32 model the others would replace)."""
+    first, *others = result["models"]
     flags = ", ".join(result["instruction_sets"]) or "none of " + ", ".join(SHOWN_FLAGS)
-    points = 100 * (int8["test_accuracy"] - fp32["test_accuracy"])
-    gate = {True: "passed", False: "failed"}.get(int8["gate_within"], "not recorded")
-    return [
+    lines = [
         TITLE,
         "",
         f"{result['date']}, {result['cpu']} ({result['machine']}; {flags}: VNNI "
         f"{'yes' if result['vnni'] else 'no'}). One thread each, {result['rounds']} interleaved "
         f"rounds of {result['runs_per_round']} runs; accuracy from each card "
-        f"({fp32['test_images']} test photos).",
+        f"({first['test_images']} test photos).",
         "",
         "| model | version | MB | one-thread p50 ms | test accuracy |",
         "|---|---|---|---|---|",
         *(
-            f"| {m['file']} | {m['version']} | {m['file_mb']} | {m['p50_ms']} | "
+            f"| {m['path']} | {m['version']} | {m['file_mb']} | {m['p50_ms']} | "
             f"{m['test_accuracy']:.2%} |"
-            for m in (fp32, int8)
+            for m in result["models"]
         ),
         "",
-        f"INT8 takes {int8['p50_ms'] / fp32['p50_ms']:.2f}x FP32's time and changes test accuracy "
-        f"by {points:+.2f} points (its card's 0.3-point gate: {gate}). The machine may be shared: "
-        "compare the two rows, not figures from another run.",
     ]
+    for model in others:
+        points = 100 * (model["test_accuracy"] - first["test_accuracy"])
+        gate = {True: "; its card's 0.3-point INT8 gate: passed", False: "; its card's 0.3-point "
+                "INT8 gate: failed"}.get(model["gate_within"], "")  # fmt: skip
+        lines.append(
+            f"- {model['path']} takes {model['p50_ms'] / first['p50_ms']:.2f}x {first['path']}'s "
+            f"time and changes test accuracy by {points:+.2f} points{gate}."
+        )
+    lines += ["", "The machine may be shared: compare rows of one run, not figures across runs."]
+    return lines
 
 
 def write_section(report: Path, section: list[str]) -> None:
     """Put `section` in `report` in place of its last version (appended the first time)."""
     text = report.read_text().rstrip("\n") if report.exists() else "# Benchmark"
     block = "\n".join(section)
-    start = text.find(TITLE)
-    if start < 0:
+    found = [(text.find(t), t) for t in (TITLE, *OLD_TITLES) if text.find(t) >= 0]
+    if not found:
         text = f"{text}\n\n{block}"
     else:
-        following = text.find("\n## ", start + len(TITLE))
+        start, title = min(found)
+        following = text.find("\n## ", start + len(title))
         text = text[:start] + block + ("\n" + text[following:] if following >= 0 else "")
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text + "\n")
