@@ -23,7 +23,7 @@ LOCK_VENV ?= .venv-lock
 PROFILER_VENV ?= .venv-profiler
 
 .DEFAULT_GOAL := help
-.PHONY: help run check test train retrain evaluate profile quantize lint bench soak init-db clean translations
+.PHONY: help run check test train train-lite retrain evaluate profile quantize lint bench soak init-db clean translations
 
 SOAK_CLIENTS ?= 8
 SOAK_MINUTES ?= 10
@@ -141,6 +141,11 @@ test: $(VENV)/.test $(MLFLOW_VENV)/.mlflow  ## full contract: install the tools,
 # A new model goes to models/<date-time>/; TRAIN_ARGS=--ship replaces the shipped one instead.
 train: $(TRAIN_VENV)/.train  ## train, export and evaluate a new model (about 25 min on 2 cores)
 	$(TRAIN_VENV)/bin/python -m catsdogs.training --log-file train.log train $(TRAIN_ARGS)
+
+# The EfficientNet-Lite backbone in PyTorch (docs/development.md#a-second-backbone); the same
+# models/<date-time>/ folder and TRAIN_ARGS (--ship, --feature-cache DIR, --no-mirrored-view ...).
+train-lite: $(LITE_VENV)/.lite  ## train an EfficientNet-Lite1 model (PyTorch, 30-40 min on 2 cores)
+	$(LITE_VENV)/bin/python -m catsdogs.training --log-file train.log train-lite $(TRAIN_ARGS)
 
 # The reviewed feedback photos, exported from the app's database (serving venv), then a candidate
 # trained on the base data plus them (training venv) and gated against the champion: see
