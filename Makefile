@@ -10,9 +10,13 @@ TRAIN_VENV ?= .venv-train
 # PyTorch on the CPU for the EfficientNet-Lite backbone (the lite extra), in a venv of its own.
 LITE_VENV ?= .venv-lite
 # setup.cfg pins torch's CPU build (X+cpu): PyTorch's CPU index holds it, PyPI does not (PyPI's
-# torch is the CUDA build), so pip looks there too when a lock holds torch. TORCH_INDEX= (empty)
-# where a pip config already finds that wheel, e.g. a folder of wheels given as find-links.
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# torch is the CUDA build), so pip looks there too when a lock holds torch, if the index answers
+# within 5 s: pip retries an unreachable index for every package (about 9 s each), and an offline
+# machine whose pip config finds that wheel (find-links) needs no index. TORCH_INDEX= (empty)
+# leaves it out, TORCH_INDEX=URL names another.
+TORCH_INDEX_URL := https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?= $(shell $(PYTHON) -c "import urllib.request as r; r.urlopen('$(TORCH_INDEX_URL)/', \
+	timeout=5)" >/dev/null 2>&1 && echo $(TORCH_INDEX_URL))
 WITH_TORCH_INDEX = $(if $(TORCH_INDEX),PIP_EXTRA_INDEX_URL=$(TORCH_INDEX))
 # The MLflow server the registry tests start: its many dependencies stay out of the app's venv.
 MLFLOW_VENV ?= .venv-mlflow
