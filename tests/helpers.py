@@ -46,6 +46,18 @@ def shared_photos(label: str, count: int) -> list[tuple[str, bytes]]:
         return [(n, archive.read(n)) for n in names[:count]]
 
 
+def petimages_folder(root: Path, per_class: int) -> Path:
+    """A PetImages folder under `root`: the first `per_class` real photos of each class, and one
+    corrupt file each, which training must skip."""
+    for label in ("Cat", "Dog"):
+        folder = root / "PetImages" / label
+        folder.mkdir(parents=True)
+        for name, data in shared_photos(label, per_class):
+            (folder / Path(name).name).write_bytes(data)
+        (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    return root
+
+
 def image_bytes(mode="RGB", size=(64, 48), fmt="PNG", color=None, **save) -> bytes:
     """A generated image of any Pillow mode, encoded in memory."""
     image = Image.new(mode, size, color if color is not None else 128)

@@ -16,8 +16,10 @@ from catsdogs.training.describe import build_card, dataset_section, evaluate_pix
 from catsdogs.training.features import feature_key, reuse_features, train_views
 from catsdogs.training.settings import Settings
 
-if TYPE_CHECKING:  # annotations only: TensorFlow loads with catsdogs.training.train
+if TYPE_CHECKING:  # annotations only: TensorFlow and PyTorch load with their training paths
     import keras
+
+    from catsdogs.training.lite.settings import LiteSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,18 @@ def load_splits(
         skipped += len(split) - len(splits[part])
         log.info("%s: %d images decoded", part, len(splits[part]))
     return pixels, splits, skipped
+
+
+def load_planned_splits(
+    dataset: Dataset, settings: Settings | LiteSettings
+) -> tuple[dict[str, np.ndarray], dict[str, Split], int]:
+    """The split a run with `settings` trains on, decoded at its size: the card it writes
+    records that split as card_split reads it back."""
+    planned = {
+        "dataset": {"split": {"seed": settings.seed}},
+        "training": {"settings": settings.as_dict()},
+    }
+    return load_splits(dataset, planned, settings.image_size)
 
 
 def train(
@@ -52,12 +66,7 @@ def train(
     keras_train.set_seeds(settings.seed)
     dataset = Dataset(dataset_path)
     size = settings.image_size
-    # The card this run writes records its split as card_split reads it back.
-    planned = {
-        "dataset": {"split": {"seed": settings.seed}},
-        "training": {"settings": settings.as_dict()},
-    }
-    pixels, splits, skipped = load_splits(dataset, planned, size)
+    pixels, splits, skipped = load_planned_splits(dataset, settings)
     backbone = keras_train.build_backbone(size, str(weights))
     bottom, top = keras_train.split_backbone(backbone, settings.fine_tune_from)
     batch = settings.batch_size

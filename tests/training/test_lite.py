@@ -2,14 +2,13 @@
 64 px input; the ONNX model it writes is served, described and read by the trust step."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 
 from catsdogs.card import ModelCard
-from tests.helpers import shared_photos
+from tests.helpers import petimages_folder
 
 pytestmark = [
     pytest.mark.training,
@@ -26,13 +25,7 @@ def trained(tmp_path_factory):
     pytest.importorskip("torch", reason="the Lite training test needs the lite extra")
     from catsdogs.training.__main__ import main
 
-    root = tmp_path_factory.mktemp("data")
-    for label in ("Cat", "Dog"):
-        folder = root / "PetImages" / label
-        folder.mkdir(parents=True)
-        for name, data in shared_photos(label, 40):
-            (folder / Path(name).name).write_bytes(data)
-        (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    root = petimages_folder(tmp_path_factory.mktemp("data"), 40)
     model = tmp_path_factory.mktemp("model") / "lite.onnx"
     arguments = ["--data", str(root), "--model", str(model), "--image-size", "64"]
     arguments += ["--fine-tune-epochs", "1", "--batch-size", "16", "--ensemble", "2"]

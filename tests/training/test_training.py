@@ -1,12 +1,11 @@
 """A fast end-to-end training run: a few dozen photos, one epoch, 64 px input."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from catsdogs.card import ModelCard
-from tests.helpers import SHARED, shared_photos
+from tests.helpers import SHARED, petimages_folder
 
 WEIGHTS = SHARED / "weights" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 # TensorFlow and tf2onnx emit their own deprecation warnings; ours stay errors elsewhere.
@@ -24,13 +23,7 @@ def trained(tmp_path_factory):
     pytest.importorskip("tensorflow", reason="the training smoke test needs the train extra")
     from catsdogs.training.__main__ import main
 
-    root = tmp_path_factory.mktemp("data")
-    for label in ("Cat", "Dog"):
-        folder = root / "PetImages" / label
-        folder.mkdir(parents=True)
-        for name, data in shared_photos(label, 40):
-            (folder / Path(name).name).write_bytes(data)
-        (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    root = petimages_folder(tmp_path_factory.mktemp("data"), 40)
     model = tmp_path_factory.mktemp("model") / "tiny.onnx"
     if not WEIGHTS.exists():
         pytest.skip(f"{WEIGHTS} is absent")

@@ -22,7 +22,7 @@ from catsdogs.training.lite import bottom as frozen
 from catsdogs.training.lite.fit import fit
 from catsdogs.training.lite.network import Bottom, Classifier, Top, pretrained
 from catsdogs.training.lite.settings import LiteSettings
-from catsdogs.training.pipeline import load_splits
+from catsdogs.training.pipeline import load_planned_splits
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,7 @@ def train(
     torch.manual_seed(settings.seed)
     dataset = Dataset(dataset_path)
     size = settings.image_size
-    planned = {
-        "dataset": {"split": {"seed": settings.seed}},
-        "training": {"settings": settings.as_dict()},
-    }
-    pixels, splits, skipped = load_splits(dataset, planned, size)
+    pixels, splits, skipped = load_planned_splits(dataset, settings)
     network = pretrained(settings.backbone)
     bottom = Bottom(network, settings.cut).eval()
     key = (
