@@ -48,13 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         help="fetch the public Microsoft archive into DIR and train on it",
     )
     run.add_argument("--weights", default=DEFAULT_WEIGHTS, help="MobileNetV2 ImageNet .h5")
-    target = run.add_mutually_exclusive_group()
-    target.add_argument(
-        "--model", help="where to write the .onnx (default: models/<date-time>/catsdogs.onnx)"
-    )
-    target.add_argument(
-        "--ship", action="store_true", help="replace the shipped model in catsdogs/model/"
-    )
+    commands.add_output_arguments(run)
     run.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
     run.add_argument("--seed", type=int, default=DEFAULTS.seed)
     run.add_argument("--head-epochs", type=int, default=DEFAULTS.head_epochs)

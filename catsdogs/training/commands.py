@@ -1,5 +1,6 @@
 """What `python -m catsdogs.training train|log|ship|evaluate|profile|quantize|nonpet` do."""
 
+import argparse
 import datetime
 import json
 import os
@@ -81,6 +82,17 @@ def log_to_mlflow(model: Path, origin: str, log_file: str | None, data: Path) ->
         f"({version.model_version}); promote it: flask --app catsdogs models promote {number}"
     )
     return 0
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model or --ship: where a training command writes, as output_path reads them."""
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--model", help="where to write the .onnx (default: models/<date-time>/catsdogs.onnx)"
+    )
+    target.add_argument(
+        "--ship", action="store_true", help="replace the shipped model in catsdogs/model/"
+    )
 
 
 def output_path(args: Namespace, now: datetime.datetime) -> Path:

@@ -8,6 +8,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from catsdogs.card import SHIPPED_MODEL
+from catsdogs.training import commands
 from catsdogs.training.lite.settings import SIDES, LiteSettings
 
 DEFAULTS = LiteSettings()
@@ -20,13 +21,7 @@ def add_parser(subcommands: argparse._SubParsersAction, default_data: Path) -> N
     )
     run.set_defaults(command=train)
     run.add_argument("--data", default=default_data, help="PetImages zip or folder")
-    target = run.add_mutually_exclusive_group()
-    target.add_argument(
-        "--model", help="where to write the .onnx (default: models/<date-time>/catsdogs.onnx)"
-    )
-    target.add_argument(
-        "--ship", action="store_true", help="replace the shipped model in catsdogs/model/"
-    )
+    commands.add_output_arguments(run)
     run.add_argument("--backbone", default=DEFAULTS.backbone, choices=sorted(SIDES))
     run.add_argument(
         "--image-size", type=int, help="input side (default: the one the backbone was trained at)"
@@ -57,7 +52,6 @@ def add_parser(subcommands: argparse._SubParsersAction, default_data: Path) -> N
 
 def train(args: Namespace) -> int:
     """Train, export and describe the model; log it to MLflow when MLFLOW_TRACKING_URI is set."""
-    from catsdogs.training import commands
     from catsdogs.training.lite import pipeline
     from catsdogs.training.lite.network import weights_file
 
