@@ -1,7 +1,6 @@
 """waitress settings for the served app: the one place where waitress is configured."""
 
 import argparse
-import ctypes
 import errno
 import gc
 import logging
@@ -23,6 +22,7 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer
 
 from catsdogs import config, logs, workers
+from catsdogs.serving import heap
 
 log = logging.getLogger("catsdogs")
 
@@ -39,7 +39,6 @@ CLEANUP_SECONDS = 5
 # Far more slots than threads (idle keep-alive connections are cheap), yet well below the 1,024
 # file descriptors that waitress' select() loop and a container's default ulimit allow.
 CONNECTION_LIMIT = 500
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
 
 def default_threads() -> int:
@@ -65,21 +64,6 @@ def settings(threads: int, max_upload_bytes: int) -> dict:
         "cleanup_interval": CLEANUP_SECONDS,
         "connection_limit": CONNECTION_LIMIT,
     }
-
-
-def fix_mmap_threshold(threshold: int = 1024 * 1024) -> None:
-    """Give blocks of a megabyte or more back to the system as soon as they are freed.
-
-    glibc raises its mmap threshold each time such a block is freed, after which decoded
-    photos come from the threads' heaps and stay in the process for good: each thread then holds
-    the largest photo it ever decoded (docs/deploy.md, memory sizing). A fixed threshold stops
-    that; elsewhere than glibc nothing changes.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_MMAP_THRESHOLD, threshold)
 
 
 def default_workers() -> str:
@@ -157,7 +141,8 @@ def serve(
     """Serve `app` in this process on `sock` (a worker's), else on a socket bound here."""
     # What start-up built lives as long as the process: keep the collector from walking it.
     gc.freeze()
-    fix_mmap_threshold()
+    heap.fix_mmap_threshold()
+    heap.release_freed_memory()  # what building the app freed
     place = {"sockets": [sock]} if sock else {"host": args.host, "port": args.port}
     try:
         server = waitress.create_server(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnxruntime as ort
 
-from catsdogs.serving import imaging
+from catsdogs.serving import heap, imaging
 
 from catsdogs.monitoring import signals
 from catsdogs.card import CardError, ModelCard
@@ -79,6 +79,7 @@ class Classifier:
         if missing:
             raise CardError(f"model has no output {sorted(missing)} that its card names")
         self.predict_pixels(np.zeros((card.input_size[1], card.input_size[0], 3), np.uint8))
+        heap.release_freed_memory()  # what loading freed: the parsed file, the unrewritten graph
 
     @property
     def model_version(self) -> str:
