@@ -93,18 +93,20 @@ def profile_level(py_spy, url, token, photo, server, concurrency, seconds, workd
 
     with ThreadPoolExecutor(concurrency) as pool:
         futures = [pool.submit(client, n) for n in range(concurrency)]
-        time.sleep(2)
-        with lock:
-            counts[0] = 0
-        cpu, postgres = endpoint._CpuMeter(server.pid), postgres_cpu_seconds()
-        command = [py_spy, "record", "--pid", str(server.pid), "--duration", str(seconds)]
-        command += ["--rate", "200", "--format", "raw", "--output", str(raw), "--nonblocking"]
-        command += ["--subprocesses"]  # the workers, with WORKERS > 1
-        subprocess.run(command, check=True, capture_output=True)
-        spent, postgres = cpu.read(), postgres_cpu_seconds() - postgres
-        with lock:
-            answered = counts[0]
-        stop.set()
+        try:
+            time.sleep(2)
+            with lock:
+                counts[0] = 0
+            cpu, postgres = endpoint._CpuMeter(server.pid), postgres_cpu_seconds()
+            command = [py_spy, "record", "--pid", str(server.pid), "--duration", str(seconds)]
+            command += ["--rate", "200", "--format", "raw", "--output", str(raw)]
+            command += ["--nonblocking", "--subprocesses"]  # the workers, with WORKERS > 1
+            subprocess.run(command, check=True, capture_output=True)
+            spent, postgres = cpu.read(), postgres_cpu_seconds() - postgres
+            with lock:
+                answered = counts[0]
+        finally:  # the clients stop even when py-spy fails, or the pool would wait forever
+            stop.set()
         for future in futures:
             future.result()
     samples = read_samples(raw)
@@ -169,6 +171,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not shutil.which(args.py_spy):
         parser.exit(2, "py-spy not found: `pip install py-spy`, or --py-spy PATH\n")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     photo, token = floor.small_photo(), secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as instance:
         server, url = endpoint._start(args.model, args.database_url, token, instance, None)
