@@ -66,10 +66,22 @@ def hermetic():
         yield
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if SYSTEM_FIXTURES & set(item.fixturenames) or item.get_closest_marker("training"):
             item.add_marker(pytest.mark.system)
+    # `one_database`: minutes of serving or the registry, whose subject is not storage, run
+    # once, on the database a deployment uses (PostgreSQL when the run has one), not on each.
+    others = [item for item in items if item.get_closest_marker("one_database")
+              and _backend(item) not in (None, BACKENDS[-1])]  # fmt: skip
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = [item for item in items if item not in others]
+
+
+def _backend(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("database_url") if callspec else None
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from tests.helpers import AUTH, DATASET
 PREVIOUS = SHIPPED_MODEL.parent / "previous" / SHIPPED_MODEL.name
 pytestmark = [
     pytest.mark.system,  # a real MLflow server, and both models over the 2,400 test photos
+    pytest.mark.one_database,  # the registry's path, whatever stores the rows
     pytest.mark.skipif(not DATASET.exists(), reason=f"{DATASET} is absent: the gate needs it"),
 ]
 

@@ -17,7 +17,10 @@ from tests.helpers import TOKEN, photos_of_known_class, shared_photos
 from tests.registry.mlflow_server import MlflowServer
 from tests.serve_helpers import serve
 
-pytestmark = pytest.mark.system  # real MLflow servers and waitress under load
+pytestmark = [
+    pytest.mark.system,  # real MLflow servers and waitress under load
+    pytest.mark.one_database,  # swaps under load, whatever stores the rows
+]
 CLIENTS = 8
 POLL_SECONDS = 2.0
 
