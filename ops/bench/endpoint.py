@@ -137,14 +137,17 @@ def _start(model, database_url, token, instance, threads, extra_env=None):
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # loading from a registry downloads and checks models
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return server, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("the service did not become healthy")
+    try:
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                    return server, url
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or busy starting
+                time.sleep(0.1)
+        raise RuntimeError("the service did not become healthy")
+    except BaseException:
+        server.terminate()  # never left serving after the bench has stopped
+        raise
 
 
 def _load(url, token, photo, concurrency, count, server) -> dict:
