@@ -112,7 +112,10 @@ def measure(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    compared = precision.section_of(out / "bench.md")  # measured apart, by --compare
     (out / "bench.md").write_text(report.markdown(results))
+    if compared:
+        precision.write_section(out / "bench.md", compared)
     print(report.markdown(results))
     return 0 if all(t["met"] for t in results["targets"]) else 1
 

@@ -123,6 +123,16 @@ def markdown(result: dict) -> list[str]:
     return lines
 
 
+def section_of(report: Path) -> list[str] | None:
+    """The --compare section of `report` as its lines, None when it has none."""
+    text = report.read_text().rstrip("\n") if report.exists() else ""
+    start = text.find(TITLE)
+    if start < 0:
+        return None
+    following = text.find("\n## ", start + len(TITLE))
+    return text[start : following if following >= 0 else len(text)].rstrip("\n").split("\n")
+
+
 def write_section(report: Path, section: list[str]) -> None:
     """Put `section` in `report` in place of its last version (appended the first time)."""
     text = report.read_text().rstrip("\n") if report.exists() else "# Benchmark"

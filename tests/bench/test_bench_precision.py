@@ -55,3 +55,16 @@ def test_another_backbone_is_fed_at_its_own_input_size(tmp_path):
     text = report.read_text()
     assert "old" not in text and text.count(precision.TITLE) == 1
     assert f"| {measured['models'][1]['path']} |" in text
+
+
+def test_the_whole_bench_keeps_the_compare_section_it_does_not_measure(tmp_path):
+    """`make bench` rewrites reports/bench.md, then puts back what --compare measured apart."""
+    report = tmp_path / "bench.md"
+    section = [precision.TITLE, "", "| model | ms |", "", "compared earlier"]
+    report.write_text("# Benchmark\n\nold\n\n" + "\n".join(section) + "\n\n## Shadow traffic\n")
+    kept = precision.section_of(report)
+    assert kept == section
+    report.write_text("# Benchmark\n\nnew\n")  # what the whole bench writes
+    precision.write_section(report, kept)
+    assert report.read_text() == "# Benchmark\n\nnew\n\n" + "\n".join(section) + "\n"
+    assert precision.section_of(tmp_path / "absent.md") is None
