@@ -126,23 +126,29 @@ def markdown(result: dict) -> list[str]:
 def section_of(report: Path) -> list[str] | None:
     """The --compare section of `report` as its lines, None when it has none."""
     text = report.read_text().rstrip("\n") if report.exists() else ""
-    start = text.find(TITLE)
-    if start < 0:
-        return None
-    following = text.find("\n## ", start + len(TITLE))
-    return text[start : following if following >= 0 else len(text)].rstrip("\n").split("\n")
+    span = _span(text)
+    return text[slice(*span)].rstrip("\n").split("\n") if span else None
 
 
 def write_section(report: Path, section: list[str]) -> None:
     """Put `section` in `report` in place of its last version (appended the first time)."""
     text = report.read_text().rstrip("\n") if report.exists() else "# Benchmark"
     block = "\n".join(section)
-    found = [(text.find(t), t) for t in (TITLE, *OLD_TITLES) if text.find(t) >= 0]
-    if not found:
+    span = _span(text)
+    if span is None:
         text = f"{text}\n\n{block}"
     else:
-        start, title = min(found)
-        following = text.find("\n## ", start + len(title))
-        text = text[:start] + block + ("\n" + text[following:] if following >= 0 else "")
+        start, end = span
+        text = text[:start] + block + ("\n" + text[end:] if end < len(text) else "")
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text + "\n")
+
+
+def _span(text: str) -> tuple[int, int] | None:
+    """Where the section, under its title or an old one, starts and ends in `text`."""
+    found = [(text.find(t), t) for t in (TITLE, *OLD_TITLES) if text.find(t) >= 0]
+    if not found:
+        return None
+    start, title = min(found)
+    following = text.find("\n## ", start + len(title))
+    return start, following if following >= 0 else len(text)

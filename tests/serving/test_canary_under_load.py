@@ -29,7 +29,7 @@ from tests.serve_helpers import serve
 
 pytestmark = [
     pytest.mark.system,  # real MLflow servers and waitress under load
-    pytest.mark.one_database,  # 2.5 minutes of routing and guards, whatever stores the rows
+    pytest.mark.one_database,  # routing and guards under load, whatever stores the rows
 ]
 CLIENTS = 8
 PERCENT = 10.0

@@ -25,6 +25,8 @@ print(held, rss_mb())
 
 @pytest.mark.skipif(heap._libc() is None, reason="not glibc: nothing to release")
 def test_memory_freed_inside_the_heap_goes_back_to_the_system():
-    run = subprocess.run([sys.executable, "-c", FREED_IN_HOLES], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", FREED_IN_HOLES], capture_output=True, text=True, check=True
+    )
     held, released = map(float, run.stdout.split())
     assert held - released > 80, (held, released)  # of the 100 MB freed
