@@ -7,16 +7,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import exc
 
-from catsdogs.store import database
+from catsdogs.store import database, migrations
 
 from catsdogs.store import records
 from catsdogs.config import TOKEN_FILE, instance_secret
 from catsdogs.extensions import db
 
-MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 SHOW_TOKEN = ".venv/bin/flask --app catsdogs api-token --show"
 
 
@@ -25,7 +23,7 @@ SHOW_TOKEN = ".venv/bin/flask --app catsdogs api-token --show"
 def init_db() -> None:
     """Create or upgrade the database schema (idempotent)."""
     require_database()
-    upgrade(directory=MIGRATIONS)
+    migrations.upgrade(current_app)
     click.echo("Database schema is up to date.")
 
 
@@ -103,7 +101,7 @@ def require_database() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Add the `flask` commands: init-db, api-token, purge, models and dataset."""
+    """Add the `flask` commands: init-db, api-token, purge, models, dataset and db."""
     from catsdogs.store.dataset_cli import dataset  # the groups live in their own modules
     from catsdogs.registry.cli import models
     from catsdogs.registry.canary_cli import canary
@@ -111,5 +109,5 @@ def init_app(app: Flask) -> None:
 
     models.add_command(canary)
     models.add_command(add_int8)
-    for command in (init_db, api_token, purge, models, dataset):
+    for command in (init_db, api_token, purge, models, dataset, migrations.commands):
         app.cli.add_command(command)

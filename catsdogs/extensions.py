@@ -5,12 +5,10 @@ flask-smorest's `Api` lives with the rest of the OpenAPI plumbing, in `catsdogs.
 
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import Flask
 from flask_babel import Babel
 from flask_httpauth import HTTPTokenAuth
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, event
@@ -22,11 +20,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 auth = HTTPTokenAuth(scheme="Bearer")
 csrf = CSRFProtect()
 babel = Babel()
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
@@ -39,7 +35,6 @@ def init_app(app: Flask, locale_selector: Callable[[], str]) -> None:
             "connect_args": {"connect_timeout": 3},
         }
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=locale_selector)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
@@ -20,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from catsdogs import create_app, serving
 from catsdogs.card import SHIPPED_MODEL, ModelCard
-from catsdogs.cli import MIGRATIONS
+from catsdogs.store import migrations
 from catsdogs.extensions import db
 from catsdogs.store.tables import Prediction, utc_now
 from catsdogs.serving.served_models import Served
@@ -107,7 +106,7 @@ def migrated_app(settings: dict, classifier=None):
     app = create_app(settings, classifier)
     if not new_sqlite:
         with app.app_context():
-            upgrade(directory=MIGRATIONS)
+            migrations.upgrade(app)
     return app
 
 
@@ -119,7 +118,7 @@ def migrated_sqlite() -> Path:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     app = create_app(settings)
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        migrations.upgrade(app)
     close_app(app)
     return folder / "schema.sqlite"
 

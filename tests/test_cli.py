@@ -80,6 +80,21 @@ def test_migrations_match_the_models(runner):
     assert result.exit_code == 0, result.output
 
 
+def test_a_serving_app_leaves_alembic_unloaded_and_flask_db_still_migrates(tmp_path):
+    env = {**os.environ, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    served = "import sys, wsgi; print(sorted({'alembic', 'flask_migrate'} & set(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", served], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+    flask = [sys.executable, "-m", "flask", "--app", "catsdogs", "db"]
+    upgrade = subprocess.run([*flask, "upgrade"], cwd=ROOT, env=env, capture_output=True)
+    assert upgrade.returncode == 0, upgrade.stderr
+    current = subprocess.run([*flask, "current"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "(head)" in current.stdout, current.stdout + current.stderr
+
+
 def test_api_token_is_generated_once_and_then_used(make_app):
     app = make_app(API_TOKENS={})
     first = app.test_cli_runner().invoke(args=["api-token"])

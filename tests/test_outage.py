@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from catsdogs import create_app, store
-from catsdogs.cli import MIGRATIONS
+from catsdogs.store import migrations
 from catsdogs.extensions import db
 from tests.helpers import TOKEN, image_bytes, settings_for
 from tests.serve_helpers import free_port, serve
@@ -100,7 +99,7 @@ def outage_app(postgres, tmp_path):
         settings_for(tmp_path, postgres.url, DATABASE_CHECK_SECONDS=0.3, RATELIMIT_ENABLED=False)
     )
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        migrations.upgrade(app)
     yield app
     store.parts(app).database_watch.stop()
     with app.app_context():

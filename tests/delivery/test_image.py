@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from PIL import Image
 
-from catsdogs.cli import MIGRATIONS
+from catsdogs.store import migrations
 from tests.delivery import engine
 from tests.delivery.test_shutdown import multipart, response_of
 from tests.helpers import image_bytes
@@ -92,7 +92,7 @@ def test_migrations_ran_at_start_against_postgresql(served):
 
 def _alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", migrations.DIRECTORY)
     return config
 
 

@@ -25,15 +25,14 @@ BINARIES = {
 MISSING = sorted(name for name, path in BINARIES.items() if path is None)
 APP_SCRIPT = """
 import json, sys
-from flask_migrate import upgrade
 from waitress import serve
 from catsdogs import create_app
-from catsdogs.cli import MIGRATIONS
+from catsdogs.store import migrations
 settings = json.loads(sys.argv[1])
 port = settings.pop("PORT")
 app = create_app(settings)
 with app.app_context():
-    upgrade(directory=MIGRATIONS)
+    migrations.upgrade(app)
 serve(app, host="127.0.0.1", port=port, threads=4)
 """
 

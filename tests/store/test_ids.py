@@ -5,11 +5,10 @@ another row. The migration that brought this to SQLite keeps every stored id."""
 import datetime
 
 import pytest
-from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, insert, inspect, select, text
 
 from catsdogs import create_app
-from catsdogs.cli import MIGRATIONS
+from catsdogs.store import migrations
 from catsdogs.extensions import db
 from catsdogs.store import records
 from catsdogs.store.tables import Prediction, TrainingPhoto, utc_now
@@ -46,7 +45,7 @@ def old_app(database_url, tmp_path, classifier):
     """An app whose database stands at the revision before, with rows and a gap in their ids."""
     app = create_app(settings_for(tmp_path, database_url), classifier)
     with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=BEFORE)
+        migrations.upgrade(app, BEFORE)
         # The tables as they stood then: later revisions add columns the models now have.
         predictions, photos = (
             Table(name, MetaData(), autoload_with=db.engine)
@@ -112,7 +111,7 @@ def autoincrement(table: str) -> bool:
 def test_the_migration_keeps_every_id_and_never_reuses_one(old_app):
     kept = [(10, 1, 1), (20, 2, 1), (50, 5, 1)]
     with old_app.app_context():
-        upgrade(directory=MIGRATIONS)
+        migrations.upgrade(old_app)
         assert stored() == kept
         assert autoincrement("predictions_feedback") and autoincrement("training_photos")
         checks = {c["name"] for c in inspect(db.engine).get_check_constraints("training_photos")}
@@ -125,8 +124,8 @@ def test_the_migration_keeps_every_id_and_never_reuses_one(old_app):
 
 def test_the_migration_downgrades_with_the_rows(old_app):
     with old_app.app_context():
-        upgrade(directory=MIGRATIONS)
-        downgrade(directory=MIGRATIONS, revision=BEFORE)
+        migrations.upgrade(old_app)
+        migrations.downgrade(old_app, BEFORE)
         assert stored() == [(10, 1, 1), (20, 2, 1), (50, 5, 1)]
         if db.engine.dialect.name == "sqlite":
             assert not autoincrement("predictions_feedback")
@@ -136,6 +135,6 @@ def test_the_migration_downgrades_with_the_rows(old_app):
         db.session.execute(text("DELETE FROM predictions_feedback WHERE id = 1"))
         db.session.commit()
         assert stored() == [(20, 2, 1), (50, 5, 1)]
-        upgrade(directory=MIGRATIONS)
+        migrations.upgrade(old_app)
         assert stored() == [(20, 2, 1), (50, 5, 1)]
         assert autoincrement("predictions_feedback") and autoincrement("training_photos")
