@@ -22,7 +22,7 @@ from catsdogs.serving.classify import Classification
 from catsdogs.serving.erasure_marks import ErasureMarks, MarkingWatch
 from catsdogs.serving.canary_guard import CanaryGuard
 from catsdogs.serving.events import CanaryEvents, ModelEvents, ShadowAnswers
-from catsdogs.serving import precision
+from catsdogs.serving import optimized, precision
 from catsdogs.serving.served_models import ModelWatch, Serving
 from catsdogs.serving.shadow import ShadowWorker
 
@@ -104,7 +104,8 @@ def load_packaged(app: Flask, alerts: Alerts) -> Classifier:
     model = Path(app.config["MODEL_PATH"])
     copy = precision.packaged_copy(model) if app.config["MODEL_PRECISION"] == "int8" else None
     try:
-        return load_classifier(str(copy or model), app.config["INFERENCE_THREADS"])
+        saved_graphs = Path(app.instance_path) / optimized.FOLDER
+        return load_classifier(str(copy or model), app.config["INFERENCE_THREADS"], saved_graphs)
     except CardError as error:
         log.critical("cannot start: %s", error)
         alerts.model_failed(error)

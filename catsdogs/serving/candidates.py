@@ -15,6 +15,7 @@ from pathlib import Path
 from catsdogs.card import CardError, ModelCard
 from catsdogs.registry import int8
 from catsdogs.registry.client import RegisteredVersion, Registry, RegistryError, file_sha256
+from catsdogs.serving import optimized
 from catsdogs.serving.classifier import Classifier
 from catsdogs.serving.imaging import ImageError
 
@@ -70,7 +71,8 @@ def verify(
             "sha256", f"file {digest[:12]}, card and registry say {sorted(map(str, expected))}"
         )
     try:
-        classifier = Classifier(card, threads)  # checks input name and output shape, warms up
+        # Checks input name and output shape, and warms up.
+        classifier = Classifier(card, threads, folder / optimized.FOLDER)
     except CardError as error:
         raise refuse("load", str(error)) from None
     known = check_photos(photos)

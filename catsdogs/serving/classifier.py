@@ -3,11 +3,12 @@
 import functools
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
-from catsdogs.serving import heap, imaging
+from catsdogs.serving import heap, imaging, optimized
 
 from catsdogs.monitoring import signals
 from catsdogs.card import CardError, ModelCard
@@ -56,7 +57,8 @@ class Classifier:
     One per app, shared by waitress' threads: ORT sessions may run concurrently.
     """
 
-    def __init__(self, card: ModelCard, threads: int = 1):
+    def __init__(self, card: ModelCard, threads: int = 1, saved_graphs: Path | None = None):
+        """`saved_graphs`: the folder of optimized graphs (catsdogs.serving.optimized), if any."""
         self.card = card
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -68,9 +70,7 @@ class Classifier:
         shared_arena()
         options.add_session_config_entry("session.use_env_allocators", "1")
         try:
-            self.session = ort.InferenceSession(
-                str(card.model_path), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = optimized.session(card.model_path, options, saved_graphs)
         except Exception as error:
             raise CardError(f"cannot load model {card.model_path}: {error}") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
@@ -159,6 +159,8 @@ def shared_arena() -> None:
     ort.create_and_register_allocator(memory, None)
 
 
-def load_classifier(model_path: str, threads: int = 1) -> Classifier:
+def load_classifier(
+    model_path: str, threads: int = 1, saved_graphs: Path | None = None
+) -> Classifier:
     """Read the model's card, load the model and check that they agree."""
-    return Classifier(ModelCard.for_model(model_path), threads)
+    return Classifier(ModelCard.for_model(model_path), threads, saved_graphs)
