@@ -2,10 +2,10 @@
 afterwards.
 
 At every load ONNX Runtime rewrites the graph for this CPU (NCHWc layouts among others) while
-still holding the weights as read: the packaged model's load peaked about twice as far above
-where it started as the session it kept. The saved graph loads with no rewriting, in a quarter
-of the time and with half that peak (docs/performance.md). It suits only the CPU features and
-ONNX Runtime release that wrote it, so its name carries both, beside the model file's digest.
+still holding the weights as read, so a load peaks far above what its session keeps; the saved
+graph loads with no rewriting (docs/performance.md: what it saves). It suits only the CPU
+features and ONNX Runtime release that wrote it, so its name carries both, beside the model
+file's digest.
 """
 
 import hashlib
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from catsdogs.registry.client import file_sha256
 from catsdogs.serving.precision import cpu_flags
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,8 @@ def session(model: Path, options: ort.SessionOptions, folder: Path | None) -> or
 
 def name(model: Path) -> str:
     """The saved graph's name: the model file's digest, then what the rewriting depended on."""
-    digest = hashlib.sha256()
-    with model.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
     machine = f"{ort.__version__} {platform.machine()} {' '.join(sorted(cpu_flags()))}"
-    return f"{digest.hexdigest()[:16]}-{hashlib.sha256(machine.encode()).hexdigest()[:12]}"
+    return f"{file_sha256(model)[:16]}-{hashlib.sha256(machine.encode()).hexdigest()[:12]}"
 
 
 def _load_saved(saved: Path, options: ort.SessionOptions) -> ort.InferenceSession:

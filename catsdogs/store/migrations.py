@@ -1,7 +1,7 @@
 """The schema's migrations (Flask-Migrate over Alembic), loaded only by what migrates.
 
-Serving processes never migrate, and Alembic with Flask-Migrate costs each of them about 12 MB
-(docs/performance.md): `flask init-db`, `flask db ...` and tests bind it when they run.
+Serving processes never migrate, and importing Alembic with Flask-Migrate would cost each of them
+memory (docs/performance.md): `flask init-db`, `flask db ...` and tests bind it when they run.
 """
 
 from pathlib import Path

@@ -32,7 +32,7 @@ def answers(session: ort.InferenceSession, photos: np.ndarray) -> list[np.ndarra
 
 def assert_same(got: list[np.ndarray], expected: list[np.ndarray]) -> None:
     # Float32 kernels may round differently with the memory they are handed: 1e-5 is far
-    # below any difference an answer shows (probabilities are given to 4 places).
+    # below a difference that could change an answer.
     for got_output, expected_output in zip(got, expected, strict=True):
         np.testing.assert_allclose(got_output, expected_output, rtol=1e-5, atol=1e-5)
 
