@@ -28,7 +28,8 @@ ERRORS_ONLY = 3  # ONNX Runtime's log severity: its warning that a saved graph f
 
 def session(model: Path, options: ort.SessionOptions, folder: Path | None) -> ort.InferenceSession:
     """A session of `model`, from its saved optimized graph in `folder` when there is one
-    (saving it there first otherwise); `folder` None loads the model file as it is."""
+    (saving it there first otherwise); `folder` None loads the model file as it is. `options`
+    is changed on the way: pass options made for this one session."""
     if folder is None:
         return ort.InferenceSession(str(model), options, providers=PROVIDERS)
     saved = folder / f"{name(model)}.onnx"
@@ -67,7 +68,9 @@ def _load_and_save(model: Path, options: ort.SessionOptions, saved: Path) -> ort
     options.log_severity_level = ERRORS_ONLY
     try:
         loaded = ort.InferenceSession(str(model), options, providers=PROVIDERS)
-    except Exception:  # the model's own fault, or the graph could not be written: tell which
+    except Exception:
+        # A broken model fails again below, with its own error; a graph that could not be
+        # written must not stop the load.
         partial.unlink(missing_ok=True)
         options.optimized_model_filepath = ""
         return ort.InferenceSession(str(model), options, providers=PROVIDERS)
